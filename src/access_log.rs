@@ -1,0 +1,197 @@
+//! Access-log records (REST and HTTP APIs) → [`Request`].
+//!
+//! Each team names its own fields, so values are found by meaning: a key is compared after lower-casing it and
+//! dropping everything but letters and digits (`integration_error`, `integrationError` and
+//! `$context.integration.error` are one name). Nested objects are flattened first. `-` means "no value".
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use crate::request::{Request, Signal, Source};
+use crate::signature::{self, Failure, Kind};
+
+// Not `statusCode`: that is a Lambda proxy response, not an access-log record.
+const STATUS: &[&str] = &["status", "contextstatus", "httpstatus"];
+const REQUEST_ID: &[&str] = &["requestid", "contextrequestid", "extendedrequestid"];
+const INTEGRATION_ERROR: &[&str] = &[
+    "integrationerrormessage",
+    "integrationerror",
+    "contextintegrationerrormessage",
+    "contextintegrationerror",
+];
+const RESPONSE_TYPE: &[&str] = &[
+    "errorresponsetype",
+    "responsetype",
+    "contexterrorresponsetype",
+];
+const ERROR_MESSAGE: &[&str] = &["errormessage", "contexterrormessage", "errormessagestring"];
+const AUTHORIZER_ERROR: &[&str] = &["authorizererror", "contextauthorizererror"];
+const METHOD: &[&str] = &["httpmethod", "method", "contexthttpmethod"];
+const RESOURCE_PATH: &[&str] = &["resourcepath", "contextresourcepath"];
+const ROUTE_KEY: &[&str] = &["routekey", "contextroutekey"];
+const PATH: &[&str] = &["path", "contextpath"];
+const API_ID: &[&str] = &["apiid", "contextapiid"];
+const STAGE: &[&str] = &["stage", "contextstage"];
+const INTEGRATION_LATENCY: &[&str] = &["integrationlatency", "contextintegrationlatency"];
+
+/// Parses one access-log record, or `None` when the text is not a JSON object with a status or request id.
+pub fn parse_record(text: &str) -> Option<Request<'static>> {
+    let trimmed = text.trim();
+    if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+        return None;
+    }
+    let object: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(object.len());
+    flatten("", &object, &mut fields);
+    let get = |names: &[&str]| -> Option<String> {
+        fields
+            .iter()
+            .find(|(k, v)| names.contains(&k.as_str()) && !is_empty_value(v))
+            .map(|(_, v)| v.clone())
+    };
+    let status = get(STATUS).and_then(|s| s.trim().parse::<u16>().ok());
+    let request_id = get(REQUEST_ID);
+    if status.is_none() && request_id.is_none() {
+        return None;
+    }
+    let mut request = Request {
+        source: Source::AccessLog,
+        request_id: request_id.map(Cow::Owned),
+        status,
+        events: 1,
+        ..Request::default()
+    };
+    if let Some(route) = get(ROUTE_KEY)
+        && let Some((method, path)) = route.split_once(' ')
+    {
+        request.method = Some(Cow::Owned(method.to_owned()));
+        request.resource_path = Some(Cow::Owned(path.to_owned()));
+    }
+    if let Some(method) = get(METHOD) {
+        request.method = Some(Cow::Owned(method));
+    }
+    if let Some(path) =
+        get(RESOURCE_PATH).or_else(|| request.resource_path.is_none().then(|| get(PATH)).flatten())
+    {
+        request.resource_path = Some(Cow::Owned(path));
+    }
+    request.integration_latency_ms = get(INTEGRATION_LATENCY).and_then(|v| v.parse().ok());
+    request.response_type = get(RESPONSE_TYPE).map(Cow::Owned);
+    request.error_message = get(ERROR_MESSAGE).map(Cow::Owned);
+    request.record_api_id = get(API_ID).map(Cow::Owned);
+    request.record_stage = get(STAGE).map(Cow::Owned);
+    for value in [get(INTEGRATION_ERROR), get(AUTHORIZER_ERROR)]
+        .into_iter()
+        .flatten()
+    {
+        push_signal(&mut request, value);
+    }
+    Some(request)
+}
+
+/// A bare field value such as `The Lambda function returned the following error: ...`, as a Logs Insights query
+/// over `integrationErrorMessage` returns it: one record whose other fields were not shown.
+pub fn request_from_error_value(failure: Failure, text: &str) -> Request<'static> {
+    let mut request = Request {
+        source: Source::AccessLog,
+        events: 1,
+        ..Request::default()
+    };
+    let detail_at = signature::match_start(text)
+        .map(|(_, rest)| text.len() - rest.len())
+        .unwrap_or(0);
+    request.signals.push(Signal {
+        failure,
+        line: Cow::Owned(text.to_owned()),
+        detail_at,
+    });
+    request
+}
+
+fn push_signal(request: &mut Request<'static>, value: String) {
+    match signature::match_start(&value) {
+        Some((Kind::Failure(failure), rest)) => {
+            let detail_at = value.len() - rest.len();
+            request.signals.push(Signal {
+                failure,
+                line: Cow::Owned(value),
+                detail_at,
+            });
+        }
+        _ => {
+            request.error_message.get_or_insert(Cow::Owned(value));
+        }
+    }
+}
+
+fn is_empty_value(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty() || v == "-"
+}
+
+fn flatten(prefix: &str, object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    for (key, value) in object {
+        let name: String = format!("{prefix}{key}")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match value {
+            Value::Object(inner) => flatten(&name, inner, out),
+            Value::String(s) => out.push((name, s.clone())),
+            Value::Number(n) => out.push((name, n.to_string())),
+            Value::Bool(b) => out.push((name, b.to_string())),
+            Value::Null | Value::Array(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_fields_whatever_the_team_named_them() {
+        let r = parse_record(
+            r#"{"requestId":"x","status":"502","error_responseType":"INTEGRATION_FAILURE",
+               "integration_error":"Lambda Customer Function Error:'AZUL_S3_BUCKET'","httpMethod":"GET",
+               "resourcePath":"/health","apiId":"a1b2c3","stage":"prod"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.status, Some(502));
+        assert_eq!(r.response_type.as_deref(), Some("INTEGRATION_FAILURE"));
+        assert_eq!(r.signals[0].failure, Failure::AccessLogFunctionError);
+        assert_eq!(r.signals[0].detail(), "'AZUL_S3_BUCKET'");
+        assert_eq!(r.record_api_id.as_deref(), Some("a1b2c3"));
+        assert_eq!(r.resource_path.as_deref(), Some("/health"));
+    }
+
+    #[test]
+    fn a_dash_is_no_value_and_route_key_gives_the_route() {
+        let r = parse_record(
+            r#"{"integrationErrorMessage":"-","requestId":"V=","resourcePath":"-","routeKey":"ANY /","status":"200"}"#,
+        )
+        .unwrap();
+        assert!(r.signals.is_empty());
+        assert_eq!(r.method.as_deref(), Some("ANY"));
+        assert_eq!(r.resource_path.as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn nested_context_objects_are_flattened() {
+        let r = parse_record(
+            r#"{"requestId":"x","status":504,"error":{"responseType":"INTEGRATION_TIMEOUT","message":"Endpoint request timed out"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.status, Some(504));
+        assert_eq!(r.response_type.as_deref(), Some("INTEGRATION_TIMEOUT"));
+    }
+
+    #[test]
+    fn json_without_status_or_request_id_is_not_a_record() {
+        assert!(parse_record(r#"{"statusCode":200,"body":"x"}"#).is_none());
+        assert!(parse_record(r#"{"hello":"world"}"#).is_none());
+        assert!(parse_record("not json").is_none());
+    }
+}

@@ -1,0 +1,581 @@
+//! [`Request`] → [`Diagnosis`]: the cause label of `signatures.md` §0, the status the client got, and the
+//! decisive lines. A total function: what no signature explains is `unknown_5xx` with its evidence, never a guess.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::{Request, Signal, Source};
+use crate::shape;
+use crate::signature::Failure;
+
+/// The stable vocabulary of the CLI output, the alerts and the SNS message attributes (`signatures.md` §0),
+/// plus `incomplete` for a request whose final status is not in this batch and which shows no failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Ok,
+    ClientError,
+    Throttled,
+    MalformedProxyResponse,
+    FunctionError,
+    FunctionTimeout,
+    IntegrationTimeout,
+    MissingInvokePermission,
+    AuthorizerMissingInvokePermission,
+    AuthorizerError,
+    LambdaThrottled,
+    PayloadTooLarge,
+    LambdaKmsError,
+    LambdaServiceError,
+    MappingError,
+    BackendError,
+    #[serde(rename = "unknown_5xx")]
+    Unknown5xx,
+    Incomplete,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 18] = [
+        Cause::Ok,
+        Cause::ClientError,
+        Cause::Throttled,
+        Cause::MalformedProxyResponse,
+        Cause::FunctionError,
+        Cause::FunctionTimeout,
+        Cause::IntegrationTimeout,
+        Cause::MissingInvokePermission,
+        Cause::AuthorizerMissingInvokePermission,
+        Cause::AuthorizerError,
+        Cause::LambdaThrottled,
+        Cause::PayloadTooLarge,
+        Cause::LambdaKmsError,
+        Cause::LambdaServiceError,
+        Cause::MappingError,
+        Cause::BackendError,
+        Cause::Unknown5xx,
+        Cause::Incomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Ok => "ok",
+            Cause::ClientError => "client_error",
+            Cause::Throttled => "throttled",
+            Cause::MalformedProxyResponse => "malformed_proxy_response",
+            Cause::FunctionError => "function_error",
+            Cause::FunctionTimeout => "function_timeout",
+            Cause::IntegrationTimeout => "integration_timeout",
+            Cause::MissingInvokePermission => "missing_invoke_permission",
+            Cause::AuthorizerMissingInvokePermission => "authorizer_missing_invoke_permission",
+            Cause::AuthorizerError => "authorizer_error",
+            Cause::LambdaThrottled => "lambda_throttled",
+            Cause::PayloadTooLarge => "payload_too_large",
+            Cause::LambdaKmsError => "lambda_kms_error",
+            Cause::LambdaServiceError => "lambda_service_error",
+            Cause::MappingError => "mapping_error",
+            Cause::BackendError => "backend_error",
+            Cause::Unknown5xx => "unknown_5xx",
+            Cause::Incomplete => "incomplete",
+        }
+    }
+
+    /// Whether this cause is a server-side failure worth an alert (the 5xx family).
+    pub fn is_failure(self) -> bool {
+        !matches!(
+            self,
+            Cause::Ok | Cause::ClientError | Cause::Throttled | Cause::Incomplete
+        )
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Cause {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Cause::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown cause {s:?}"))
+    }
+}
+
+/// The verdict on one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    /// The status the client got: logged, or (when `status_inferred`) the one the catalogue says this cause gives.
+    pub status: Option<u16>,
+    pub status_inferred: bool,
+    /// The decisive lines, without request-id prefixes, each cut to [`MAX_EVIDENCE_CHARS`].
+    pub evidence: Vec<String>,
+    /// What exactly is wrong, when the logs say more than the label (e.g. the shape of a malformed response).
+    pub detail: Option<String>,
+}
+
+/// Evidence lines are cut here: the decisive part of a failure line is short, bodies are not.
+pub const MAX_EVIDENCE_CHARS: usize = 300;
+const MAX_EVIDENCE_LINES: usize = 6;
+
+/// Classifies one request. Never fails.
+pub fn classify(request: &Request<'_>) -> Diagnosis {
+    let (cause, detail) = cause_of(request);
+    let (status, status_inferred) = match request.status {
+        Some(s) => (Some(s), false),
+        None => match typical_status(cause, request) {
+            Some(s) => (Some(s), true),
+            None => (None, false),
+        },
+    };
+    let evidence = if cause.is_failure() || status.is_some_and(|s| s >= 500) {
+        evidence_of(request, cause)
+    } else {
+        Vec::new()
+    };
+    Diagnosis {
+        cause,
+        status,
+        status_inferred,
+        evidence,
+        detail,
+    }
+}
+
+fn has<'r, 'a>(request: &'r Request<'a>, failure: Failure) -> Option<&'r Signal<'a>> {
+    request.signals.iter().find(|s| s.failure == failure)
+}
+
+fn response_type_is(request: &Request<'_>, names: &[&str]) -> bool {
+    request
+        .response_type
+        .as_deref()
+        .is_some_and(|t| names.contains(&t))
+}
+
+fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
+    use Failure as F;
+    let authorizer_context = has(request, F::AuthorizerError).is_some()
+        || has(request, F::AuthorizerConfigurationException).is_some()
+        || response_type_is(
+            request,
+            &["AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE"],
+        )
+        || (request.started_authorizer && !request.started_execution);
+
+    // §7: "Invalid permissions on Lambda function" followed by "Authorizer error" is the authorizer's.
+    if has(request, F::HttpApiAuthorizerPermission).is_some()
+        || (has(request, F::InvalidPermissions).is_some() && authorizer_context)
+    {
+        return (Cause::AuthorizerMissingInvokePermission, None);
+    }
+    if has(request, F::InvalidPermissions).is_some()
+        || has(request, F::HttpApiIntegrationPermission).is_some()
+    {
+        return (Cause::MissingInvokePermission, None);
+    }
+    if has(request, F::CannotAssumeRole).is_some() {
+        return if authorizer_context {
+            (
+                Cause::AuthorizerError,
+                Some("API Gateway cannot assume the authorizer's credentials role".into()),
+            )
+        } else {
+            (
+                Cause::MissingInvokePermission,
+                Some("API Gateway cannot assume the integration's credentials role".into()),
+            )
+        };
+    }
+    if let Some(signal) = [
+        F::CouldNotParsePolicy,
+        F::AuthorizerInvalidJson,
+        F::AuthorizerConfigurationException,
+        F::AuthorizerError,
+    ]
+    .iter()
+    .find_map(|f| has(request, *f))
+    {
+        let detail = match signal.failure {
+            F::CouldNotParsePolicy => {
+                Some("the authorizer did not return a valid IAM policy document".into())
+            }
+            F::AuthorizerInvalidJson => {
+                Some("the authorizer's response is not the JSON API Gateway expects".into())
+            }
+            _ => None,
+        };
+        return (Cause::AuthorizerError, detail);
+    }
+    if let Some(signal) = has(request, F::LambdaInvocationFailed) {
+        if signal.detail().trim_start().starts_with("429") {
+            return (Cause::LambdaThrottled, None);
+        }
+        if let Some(found) = lambda_service_body(request) {
+            return found;
+        }
+        return (Cause::LambdaServiceError, None);
+    }
+    if has(request, F::RateExceeded).is_some() {
+        return (Cause::LambdaThrottled, None);
+    }
+    if has(request, F::IntegrationTimeout).is_some()
+        || response_type_is(request, &["INTEGRATION_TIMEOUT"])
+    {
+        return (Cause::IntegrationTimeout, None);
+    }
+    if let Some(signal) = [
+        F::CustomerFunctionError,
+        F::HttpApiFunctionError,
+        F::AccessLogFunctionError,
+    ]
+    .iter()
+    .find_map(|f| has(request, *f))
+    {
+        return function_failure(signal);
+    }
+    if has(request, F::MalformedProxyResponse).is_some() {
+        // §1 row 8b: in 2018, Lambda throttling surfaced as a malformed response whose body is Lambda's error.
+        if request
+            .error_type_header
+            .is_some_and(|t| t.eq_ignore_ascii_case("TooManyRequestsException"))
+            || body_reason(request).is_some_and(|r| r.ends_with("LimitExceeded"))
+        {
+            return (
+                Cause::LambdaThrottled,
+                Some("Lambda refused the invocation (TooManyRequestsException)".into()),
+            );
+        }
+        if let Some(found) = lambda_service_body(request) {
+            return found;
+        }
+        let detail = request.response_body.map(|body| {
+            let problems = shape::proxy_response_problems(body);
+            if problems.is_empty() {
+                "the logged response looks well-formed; check the part cut off by the 1 KB log limit".to_owned()
+            } else {
+                problems.join("; ")
+            }
+        });
+        return (Cause::MalformedProxyResponse, detail);
+    }
+    if has(request, F::UnableToTransformRequest).is_some()
+        || has(request, F::OutputMappingInvalid).is_some()
+    {
+        return (Cause::MappingError, None);
+    }
+    if [
+        F::InternalErrorExecuting,
+        F::InvalidEndpointAddress,
+        F::NetworkError,
+    ]
+    .iter()
+    .any(|f| has(request, *f).is_some())
+    {
+        return (Cause::BackendError, None);
+    }
+    if has(request, F::KeyThrottle).is_some() || response_type_is(request, &["THROTTLED"]) {
+        return (Cause::Throttled, None);
+    }
+    if authorizer_context {
+        return (Cause::AuthorizerError, None);
+    }
+    let is_5xx = request.status.is_some_and(|s| s >= 500);
+    if (is_5xx || !request.succeeded)
+        && let Some(found) = lambda_service_body(request)
+    {
+        return found;
+    }
+    if is_5xx
+        && request
+            .function_error_header
+            .is_some_and(|h| h.eq_ignore_ascii_case("Unhandled"))
+    {
+        return (Cause::FunctionError, None);
+    }
+    if has(request, F::OtherConfigurationError).is_some() {
+        return (Cause::Unknown5xx, None);
+    }
+    match request.status {
+        Some(200..=399) => (Cause::Ok, None),
+        Some(429) => (Cause::Throttled, None),
+        Some(400..=499) => (Cause::ClientError, None),
+        Some(_) => (Cause::Unknown5xx, None),
+        None if request.unauthorized => (Cause::ClientError, None),
+        None if request.succeeded => (Cause::Ok, None),
+        None => (Cause::Incomplete, None),
+    }
+}
+
+/// A customer function error: its own timeout, the 6 MB response limit, or anything else it raised.
+fn function_failure(signal: &Signal<'_>) -> (Cause, Option<String>) {
+    let detail = signal.detail();
+    // REST: `200 due to customer function error: <msg>. Lambda request id: <id>`
+    let message = detail
+        .split_once("due to customer function error: ")
+        .map_or(detail, |(_, m)| m);
+    let message = message
+        .rsplit_once(". Lambda request id: ")
+        .map_or(message, |(m, _)| m);
+    // HTTP API: `<msg>. Check your Lambda function code and try again.`
+    let message = message
+        .strip_suffix(". Check your Lambda function code and try again.")
+        .unwrap_or(message)
+        .trim();
+    if message.starts_with("Response payload size exceeded maximum allowed payload size") {
+        return (
+            Cause::PayloadTooLarge,
+            Some("the response exceeded Lambda's 6 MB synchronous payload limit".into()),
+        );
+    }
+    if let Some(seconds) = own_timeout_seconds(message) {
+        return (
+            Cause::FunctionTimeout,
+            Some(format!(
+                "the function hit its own Lambda timeout after {seconds} seconds"
+            )),
+        );
+    }
+    (Cause::FunctionError, None)
+}
+
+/// Lambda's own timeout sentence, and nothing else: `[<ts> <id> |RequestId: <id> Error: ]Task timed out after
+/// N.NN seconds`. The words "timed out" anywhere else in an error message mean nothing (§7).
+fn own_timeout_seconds(message: &str) -> Option<&str> {
+    const SENTENCE: &str = "Task timed out after ";
+    let at = message.find(SENTENCE)?;
+    let head = &message[..at];
+    let head_ok = head.is_empty()
+        || (head.starts_with("RequestId: ")
+            && head.ends_with(" Error: ")
+            && head.split(' ').count() == 4)
+        || (head.split(' ').count() == 3
+            && head.ends_with(' ')
+            && head.as_bytes()[0].is_ascii_digit());
+    let seconds = message[at + SENTENCE.len()..]
+        .trim_end_matches('.')
+        .strip_suffix(" seconds")?;
+    let numeric = !seconds.is_empty() && seconds.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    (head_ok && numeric).then_some(seconds)
+}
+
+/// The `Reason` of Lambda's own error document in the endpoint response body (`{"Reason": "...", "Type": ...}`).
+fn body_reason(request: &Request<'_>) -> Option<String> {
+    let body = request.response_body?;
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get("Reason")?.as_str().map(str::to_owned)
+}
+
+/// Lambda service error documents (§1 rows 10, 11): the function never ran, Lambda itself answered.
+fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
+    let body = request.response_body?;
+    if !body.starts_with('{') || request.function_error_header.is_some() {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let object = value.as_object()?;
+    let message = object.get("Message")?.as_str()?;
+    if !object.contains_key("Type") {
+        return None;
+    }
+    if message.starts_with(
+        "Lambda was unable to decrypt the environment variables because KMS access was denied",
+    ) {
+        return Some((Cause::LambdaKmsError, None));
+    }
+    if object.get("Type").and_then(|t| t.as_str()) == Some("Service") {
+        return Some((Cause::LambdaServiceError, None));
+    }
+    None
+}
+
+/// The status the catalogue says a cause gives, for logs that did not include `Method completed with status`.
+fn typical_status(cause: Cause, request: &Request<'_>) -> Option<u16> {
+    let http_api = request.signals.iter().any(|s| {
+        matches!(
+            s.failure,
+            Failure::HttpApiFunctionError
+                | Failure::HttpApiIntegrationPermission
+                | Failure::HttpApiAuthorizerPermission
+        )
+    });
+    match cause {
+        Cause::MalformedProxyResponse | Cause::PayloadTooLarge => Some(502),
+        Cause::FunctionError | Cause::FunctionTimeout => Some(if http_api { 500 } else { 502 }),
+        Cause::IntegrationTimeout => Some(504),
+        Cause::MissingInvokePermission
+        | Cause::AuthorizerMissingInvokePermission
+        | Cause::AuthorizerError
+        | Cause::LambdaKmsError
+        | Cause::LambdaServiceError
+        | Cause::MappingError => Some(500),
+        Cause::LambdaThrottled => {
+            Some(if has(request, Failure::MalformedProxyResponse).is_some() {
+                502
+            } else {
+                500
+            })
+        }
+        Cause::Throttled => Some(429),
+        Cause::BackendError
+        | Cause::Unknown5xx
+        | Cause::Ok
+        | Cause::ClientError
+        | Cause::Incomplete => None,
+    }
+}
+
+fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    if request.source == Source::AccessLog {
+        if let Some(t) = &request.response_type {
+            lines.push(format!("error.responseType: {t}"));
+        }
+        if let Some(m) = &request.error_message {
+            lines.push(format!("error.message: {}", cut(m)));
+        }
+    }
+    if matches!(cause, Cause::LambdaThrottled)
+        && let Some(t) = request.error_type_header
+    {
+        lines.push(format!("Endpoint response headers: x-amzn-ErrorType={t}"));
+    }
+    if matches!(cause, Cause::LambdaKmsError | Cause::LambdaServiceError)
+        && let Some(body) = request.response_body
+    {
+        // Lambda's own error document, not the function's output.
+        lines.push(format!(
+            "Endpoint response body before transformations: {}",
+            cut(body)
+        ));
+    }
+    if matches!(cause, Cause::FunctionError)
+        && request.signals.is_empty()
+        && let Some(h) = request.function_error_header
+    {
+        lines.push(format!(
+            "Endpoint response headers: X-Amz-Function-Error={h}"
+        ));
+    }
+    for signal in &request.signals {
+        if lines.len() >= MAX_EVIDENCE_LINES - 1 {
+            break;
+        }
+        lines.push(cut(&signal.line));
+    }
+    if request.source == Source::ExecutionLog {
+        if let Some(t) = &request.response_type {
+            lines.push(format!("Gateway response type: {t}"));
+        }
+        if let Some(s) = request.status {
+            lines.push(format!("Method completed with status: {s}"));
+        }
+    } else if let Some(s) = request.status {
+        lines.push(format!("status: {s}"));
+    }
+    lines
+}
+
+/// Cuts a line to [`MAX_EVIDENCE_CHARS`] on a char boundary, folding newlines so each line stays one line.
+pub fn cut(line: &str) -> String {
+    let mut out: String = line
+        .chars()
+        .take(MAX_EVIDENCE_CHARS)
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    if line.chars().nth(MAX_EVIDENCE_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::reassemble;
+
+    fn diagnose(text: &str) -> Diagnosis {
+        let requests = reassemble(text.lines().map(|l| (None, l)));
+        assert_eq!(requests.len(), 1, "{requests:#?}");
+        classify(&requests[0])
+    }
+
+    #[test]
+    fn own_timeout_sentence_is_recognised_only_in_lambdas_forms() {
+        assert_eq!(
+            own_timeout_seconds(
+                "2019-02-27T11:31:11.456Z 71952965-d5cc Task timed out after 10.00 seconds"
+            ),
+            Some("10.00")
+        );
+        assert_eq!(
+            own_timeout_seconds("RequestId: 01fe3839 Error: Task timed out after 5.00 seconds"),
+            Some("5.00")
+        );
+        assert_eq!(
+            own_timeout_seconds("Task timed out after 3.00 seconds"),
+            Some("3.00")
+        );
+        assert_eq!(
+            own_timeout_seconds("upstream said: Task timed out after 3.00 seconds"),
+            None
+        );
+        assert_eq!(own_timeout_seconds("Connection timed out"), None);
+    }
+
+    #[test]
+    fn classify_ignores_failure_text_inside_request_body() {
+        let d = diagnose(
+            "(r) Method request body before transformations: {\"msg\":\"Execution failed due to a timeout error\"}\n\
+             (r) Successfully completed execution\n(r) Method completed with status: 200",
+        );
+        assert_eq!(d.cause, Cause::Ok);
+        assert!(d.evidence.is_empty());
+    }
+
+    #[test]
+    fn customer_function_error_mentioning_timeouts_is_a_function_error() {
+        let d = diagnose(
+            "(r) Lambda execution failed with status 200 due to customer function error: upstream timeout after 502 retries, size limit reached. Lambda request id: x\n\
+             (r) Method completed with status: 502",
+        );
+        assert_eq!(d.cause, Cause::FunctionError);
+        assert_eq!(d.status, Some(502));
+        assert!(!d.status_inferred);
+    }
+
+    #[test]
+    fn unexplained_5xx_is_unknown_with_its_evidence() {
+        let d = diagnose(
+            "(r) Execution failed due to configuration error: Something nobody has seen\n(r) Method completed with status: 500",
+        );
+        assert_eq!(d.cause, Cause::Unknown5xx);
+        assert_eq!(d.status, Some(500));
+        assert_eq!(
+            d.evidence[0],
+            "Execution failed due to configuration error: Something nobody has seen"
+        );
+    }
+
+    #[test]
+    fn no_status_and_no_failure_is_incomplete_not_ok() {
+        let d = diagnose("(r) Starting execution for request: r");
+        assert_eq!(d.cause, Cause::Incomplete);
+        assert_eq!(d.status, None);
+    }
+
+    #[test]
+    fn cause_labels_round_trip_through_their_names() {
+        for cause in Cause::ALL {
+            assert_eq!(cause.as_str().parse::<Cause>(), Ok(cause));
+            assert_eq!(
+                serde_json::to_value(cause).unwrap(),
+                serde_json::Value::String(cause.as_str().into())
+            );
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! CloudWatch Logs subscription delivery → [`Batch`].
+//!
+//! The wire format is `{"awslogs":{"data":"<base64 of gzip of JSON>"}}`. We decode it ourselves rather than
+//! through `aws_lambda_events`: parsing from a buffer is several times faster than reading JSON from a gzip
+//! stream, and we need a typed error and a cap on the inflated size (a hostile gzip must not take the memory).
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use base64::Engine as _;
+use flate2::read::MultiGzDecoder;
+use serde::{Deserialize, Serialize};
+
+/// Default cap on the inflated size of one delivery. Real deliveries are at most ~1 MB compressed and a few MB
+/// inflated; 64 MiB leaves room and still fits a 128 MB Lambda.
+pub const DEFAULT_MAX_INFLATED_BYTES: usize = 64 * 1024 * 1024;
+
+/// One decoded delivery. Strings borrow from the inflated JSON buffer where they carry no escapes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch<'a> {
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub owner: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub log_group: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub log_stream: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub subscription_filters: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+/// One CloudWatch Logs event: one API Gateway log entry, which may span several physical lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEvent<'a> {
+    #[serde(borrow, default)]
+    pub id: Cow<'a, str>,
+    #[serde(default)]
+    pub timestamp: i64,
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+impl Batch<'_> {
+    /// CloudWatch Logs sends `CONTROL_MESSAGE` batches to check the destination is reachable.
+    pub fn is_control_message(&self) -> bool {
+        self.message_type == "CONTROL_MESSAGE"
+    }
+}
+
+/// Why a delivery could not be decoded. Each variant says which step failed and carries the sizes an operator
+/// would look for when the delivery lands in the on-failure destination.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a cloudwatch logs delivery: {reason} ({size} bytes)")]
+    Envelope { reason: String, size: usize },
+    #[error("awslogs.data is not valid base64 ({size} bytes): {source}")]
+    Base64 {
+        size: usize,
+        #[source]
+        source: base64::DecodeError,
+    },
+    #[error("awslogs.data is not valid gzip ({size} compressed bytes): {source}")]
+    Gzip {
+        size: usize,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("delivery inflates past the cap of {cap} bytes ({size} compressed bytes)")]
+    TooLarge { size: usize, cap: usize },
+    #[error("delivery is not valid subscription json ({size} inflated bytes): {source}")]
+    Json {
+        size: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("unknown messageType {message_type:?}")]
+    MessageType { message_type: String },
+}
+
+impl DecodeError {
+    /// A stable short name for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DecodeError::Envelope { .. } => "envelope",
+            DecodeError::Base64 { .. } => "base64",
+            DecodeError::Gzip { .. } => "gzip",
+            DecodeError::TooLarge { .. } => "too_large",
+            DecodeError::Json { .. } => "json",
+            DecodeError::MessageType { .. } => "message_type",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    awslogs: AwsLogs<'a>,
+}
+
+#[derive(Deserialize)]
+struct AwsLogs<'a> {
+    #[serde(borrow)]
+    data: Cow<'a, str>,
+}
+
+/// Reads the `awslogs.data` string out of a raw subscription event (the bytes Lambda hands us).
+pub fn envelope_data(event: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
+    serde_json::from_slice::<Envelope<'_>>(event)
+        .map(|e| e.awslogs.data)
+        .map_err(|e| DecodeError::Envelope {
+            reason: e.to_string(),
+            size: event.len(),
+        })
+}
+
+/// base64 → gzip → inflated JSON bytes, with the inflated size capped at `max_inflated`.
+pub fn inflate(data: &str, max_inflated: usize) -> Result<Vec<u8>, DecodeError> {
+    let compressed = base64::engine::general_purpose::STANDARD
+        .decode(data.trim_ascii())
+        .map_err(|source| DecodeError::Base64 {
+            size: data.len(),
+            source,
+        })?;
+    gunzip(&compressed, max_inflated)
+}
+
+/// Inflates a gzip member (or several), refusing to produce more than `max_inflated` bytes.
+pub fn gunzip(compressed: &[u8], max_inflated: usize) -> Result<Vec<u8>, DecodeError> {
+    let size = compressed.len();
+    let mut out = Vec::with_capacity(size_hint(compressed).min(max_inflated));
+    let limit = u64::try_from(max_inflated)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    MultiGzDecoder::new(compressed)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|source| DecodeError::Gzip { size, source })?;
+    if out.len() > max_inflated {
+        return Err(DecodeError::TooLarge {
+            size,
+            cap: max_inflated,
+        });
+    }
+    Ok(out)
+}
+
+/// gzip's trailer holds the inflated size mod 2^32: a free, usually exact, capacity hint.
+fn size_hint(compressed: &[u8]) -> usize {
+    match compressed.len().checked_sub(4).map(|at| &compressed[at..]) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => 0,
+    }
+}
+
+/// Parses inflated subscription JSON. A control message yields a batch with no events.
+pub fn parse_batch(json: &[u8]) -> Result<Batch<'_>, DecodeError> {
+    let mut batch: Batch<'_> =
+        serde_json::from_slice(json).map_err(|source| DecodeError::Json {
+            size: json.len(),
+            source,
+        })?;
+    match batch.message_type.as_ref() {
+        "DATA_MESSAGE" => Ok(batch),
+        "CONTROL_MESSAGE" => {
+            batch.log_events.clear();
+            Ok(batch)
+        }
+        other => Err(DecodeError::MessageType {
+            message_type: other.chars().take(64).collect(),
+        }),
+    }
+}
+
+/// The whole decode of one raw subscription event, for callers that want the inflated bytes back
+/// (to borrow a [`Batch`] from them with [`parse_batch`]).
+pub fn decode(event: &[u8], max_inflated: usize) -> Result<Vec<u8>, DecodeError> {
+    let data = envelope_data(event)?;
+    let json = inflate(&data, max_inflated)?;
+    // Validate now so the caller gets every decode error from one place.
+    parse_batch(&json)?;
+    Ok(json)
+}
+
+/// Encodes a batch as a subscription event: the inverse of [`decode`], used by tests, samples and benchmarks.
+pub fn encode(batch: &Batch<'_>) -> Result<Vec<u8>, serde_json::Error> {
+    let json = serde_json::to_vec(batch)?;
+    Ok(encode_json(&json))
+}
+
+/// Wraps already-serialised subscription JSON as `{"awslogs":{"data":...}}`.
+pub fn encode_json(json: &[u8]) -> Vec<u8> {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = gz.write_all(json);
+    let compressed = gz.finish().unwrap_or_default();
+    let data = base64::engine::general_purpose::STANDARD.encode(compressed);
+    format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#).into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Batch<'static> {
+        Batch {
+            message_type: "DATA_MESSAGE".into(),
+            owner: "123456789012".into(),
+            log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
+            log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
+            subscription_filters: vec!["apigw-doctor".into()],
+            log_events: vec![LogEvent {
+                id: "1".into(),
+                timestamp: 1_551_267_060_425,
+                message: "(r1) Method request path:\n{}".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn decode_round_trips_an_encoded_batch() {
+        let event = encode(&sample()).unwrap();
+        let json = decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+        assert_eq!(parse_batch(&json).unwrap(), sample());
+    }
+
+    #[test]
+    fn decode_keeps_a_multi_line_message_as_one_event() {
+        let json = decode(&encode(&sample()).unwrap(), DEFAULT_MAX_INFLATED_BYTES).unwrap();
+        let batch = parse_batch(&json).unwrap();
+        assert_eq!(batch.log_events.len(), 1);
+        assert_eq!(batch.log_events[0].message, "(r1) Method request path:\n{}");
+    }
+
+    #[test]
+    fn decode_accepts_unknown_fields() {
+        let json = br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s",
+            "subscriptionFilters":["f"],"policyLevel":"ACCOUNT_LEVEL_POLICY","newField":{"x":1},
+            "logEvents":[{"id":"1","timestamp":2,"message":"m","extra":true}]}"#;
+        let batch = parse_batch(&decode(&encode_json(json), 1 << 20).unwrap())
+            .map(|b| b.log_events.len())
+            .unwrap();
+        assert_eq!(batch, 1);
+    }
+
+    #[test]
+    fn decode_gives_an_empty_batch_for_a_control_message() {
+        let json = br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"",
+            "subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,
+            "message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+        let inflated = decode(&encode_json(json), 1 << 20).unwrap();
+        let batch = parse_batch(&inflated).unwrap();
+        assert!(batch.is_control_message());
+        assert!(batch.log_events.is_empty());
+    }
+
+    #[test]
+    fn decode_reports_a_missing_envelope() {
+        let err = decode(br#"{"Records":[]}"#, 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), "envelope");
+        let err = decode(b"not json", 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), "envelope");
+    }
+
+    #[test]
+    fn decode_reports_bad_base64() {
+        let err = decode(br#"{"awslogs":{"data":"%%%not base64%%%"}}"#, 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), "base64");
+    }
+
+    #[test]
+    fn decode_reports_bad_gzip() {
+        let data = base64::engine::general_purpose::STANDARD.encode(b"plain text, not gzip");
+        let event = format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#);
+        let err = decode(event.as_bytes(), 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), "gzip");
+    }
+
+    #[test]
+    fn decode_reports_bad_json_with_its_size() {
+        let err = decode(&encode_json(b"{\"messageType\": oops"), 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), "json");
+        assert!(err.to_string().contains("20 inflated bytes"), "{err}");
+    }
+
+    #[test]
+    fn decode_reports_an_unknown_message_type() {
+        let err = decode(
+            &encode_json(br#"{"messageType":"SURPRISE","logEvents":[]}"#),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), "message_type");
+    }
+
+    #[test]
+    fn decode_refuses_to_inflate_past_the_cap() {
+        // 4 MiB of zeros compresses to a few KB: the classic gzip bomb shape.
+        let bomb = vec![b' '; 4 << 20];
+        let event = encode_json(&bomb);
+        assert!(event.len() < 64 * 1024);
+        let err = decode(&event, 1 << 20).unwrap_err();
+        assert!(matches!(err, DecodeError::TooLarge { cap, .. } if cap == 1 << 20));
+    }
+
+    #[test]
+    fn decode_accepts_a_payload_exactly_at_the_cap() {
+        let json = serde_json::to_vec(&sample()).unwrap();
+        let event = encode_json(&json);
+        assert!(decode(&event, json.len()).is_ok());
+        assert_eq!(
+            decode(&event, json.len() - 1).unwrap_err().kind(),
+            "too_large"
+        );
+    }
+}

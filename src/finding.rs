@@ -1,0 +1,176 @@
+//! A request's diagnosis joined with where it came from: the unit of the CLI's output and of alert grouping.
+
+use serde::Serialize;
+
+use crate::advice::advice;
+use crate::classify::{Cause, Diagnosis, classify};
+use crate::request::{Request, reassemble};
+
+/// Where a batch of events came from. The API id and stage of execution logs come from the log group name
+/// only, never from message text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub owner: Option<String>,
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
+}
+
+impl Origin {
+    pub fn new(owner: &str, log_group: &str, log_stream: &str) -> Origin {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Origin {
+            owner: some(owner),
+            log_group: some(log_group),
+            log_stream: some(log_stream),
+        }
+    }
+
+    /// `(api id, stage)` from `API-Gateway-Execution-Logs_{rest-api-id}/{stage}`.
+    pub fn execution_log_api(&self) -> Option<(&str, &str)> {
+        execution_log_group(self.log_group.as_deref()?)
+    }
+}
+
+/// Parses `API-Gateway-Execution-Logs_{api-id}/{stage}` strictly: API ids are 10 lower-case letters and digits,
+/// stage names letters, digits, `-` and `_`.
+pub fn execution_log_group(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("API-Gateway-Execution-Logs_")?;
+    let (api_id, stage) = rest.split_once('/')?;
+    let api_ok = api_id.len() == 10
+        && api_id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let stage_ok = !stage.is_empty()
+        && stage.len() <= 128
+        && stage
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (api_ok && stage_ok).then_some((api_id, stage))
+}
+
+/// Where the API id and stage of a finding came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiSource {
+    /// The execution log group's name: trustworthy.
+    LogGroup,
+    /// An access-log record's own fields: as good as the team's log format.
+    Record,
+}
+
+/// One diagnosed request, owned, ready to print or to group into alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub request_id: Option<String>,
+    pub status: Option<u16>,
+    pub status_inferred: bool,
+    pub cause: Cause,
+    pub api_id: Option<String>,
+    pub stage: Option<String>,
+    pub api_source: Option<ApiSource>,
+    pub method: Option<String>,
+    pub resource_path: Option<String>,
+    pub function_arn: Option<String>,
+    pub authorizer_arn: Option<String>,
+    pub lambda_request_id: Option<String>,
+    pub integration_latency_ms: Option<u64>,
+    pub first_timestamp: Option<i64>,
+    pub last_timestamp: Option<i64>,
+    pub account: Option<String>,
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
+    pub evidence: Vec<String>,
+    pub detail: Option<String>,
+    pub summary: &'static str,
+    pub advice: &'static str,
+}
+
+impl Finding {
+    /// Failures and any 5xx: what `diagnose` prints without `--all` and what alerts are made of.
+    pub fn is_problem(&self) -> bool {
+        self.cause.is_failure() || self.status.is_some_and(|s| s >= 500)
+    }
+
+    pub fn new(origin: &Origin, request: &Request<'_>, diagnosis: Diagnosis) -> Finding {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let (api_id, stage, api_source) = match origin.execution_log_api() {
+            Some((api, stage)) => (
+                Some(api.to_owned()),
+                Some(stage.to_owned()),
+                Some(ApiSource::LogGroup),
+            ),
+            None => {
+                let api = owned(request.record_api_id.as_deref());
+                let stage = owned(request.record_stage.as_deref());
+                let source = (api.is_some() || stage.is_some()).then_some(ApiSource::Record);
+                (api, stage, source)
+            }
+        };
+        let advice = advice(diagnosis.cause);
+        Finding {
+            request_id: owned(request.request_id.as_deref()),
+            status: diagnosis.status,
+            status_inferred: diagnosis.status_inferred,
+            cause: diagnosis.cause,
+            api_id,
+            stage,
+            api_source,
+            method: owned(request.method.as_deref()),
+            resource_path: owned(request.resource_path.as_deref()),
+            function_arn: owned(request.function_arn),
+            authorizer_arn: owned(request.authorizer_arn),
+            lambda_request_id: owned(request.lambda_request_id),
+            integration_latency_ms: request.integration_latency_ms,
+            first_timestamp: request.first_timestamp,
+            last_timestamp: request.last_timestamp,
+            account: origin.owner.clone(),
+            log_group: origin.log_group.clone(),
+            log_stream: origin.log_stream.clone(),
+            evidence: diagnosis.evidence,
+            detail: diagnosis.detail,
+            summary: advice.summary,
+            advice: advice.fix,
+        }
+    }
+}
+
+/// Reassembles and classifies events; keeps every request when `all`, else only problems. Requests made only of
+/// lines we do not recognise (prose in a paste) are left out.
+pub fn find<'a, I>(origin: &Origin, events: I, all: bool) -> Vec<Finding>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    reassemble(events)
+        .iter()
+        .filter(|r| r.is_recognised())
+        .filter_map(|request| {
+            let diagnosis = classify(request);
+            let problem =
+                diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
+            (all || problem).then(|| Finding::new(origin, request, diagnosis))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_group_gives_api_and_stage() {
+        assert_eq!(
+            execution_log_group("API-Gateway-Execution-Logs_uwe3g5jm54/Prod"),
+            Some(("uwe3g5jm54", "Prod"))
+        );
+        for bad in [
+            "API-Gateway-Execution-Logs/uwe3g5jm54/Prod",
+            "api-gateway-execution-logs_uwe3g5jm54/prod",
+            "API-Gateway-Execution-Logs_UWE3G5JM54/Prod",
+            "API-Gateway-Execution-Logs_uwe3g5jm54/",
+            "API-Gateway-Execution-Logs_uwe3g5jm54/a/b",
+            "/aws/api_gw/evidence_api",
+        ] {
+            assert_eq!(execution_log_group(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! One event's message → request id and message; and the text forms people paste.
+//!
+//! Execution-log events read `(<request-id>) <message>`. The id is a UUID for REST stages but the extended
+//! request id (`PDS1PEC4oAMFpyA=`) for WebSocket APIs, so we accept any short token without spaces.
+
+use crate::signature;
+
+/// The longest request id we accept in a `(...)` prefix; real ones are 36 (UUID) or ~16 (extended id) chars.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Splits `(<request-id>) <message>` into its parts. Messages without the prefix come back whole.
+pub fn split_request_id(message: &str) -> (Option<&str>, &str) {
+    let bytes = message.as_bytes();
+    if bytes.first() != Some(&b'(') {
+        return (None, message);
+    }
+    let window = &bytes[1..bytes.len().min(MAX_REQUEST_ID_LEN + 2)];
+    let Some(close) = memchr::memchr(b')', window) else {
+        return (None, message);
+    };
+    let id = &message[1..1 + close];
+    let valid = !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic() && b != b'(');
+    if !valid {
+        return (None, message);
+    }
+    let rest = &message[close + 2..];
+    // The prefix is followed by one space; an event may also be the bare prefix.
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    (Some(id), rest)
+}
+
+/// One event recovered from pasted text. `message` keeps any `(request-id) ` prefix so that it goes through
+/// exactly the same path as a delivered event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEvent {
+    pub message: String,
+}
+
+/// Reads pasted execution-log text: one event per line in the stage form `(<id>) msg`, optionally after a
+/// timestamp (ISO 8601, `HH:MM:SS`, the CloudWatch console's tab-separated form), the console test form
+/// `Ddd Mon DD HH:MM:SS UTC YYYY : msg`, or bare messages. A line that is not the start of an event continues
+/// the event before it (multi-line bodies and error messages). Leading `#` comment lines are skipped.
+pub fn parse_text(input: &str) -> Vec<TextEvent> {
+    let lines: Vec<&str> = input
+        .lines()
+        .skip_while(|line| line.starts_with('#') || line.trim().is_empty())
+        .collect();
+    let prefixed = lines.iter().any(|line| strip_line_prefix(line).1);
+    let mut events: Vec<TextEvent> = Vec::new();
+    for line in lines {
+        let (message, had_prefix) = strip_line_prefix(line);
+        let opens = if prefixed {
+            had_prefix
+        } else {
+            signature::starts_an_event(message) || is_json_record(message)
+        };
+        match events.last_mut() {
+            Some(last) if !opens => {
+                last.message.push('\n');
+                last.message.push_str(line);
+            }
+            _ if message.trim().is_empty() => {}
+            _ => events.push(TextEvent {
+                message: message.to_owned(),
+            }),
+        }
+    }
+    for event in &mut events {
+        let trimmed = event.message.trim_end().len();
+        event.message.truncate(trimmed);
+    }
+    events
+}
+
+/// A whole access-log record on one line.
+fn is_json_record(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with('{') && line.ends_with('}') && line.contains("\":")
+}
+
+/// Strips the timestamp forms people paste and says whether the line had any prefix (timestamp or request id).
+fn strip_line_prefix(line: &str) -> (&str, bool) {
+    let mut rest = line;
+    let mut had = false;
+    if let Some(after) = strip_console_tab(rest)
+        .or_else(|| strip_iso_timestamp(rest))
+        .or_else(|| strip_clock(rest))
+        .or_else(|| strip_console_test_date(rest))
+    {
+        rest = after;
+        had = true;
+    }
+    if split_request_id(rest).0.is_some() {
+        had = true;
+    }
+    (rest, had)
+}
+
+/// `<timestamp>\t<message>` as copied from the CloudWatch console or exported.
+fn strip_console_tab(line: &str) -> Option<&str> {
+    let (head, tail) = line.split_once('\t')?;
+    let head = head.trim();
+    let looks_like_time = head.len() >= 8
+        && head.as_bytes()[0].is_ascii_digit()
+        && head
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b":-.TZ+ ,/".contains(&b));
+    looks_like_time.then_some(tail)
+}
+
+/// `2020-07-02T11:34:31.881-04:00 message` (or `...Z`, or with a space between date and time).
+fn strip_iso_timestamp(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let date = b.len() > 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':';
+    if !date {
+        return None;
+    }
+    let end = b[11..]
+        .iter()
+        .position(|c| !(c.is_ascii_digit() || b":.,+-Z".contains(c)))
+        .map(|p| p + 11)?;
+    let sep = *b.get(end)?;
+    (sep == b' ' || sep == b'\t').then(|| &line[end + 1..])
+}
+
+/// `HH:MM:SS message` or `HH:MM:SS.mmm message`.
+fn strip_clock(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let clock = b.len() > 9
+        && b[..2].iter().all(u8::is_ascii_digit)
+        && b[2] == b':'
+        && b[3..5].iter().all(u8::is_ascii_digit)
+        && b[5] == b':'
+        && b[6..8].iter().all(u8::is_ascii_digit);
+    if !clock {
+        return None;
+    }
+    let mut end = 8;
+    if b[end] == b'.' {
+        end += 1;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+    }
+    let sep = *b.get(end)?;
+    (sep == b' ' || sep == b'\t').then(|| &line[end + 1..])
+}
+
+/// `Wed Nov 02 10:19:35 UTC 2022 : message`, the API Gateway console's Test output.
+fn strip_console_test_date(line: &str) -> Option<&str> {
+    let (head, tail) = line.split_once(" : ")?;
+    let parts: Vec<&str> = head.split(' ').collect();
+    let shape = parts.len() == 6
+        && parts[0].len() == 3
+        && parts[1].len() == 3
+        && parts[2].len() == 2
+        && parts[3].len() == 8
+        && parts[3].as_bytes()[2] == b':'
+        && parts[5].len() == 4
+        && parts[5].bytes().all(|b| b.is_ascii_digit());
+    shape.then_some(tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_takes_a_uuid_prefix() {
+        let (id, msg) = split_request_id(
+            "(286364ab-3a83-11e9-8dc8-db3cf4c83204) Method completed with status: 502",
+        );
+        assert_eq!(id, Some("286364ab-3a83-11e9-8dc8-db3cf4c83204"));
+        assert_eq!(msg, "Method completed with status: 502");
+    }
+
+    #[test]
+    fn split_takes_a_websocket_extended_request_id() {
+        let (id, msg) = split_request_id("(PDS1PEC4oAMFpyA=) Execution failed");
+        assert_eq!(id, Some("PDS1PEC4oAMFpyA="));
+        assert_eq!(msg, "Execution failed");
+    }
+
+    #[test]
+    fn split_leaves_lines_without_a_prefix_alone() {
+        for line in [
+            "Method completed",
+            "(has space) x",
+            "() x",
+            "(unclosed x",
+            "",
+        ] {
+            assert_eq!(split_request_id(line), (None, line), "{line}");
+        }
+    }
+
+    #[test]
+    fn text_strips_each_timestamp_form() {
+        let text = "2020-07-02T11:34:31.881-04:00 (a) one\n\
+                    2022-04-23T18:37:47.070+09:00\t(b) two\n\
+                    11:34:31 (c) three\n\
+                    1551267060425\t(d) four\n";
+        let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
+        assert_eq!(got, ["(a) one", "(b) two", "(c) three", "(d) four"]);
+    }
+
+    #[test]
+    fn text_reads_the_console_test_form() {
+        let text = "Wed Nov 02 10:19:35 UTC 2022 : Execution failed due to configuration error: Malformed Lambda proxy response\n\
+                    Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502";
+        let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
+        assert_eq!(
+            got,
+            [
+                "Execution failed due to configuration error: Malformed Lambda proxy response",
+                "Method completed with status: 502"
+            ]
+        );
+    }
+
+    #[test]
+    fn text_joins_continuation_lines_to_the_event_before() {
+        let text = "(a) Endpoint response body before transformations:\n{\n    \"Reason\": \"x\"\n}\n\n(a) Method completed with status: 502\n";
+        let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
+        assert_eq!(
+            got,
+            [
+                "(a) Endpoint response body before transformations:\n{\n    \"Reason\": \"x\"\n}",
+                "(a) Method completed with status: 502"
+            ]
+        );
+    }
+
+    #[test]
+    fn text_without_prefixes_opens_events_on_known_sentences() {
+        let text = "Lambda execution failed with status 200 due to customer function error: Error: boom\n    at handler (index.js:1)\nMethod completed with status: 502";
+        let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
+        assert_eq!(got.len(), 2);
+        assert!(got[0].ends_with("at handler (index.js:1)"));
+    }
+
+    #[test]
+    fn text_skips_leading_comment_lines() {
+        let got = parse_text(
+            "# source: x\n# expected-status: 500\n(a) Method completed with status: 500",
+        );
+        assert_eq!(got.len(), 1);
+    }
+}

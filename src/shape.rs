@@ -1,0 +1,353 @@
+//! What is wrong with a Lambda proxy response, from its JSON shape only: no value is ever copied out, since the
+//! response may carry user data. Works on truncated bodies (execution logs cut events at 1 KB) by scanning the
+//! top-level keys that survived.
+
+use serde_json::Value;
+
+const TRUNCATED: &str = "[TRUNCATED]";
+const PROXY_KEYS: &[&str] = &[
+    "statusCode",
+    "headers",
+    "multiValueHeaders",
+    "body",
+    "isBase64Encoded",
+];
+
+/// The JSON type of a value, as people name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    String,
+    Integer,
+    Number,
+    Bool,
+    Null,
+    Object,
+    Array,
+    /// Cut off by truncation before its first character.
+    Unknown,
+}
+
+impl Type {
+    fn of(value: &Value) -> Type {
+        match value {
+            Value::String(_) => Type::String,
+            Value::Number(n) if n.is_i64() || n.is_u64() => Type::Integer,
+            Value::Number(_) => Type::Number,
+            Value::Bool(_) => Type::Bool,
+            Value::Null => Type::Null,
+            Value::Object(_) => Type::Object,
+            Value::Array(_) => Type::Array,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Type::String => "a string",
+            Type::Integer => "an integer",
+            Type::Number => "a decimal number",
+            Type::Bool => "a boolean",
+            Type::Null => "null",
+            Type::Object => "a JSON object",
+            Type::Array => "a JSON array",
+            Type::Unknown => "cut off",
+        }
+    }
+}
+
+/// The problems with `body` as a Lambda proxy response (REST `AWS_PROXY`), in plain words.
+/// Empty when the logged shape looks valid (or too little of it survived truncation to tell).
+pub fn proxy_response_problems(body: &str) -> Vec<String> {
+    let trimmed = body.trim();
+    let (text, truncated) = match trimmed.strip_suffix(TRUNCATED) {
+        Some(head) => (head.trim_end(), true),
+        None => (trimmed, false),
+    };
+    if text.is_empty() || text == "null" {
+        return vec!["the function returned nothing (null or an empty response)".into()];
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => {
+            let fields: Vec<(&str, Type)> =
+                map.iter().map(|(k, v)| (k.as_str(), Type::of(v))).collect();
+            let mut problems = field_problems(&fields, false);
+            problems.extend(header_problems(&map));
+            problems
+        }
+        Ok(Value::String(_)) => vec![
+            "the function returned a bare string instead of an object with statusCode and body"
+                .into(),
+        ],
+        Ok(other) => vec![format!(
+            "the function returned {} instead of an object with statusCode and body",
+            Type::of(&other).name()
+        )],
+        Err(_) if truncated && text.starts_with('{') => field_problems(&scan_top_level(text), true),
+        Err(_) if truncated && text.starts_with('"') => vec![
+            "the function returned a bare string instead of an object with statusCode and body"
+                .into(),
+        ],
+        Err(_) if truncated => Vec::new(),
+        Err(_) => vec!["the function's response is not valid JSON".into()],
+    }
+}
+
+fn field_problems(fields: &[(&str, Type)], truncated: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let get = |name: &str| fields.iter().find(|(k, _)| *k == name).map(|(_, t)| *t);
+    match get("statusCode") {
+        None if !truncated => problems.push("statusCode is missing".to_owned()),
+        None | Some(Type::Integer | Type::Unknown) => {}
+        Some(t) => problems.push(format!("statusCode is {}, not an integer", t.name())),
+    }
+    match get("body") {
+        None | Some(Type::String | Type::Null | Type::Unknown) => {}
+        Some(t) => problems.push(format!(
+            "body is {}, not a string (serialise it: JSON.stringify / json.dumps)",
+            t.name()
+        )),
+    }
+    match get("headers") {
+        None | Some(Type::Object | Type::Null | Type::Unknown) => {}
+        Some(t) => problems.push(format!("headers is {}, not an object", t.name())),
+    }
+    match get("multiValueHeaders") {
+        None | Some(Type::Object | Type::Null | Type::Unknown) => {}
+        Some(t) => problems.push(format!("multiValueHeaders is {}, not an object", t.name())),
+    }
+    match get("isBase64Encoded") {
+        None | Some(Type::Bool | Type::Unknown) => {}
+        Some(t) => problems.push(format!("isBase64Encoded is {}, not a boolean", t.name())),
+    }
+    let unexpected: Vec<&str> = fields
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !PROXY_KEYS.contains(k))
+        .collect();
+    if !unexpected.is_empty() {
+        problems.push(format!(
+            "unexpected top-level key{}: {} (allowed: {})",
+            if unexpected.len() == 1 { "" } else { "s" },
+            describe_keys(&unexpected),
+            PROXY_KEYS.join(", ")
+        ));
+    }
+    problems
+}
+
+fn header_problems(map: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(Value::Object(headers)) = map.get("headers") {
+        let bad = headers.values().filter(|v| !v.is_string()).count();
+        if bad > 0 {
+            problems.push(format!(
+                "headers has {bad} value{} that {} not a string",
+                if bad == 1 { "" } else { "s" },
+                if bad == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    if let Some(Value::Object(headers)) = map.get("multiValueHeaders") {
+        let bad = headers
+            .values()
+            .filter(|v| !v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+            .count();
+        if bad > 0 {
+            problems.push(format!(
+                "multiValueHeaders has {bad} value{} that {} not a list of strings",
+                if bad == 1 { "" } else { "s" },
+                if bad == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    problems
+}
+
+/// Key names are shown only when they look like identifiers; anything else is counted, never copied.
+fn describe_keys(keys: &[&str]) -> String {
+    let safe = |k: &&&str| {
+        !k.is_empty()
+            && k.len() <= 32
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    let shown: Vec<&str> = keys.iter().filter(safe).take(5).copied().collect();
+    let hidden = keys.len() - shown.len();
+    match (shown.is_empty(), hidden) {
+        (true, n) => format!("{n} key{}", if n == 1 { "" } else { "s" }),
+        (false, 0) => shown.join(", "),
+        (false, n) => format!("{} and {n} more", shown.join(", ")),
+    }
+}
+
+/// The top-level keys of a (possibly cut-off) JSON object and the type of each value, by a tolerant scan.
+fn scan_top_level(text: &str) -> Vec<(&str, Type)> {
+    let b = text.as_bytes();
+    let mut fields = Vec::new();
+    let mut i = 1; // past '{'
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
+            i += 1;
+        }
+        if i >= b.len() || b[i] != b'"' {
+            return fields;
+        }
+        let Some(key_end) = string_end(b, i) else {
+            return fields;
+        };
+        let key = &text[i + 1..key_end];
+        i = key_end + 1;
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b':') {
+            i += 1;
+        }
+        let kind = match b.get(i) {
+            None => Type::Unknown,
+            Some(b'"') => Type::String,
+            Some(b'{') => Type::Object,
+            Some(b'[') => Type::Array,
+            Some(b't' | b'f') => Type::Bool,
+            Some(b'n') => Type::Null,
+            Some(_) => {
+                let end = b[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || b"+-.eE".contains(c)))
+                    .map_or(b.len(), |p| i + p);
+                if text[i..end]
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || c == b'-')
+                {
+                    Type::Integer
+                } else {
+                    Type::Number
+                }
+            }
+        };
+        fields.push((key, kind));
+        match skip_value(b, i) {
+            Some(next) => i = next,
+            None => return fields,
+        }
+    }
+}
+
+/// Index of the closing quote of the string starting at `start`.
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Index just past the value starting at `start`, or `None` if the text ends inside it.
+fn skip_value(b: &[u8], start: usize) -> Option<usize> {
+    match b.get(start)? {
+        b'"' => string_end(b, start).map(|e| e + 1),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => i = string_end(b, i)?,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let end = b[start..].iter().position(|c| *c == b',' || *c == b'}')?;
+            Some(start + end)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_body_is_named() {
+        let p = proxy_response_problems(
+            r#"{"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": {"hey": "dude"}}"#,
+        );
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].starts_with("body is a JSON object, not a string"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn object_body_is_found_in_a_truncated_response() {
+        let p = proxy_response_problems(
+            r#"{"statusCode":500,"body":{"message":"Request failed with status code 502\n\n\"Error [TRUNCATED]"#,
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("body is a JSON object"));
+    }
+
+    #[test]
+    fn bare_string_is_named() {
+        let p = proxy_response_problems(r#""Bad response""#);
+        assert!(p[0].contains("bare string"));
+    }
+
+    #[test]
+    fn missing_and_string_status_codes_are_named() {
+        assert_eq!(
+            proxy_response_problems(r#"{"body":"ok"}"#),
+            ["statusCode is missing"]
+        );
+        assert_eq!(
+            proxy_response_problems(r#"{"statusCode":"200","body":"ok"}"#),
+            ["statusCode is a string, not an integer"]
+        );
+    }
+
+    #[test]
+    fn non_string_header_values_are_counted_not_copied() {
+        let p = proxy_response_problems(
+            r#"{"statusCode":200,"headers":{"X-Count":3,"X-Secret":"s3cr3t"},"body":""}"#,
+        );
+        assert_eq!(p, ["headers has 1 value that is not a string"]);
+    }
+
+    #[test]
+    fn unexpected_keys_are_listed_by_name_only_when_safe() {
+        let p = proxy_response_problems(r#"{"statusCode":200,"body":"","message":"x","a b c":1}"#);
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].starts_with("unexpected top-level keys: message and 1 more"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_valid_response_has_no_problem() {
+        assert!(
+            proxy_response_problems(
+                r#"{"statusCode":200,"headers":{"a":"b"},"body":"{}","isBase64Encoded":false}"#
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_named() {
+        assert_eq!(
+            proxy_response_problems("Internal Server Error"),
+            ["the function's response is not valid JSON"]
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! The table of real API Gateway log messages, matched at the start of an event's own message.
+//!
+//! Every entry cites its row in `shared/docs/signatures.md` (the catalogue). Matching is anchored: a sentence
+//! counts only when it *begins* the event's message after the `(request-id) ` prefix, so the same words inside
+//! a logged body, header or path (attacker-controlled) are never a signal. One automaton, one pass per event.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+
+/// What one event's message is, judged by how it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    // Context lines (§3 "Order of lines").
+    StartingExecution,
+    HttpMethod,
+    EndpointRequestUri,
+    SendingRequest,
+    ReceivedResponse,
+    EndpointResponseBody,
+    EndpointResponseHeaders,
+    MethodCompleted,
+    Succeeded,
+    IntegrationEndpointRequestId,
+    StartingAuthorizer,
+    AuthorizerResultBody,
+    AuthorizerSucceeded,
+    Unauthorized,
+    GatewayResponse,
+    ExecutionLogHeader,
+    /// A sentence that explains a failure.
+    Failure(Failure),
+}
+
+/// The failure sentences of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    MalformedProxyResponse,
+    InvalidPermissions,
+    AuthorizerError,
+    CouldNotParsePolicy,
+    AuthorizerInvalidJson,
+    CannotAssumeRole,
+    AuthorizerConfigurationException,
+    RateExceeded,
+    UnableToTransformRequest,
+    OutputMappingInvalid,
+    InternalErrorExecuting,
+    InvalidEndpointAddress,
+    NetworkError,
+    OtherConfigurationError,
+    IntegrationTimeout,
+    CustomerFunctionError,
+    LambdaInvocationFailed,
+    KeyThrottle,
+    /// HTTP API wording of a function error (`$context.integrationErrorMessage`).
+    HttpApiFunctionError,
+    /// REST access-log wording of a function error (`$context.integration.error`).
+    AccessLogFunctionError,
+    HttpApiIntegrationPermission,
+    HttpApiAuthorizerPermission,
+}
+
+const CONFIG_ERROR: &str = "Execution failed due to configuration error: ";
+
+/// (message start, kind). Longest match wins, so a full sentence beats the generic configuration-error prefix.
+static TABLE: &[(&str, Kind)] = &[
+    // §3 lines 5–16: the structure of one REST/WebSocket execution (context, not failures).
+    ("Starting execution for request: ", Kind::StartingExecution),
+    ("HTTP Method: ", Kind::HttpMethod),
+    ("Endpoint request URI: ", Kind::EndpointRequestUri),
+    ("Sending request to ", Kind::SendingRequest),
+    ("Received response.", Kind::ReceivedResponse),
+    (
+        "Endpoint response body before transformations:",
+        Kind::EndpointResponseBody,
+    ),
+    ("Endpoint response headers: ", Kind::EndpointResponseHeaders),
+    ("Method completed with status: ", Kind::MethodCompleted),
+    ("Successfully completed execution", Kind::Succeeded),
+    (
+        "AWS Integration Endpoint RequestId : ",
+        Kind::IntegrationEndpointRequestId,
+    ),
+    // §1 row 7 and kc:api-gateway-logs: the authorizer phase.
+    ("Starting authorizer: ", Kind::StartingAuthorizer),
+    (
+        "Authorizer result body before parsing:",
+        Kind::AuthorizerResultBody,
+    ),
+    (
+        "Successfully completed authorizer execution",
+        Kind::AuthorizerSucceeded,
+    ),
+    // §1 row 19: authorizer denied, 401.
+    ("Unauthorized request: ", Kind::Unauthorized),
+    // §1 notes: seen once, WebSocket authorizer (corpus 21).
+    ("Gateway response type: ", Kind::GatewayResponse),
+    // §3: console "Test" header.
+    ("Execution log for request ", Kind::ExecutionLogHeader),
+    // §1 row 1 (corpus 01, 14) and row 8b (corpus 06, 2018 throttling).
+    (
+        "Execution failed due to configuration error: Malformed Lambda proxy response",
+        Kind::Failure(Failure::MalformedProxyResponse),
+    ),
+    // §1 rows 5 and 6 (corpus 09, 21).
+    (
+        "Execution failed due to configuration error: Invalid permissions on Lambda function",
+        Kind::Failure(Failure::InvalidPermissions),
+    ),
+    // §1 row 6/7 (corpus 21).
+    (
+        "Execution failed due to configuration error: Authorizer error",
+        Kind::Failure(Failure::AuthorizerError),
+    ),
+    // §1 row 7 (corpus 17).
+    (
+        "Execution failed due to configuration error: Could not parse policy",
+        Kind::Failure(Failure::CouldNotParsePolicy),
+    ),
+    // §1 row 7.
+    (
+        "Execution failed due to configuration error: Invalid JSON in response",
+        Kind::Failure(Failure::AuthorizerInvalidJson),
+    ),
+    // §1 row 7.
+    (
+        "Execution failed due to configuration error: API Gateway does not have permission to assume the provided role",
+        Kind::Failure(Failure::CannotAssumeRole),
+    ),
+    // §1 row 7 (corpus 17).
+    (
+        "AuthorizerConfigurationException",
+        Kind::Failure(Failure::AuthorizerConfigurationException),
+    ),
+    // §1 row 8 (2025 behaviour).
+    (
+        "Execution failed due to configuration error: Rate Exceeded.",
+        Kind::Failure(Failure::RateExceeded),
+    ),
+    (
+        "Lambda invocation failed with status: ",
+        Kind::Failure(Failure::LambdaInvocationFailed),
+    ),
+    // §1 rows 12, 13 (corpus 23).
+    (
+        "Execution failed due to configuration error: Unable to transform request",
+        Kind::Failure(Failure::UnableToTransformRequest),
+    ),
+    (
+        "Execution failed due to configuration error: Output mapping refers to an invalid method response",
+        Kind::Failure(Failure::OutputMappingInvalid),
+    ),
+    // §1 rows 14, 15, 16.
+    (
+        "Execution failed due to configuration error: There was an internal error while executing your request",
+        Kind::Failure(Failure::InternalErrorExecuting),
+    ),
+    (
+        "Execution failed due to configuration error: Invalid endpoint address",
+        Kind::Failure(Failure::InvalidEndpointAddress),
+    ),
+    (
+        "Execution failed due to a network error communicating with endpoint",
+        Kind::Failure(Failure::NetworkError),
+    ),
+    // Any other configuration error: a failure we can show but not name.
+    (
+        CONFIG_ERROR,
+        Kind::Failure(Failure::OtherConfigurationError),
+    ),
+    // §1 row 4 (corpus 05): API Gateway's own integration timeout.
+    (
+        "Execution failed due to a timeout error",
+        Kind::Failure(Failure::IntegrationTimeout),
+    ),
+    // §1 rows 2, 3, 9 (corpus 02, 11): the function raised, timed out or answered too much.
+    (
+        "Lambda execution failed with status ",
+        Kind::Failure(Failure::CustomerFunctionError),
+    ),
+    // §1 row 17 (corpus 03): stage/method throttle, 429.
+    (
+        "Key throttle limit exceeded for ",
+        Kind::Failure(Failure::KeyThrottle),
+    ),
+    // §1 rows 2b, 3b (corpus 27): HTTP API access-log wording.
+    (
+        "The Lambda function returned the following error: ",
+        Kind::Failure(Failure::HttpApiFunctionError),
+    ),
+    // §1 rows 2a, 9: REST access-log wording (no space after the colon).
+    (
+        "Lambda Customer Function Error:",
+        Kind::Failure(Failure::AccessLogFunctionError),
+    ),
+    // §1 rows 5b, 6b.
+    (
+        "The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration",
+        Kind::Failure(Failure::HttpApiIntegrationPermission),
+    ),
+    (
+        "The IAM role configured on the authorizer or API Gateway doesn't have permissions to call the authorizer",
+        Kind::Failure(Failure::HttpApiAuthorizerPermission),
+    ),
+];
+
+static AUTOMATON: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .start_kind(StartKind::Anchored)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(TABLE.iter().map(|(pattern, _)| pattern))
+        .ok()
+});
+
+/// The kind of a message (the text after any `(request-id) ` prefix) and the rest of it after the matched start.
+/// `None` for lines that carry nothing we use (request headers, bodies after transformations, ...).
+pub fn match_start(message: &str) -> Option<(Kind, &str)> {
+    let automaton = AUTOMATON.as_ref()?;
+    let found = automaton.find(Input::new(message).anchored(Anchored::Yes))?;
+    let kind = TABLE[found.pattern().as_usize()].1;
+    Some((kind, &message[found.end()..]))
+}
+
+/// True when a message starts with a sentence of the table: in pasted text without prefixes, such a line opens a
+/// new event, anything else continues the one before.
+pub fn starts_an_event(message: &str) -> bool {
+    match_start(message).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automaton_builds() {
+        assert!(AUTOMATON.is_some());
+    }
+
+    #[test]
+    fn full_sentence_beats_the_generic_configuration_error() {
+        let (kind, rest) = match_start(
+            "Execution failed due to configuration error: Invalid permissions on Lambda function",
+        )
+        .unwrap();
+        assert_eq!(kind, Kind::Failure(Failure::InvalidPermissions));
+        assert_eq!(rest, "");
+        let (kind, rest) =
+            match_start("Execution failed due to configuration error: Something new").unwrap();
+        assert_eq!(kind, Kind::Failure(Failure::OtherConfigurationError));
+        assert_eq!(rest, "Something new");
+    }
+
+    #[test]
+    fn a_sentence_inside_a_body_is_not_a_match() {
+        let body = r#"Method request body before transformations: {"x":"Execution failed due to a timeout error"}"#;
+        assert_eq!(match_start(body), None);
+        assert_eq!(
+            match_start(" Execution failed due to a timeout error"),
+            None
+        );
+    }
+
+    #[test]
+    fn every_entry_is_reachable() {
+        for (pattern, kind) in TABLE {
+            assert_eq!(match_start(pattern).map(|m| m.0), Some(*kind), "{pattern}");
+        }
+    }
+}
