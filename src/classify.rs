@@ -281,7 +281,8 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     if has(request, F::KeyThrottle).is_some() || response_type_is(request, &["THROTTLED"]) {
         return (Cause::Throttled, None);
     }
-    if authorizer_context {
+    // A failure inside the authorizer phase with no sentence we know; a denial (401/403) is the client's.
+    if authorizer_context && !request.unauthorized && request.status.is_none_or(|s| s >= 500) {
         return (Cause::AuthorizerError, None);
     }
     let is_5xx = request.status.is_some_and(|s| s >= 500);

@@ -1,1 +1,198 @@
-fn main() {}
+//! The `apigw-doctor` command line: the same engine as the Lambda, on files, saved events and pasted logs.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use apigw_doctor::finding::Finding;
+use apigw_doctor::input::{ReadOptions, diagnose_input};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "apigw-doctor",
+    version,
+    about = "Tells why an API Gateway API answered 5xx, from its logs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Diagnose logs: subscription deliveries, decoded DATA_MESSAGE JSON, or pasted log lines
+    Diagnose {
+        /// Print every request, not only those with a 5xx status or a failure cause
+        #[arg(long)]
+        all: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Log group of pasted text, e.g. API-Gateway-Execution-Logs_a1b2c3d4e5/prod (gives the API id and stage)
+        #[arg(long)]
+        log_group: Option<String>,
+        /// Files to read; `-` or none reads standard input
+        inputs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Diagnose {
+            all,
+            format,
+            log_group,
+            inputs,
+        } => diagnose(all, format, log_group, inputs),
+    }
+}
+
+fn diagnose(
+    all: bool,
+    format: Format,
+    log_group: Option<String>,
+    inputs: Vec<PathBuf>,
+) -> ExitCode {
+    let inputs = if inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        inputs
+    };
+    let options = ReadOptions {
+        all: true,
+        log_group,
+        ..ReadOptions::default()
+    };
+    let colour = format == Format::Text && std::io::stdout().is_terminal();
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &inputs {
+        let name = path.display().to_string();
+        let findings = match read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| diagnose_input(&bytes, &options).map_err(|e| e.to_string()))
+        {
+            Ok(findings) => findings,
+            Err(error) => {
+                eprintln!("apigw-doctor: {name}: {error}");
+                failed = true;
+                continue;
+            }
+        };
+        let total = findings.len();
+        let shown: Vec<&Finding> = findings.iter().filter(|f| all || f.is_problem()).collect();
+        let written = match format {
+            Format::Json => shown.iter().try_for_each(|f| {
+                serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)?;
+                writeln!(out)
+            }),
+            Format::Text => write_text(&mut out, &name, total, &shown, colour),
+        };
+        if written.is_err() {
+            // stdout closed (e.g. piped into `head`): nothing more to say.
+            return if failed {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn read(path: &PathBuf) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+fn write_text(
+    out: &mut impl Write,
+    name: &str,
+    total: usize,
+    shown: &[&Finding],
+    colour: bool,
+) -> std::io::Result<()> {
+    let paint = |code: &str, text: &str| {
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    };
+    let problems = shown.iter().filter(|f| f.is_problem()).count();
+    writeln!(
+        out,
+        "{}: {problems} problem{} in {total} request{}",
+        paint("1", name),
+        if problems == 1 { "" } else { "s" },
+        if total == 1 { "" } else { "s" }
+    )?;
+    for f in shown {
+        let status = match (f.status, f.status_inferred) {
+            (Some(s), false) => s.to_string(),
+            (Some(s), true) => format!("{s}?"),
+            (None, _) => "---".to_owned(),
+        };
+        let route = match (&f.method, &f.resource_path) {
+            (Some(m), Some(p)) => format!("{m} {p}"),
+            _ => "(route not logged)".to_owned(),
+        };
+        let api = match (&f.api_id, &f.stage) {
+            (Some(a), Some(s)) => format!("{a}/{s}"),
+            _ => "(api unknown)".to_owned(),
+        };
+        let code = if f.is_problem() { "31;1" } else { "32" };
+        writeln!(
+            out,
+            "\n{}  {}  {route}  {api}  request {}",
+            paint(code, &status),
+            paint(code, f.cause.as_str()),
+            f.request_id.as_deref().unwrap_or("(none)")
+        )?;
+        if !f.is_problem() {
+            continue;
+        }
+        writeln!(out, "  {}", f.summary)?;
+        if let Some(detail) = &f.detail {
+            writeln!(out, "  {} {detail}", paint("1", "What is wrong:"))?;
+        }
+        if f.status_inferred {
+            writeln!(
+                out,
+                "  (status not in the log; {status} is what this cause gives)",
+                status = status.trim_end_matches('?')
+            )?;
+        }
+        if let Some(arn) = &f.function_arn {
+            writeln!(out, "  Function: {arn}")?;
+        }
+        if let Some(arn) = &f.authorizer_arn {
+            writeln!(out, "  Authorizer function: {arn}")?;
+        }
+        if !f.evidence.is_empty() {
+            writeln!(out, "  {}", paint("1", "Evidence:"))?;
+            for line in &f.evidence {
+                writeln!(out, "    {line}")?;
+            }
+        }
+        writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)?;
+    }
+    writeln!(out)
+}

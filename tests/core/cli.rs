@@ -1,0 +1,269 @@
+//! The built `apigw-doctor` binary on the sample events and on stdin: its JSON and its exit codes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::repo_path;
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
+        .args(args)
+        .current_dir(repo_path(""))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn causes(lines: &[Value]) -> Vec<(String, Option<u64>)> {
+    lines
+        .iter()
+        .map(|v| {
+            (
+                v["cause"].as_str().unwrap().to_owned(),
+                v["status"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn owned(expected: &[(&str, u64)]) -> Vec<(String, Option<u64>)> {
+    expected
+        .iter()
+        .map(|(c, s)| ((*c).to_owned(), Some(*s)))
+        .collect()
+}
+
+#[test]
+fn diagnose_prints_the_cause_of_every_sample_event() {
+    let cases: &[(&str, &[(&str, u64)])] = &[
+        (
+            "malformed-proxy-response",
+            &[
+                ("malformed_proxy_response", 502),
+                ("malformed_proxy_response", 502),
+            ],
+        ),
+        (
+            "function-error",
+            &[("function_error", 502), ("function_error", 502)],
+        ),
+        ("function-timeout", &[("function_timeout", 502)]),
+        ("integration-timeout", &[("integration_timeout", 504)]),
+        (
+            "missing-invoke-permission",
+            &[("missing_invoke_permission", 500)],
+        ),
+        (
+            "authorizer-missing-invoke-permission",
+            &[("authorizer_missing_invoke_permission", 500)],
+        ),
+        (
+            "authorizer-error",
+            &[("authorizer_error", 500), ("authorizer_error", 500)],
+        ),
+        ("lambda-throttled", &[("lambda_throttled", 500)]),
+        ("lambda-throttled-2018", &[("lambda_throttled", 502)]),
+        ("payload-too-large", &[("payload_too_large", 502)]),
+        ("lambda-kms-error", &[("lambda_kms_error", 500)]),
+        ("lambda-service-error", &[("lambda_service_error", 500)]),
+        (
+            "mapping-error",
+            &[("mapping_error", 500), ("mapping_error", 500)],
+        ),
+        (
+            "backend-error",
+            &[
+                ("backend_error", 500),
+                ("backend_error", 500),
+                ("backend_error", 500),
+            ],
+        ),
+        ("unknown-5xx", &[("unknown_5xx", 503)]),
+        ("throttled", &[]),
+        ("client-error", &[]),
+        ("log-injection", &[]),
+        ("control-message", &[]),
+        (
+            "mixed-batch",
+            &[
+                ("malformed_proxy_response", 502),
+                ("function_timeout", 502),
+                ("missing_invoke_permission", 500),
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let path = format!("events/{name}.json");
+        let output = run(&["diagnose", "--format", "json", &path], None);
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(causes(&json_lines(&output)), owned(expected), "{name}");
+    }
+}
+
+#[test]
+fn diagnose_all_prints_healthy_requests_too() {
+    let output = run(
+        &[
+            "diagnose",
+            "--all",
+            "--format",
+            "json",
+            "events/mixed-batch.json",
+        ],
+        None,
+    );
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 7);
+    let ok = lines.iter().filter(|v| v["cause"] == "ok").count();
+    assert_eq!(ok, 3);
+    let throttled = lines.iter().find(|v| v["cause"] == "throttled").unwrap();
+    assert_eq!(throttled["status"], 429);
+}
+
+#[test]
+fn diagnose_json_has_the_documented_fields() {
+    let output = run(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "events/missing-invoke-permission.json",
+        ],
+        None,
+    );
+    let line = &json_lines(&output)[0];
+    assert_eq!(line["request_id"], "0b1c2d3e-0000-4000-8000-000000000039");
+    assert_eq!(line["status"], 500);
+    assert_eq!(line["cause"], "missing_invoke_permission");
+    assert_eq!(line["api_id"], "a1b2c3d4e5");
+    assert_eq!(line["stage"], "prod");
+    assert_eq!(line["method"], "POST");
+    assert_eq!(line["resource_path"], "/orders/{id}");
+    assert_eq!(
+        line["function_arn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    );
+    assert_eq!(
+        line["evidence"][0],
+        "Execution failed due to configuration error: Invalid permissions on Lambda function"
+    );
+    assert!(
+        line["advice"]
+            .as_str()
+            .unwrap()
+            .contains("lambda:InvokeFunction")
+    );
+}
+
+#[test]
+fn diagnose_reads_pasted_text_from_stdin() {
+    let pasted = "2020-07-02T11:34:31.881-04:00 (PDS1PEC4oAMFpyA=) Execution failed due to configuration error: Invalid permissions on Lambda function\n\
+                  2020-07-02T11:34:31.882-04:00 (PDS1PEC4oAMFpyA=) Execution failed due to configuration error: Authorizer error\n";
+    let output = run(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--log-group",
+            "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+            "-",
+        ],
+        Some(pasted.as_bytes()),
+    );
+    assert!(output.status.success());
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["cause"], "authorizer_missing_invoke_permission");
+    assert_eq!(lines[0]["status"], 500);
+    assert_eq!(lines[0]["status_inferred"], true);
+    assert_eq!(lines[0]["api_id"], "a1b2c3d4e5");
+}
+
+#[test]
+fn diagnose_reads_a_decoded_data_message() {
+    let output = run(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "events/decoded/function-timeout.json",
+        ],
+        None,
+    );
+    assert!(output.status.success());
+    assert_eq!(
+        causes(&json_lines(&output)),
+        owned(&[("function_timeout", 502)])
+    );
+}
+
+#[test]
+fn diagnose_text_report_names_cause_fix_and_evidence() {
+    let output = run(&["diagnose", "events/function-timeout.json"], None);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("1 problem in 1 request"), "{text}");
+    assert!(text.contains("function_timeout"));
+    assert!(text.contains("Task timed out after 10.00 seconds"));
+    assert!(text.contains("Fix:"));
+    assert!(!text.contains("\x1b["), "no colour when not a terminal");
+}
+
+#[test]
+fn undecodable_input_exits_2_with_a_one_line_error_naming_it() {
+    let output = run(&["diagnose", "events/bad-payload.json"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("events/bad-payload.json"));
+    assert!(stderr.contains("gzip"));
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn missing_file_exits_2_but_other_inputs_are_still_read() {
+    let output = run(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "no-such-file.log",
+            "events/integration-timeout.json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no-such-file.log"));
+    assert_eq!(
+        causes(&json_lines(&output)),
+        owned(&[("integration_timeout", 504)])
+    );
+}
+
+#[test]
+fn binary_garbage_on_stdin_is_a_clean_error() {
+    let output = run(&["diagnose", "-"], Some(&[0xff, 0xfe, 0x00, 0x80]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("apigw-doctor: -: "));
+}

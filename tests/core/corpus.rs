@@ -1,0 +1,129 @@
+//! Every file of tests/data (the shared corpus of real cases plus our own) is diagnosed with the label and
+//! status its `# ` header expects, per request.
+
+use std::collections::BTreeMap;
+
+use apigw_doctor::input::{ReadOptions, diagnose_input};
+
+use crate::repo_path;
+
+#[derive(Debug, Default)]
+struct Expected {
+    all: Option<(String, Option<u16>)>,
+    per_request: BTreeMap<String, (String, Option<u16>)>,
+}
+
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let at = line.find(name)? + name.len();
+    let value = line[at..].trim_start();
+    let end = value
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(value.len());
+    Some(&value[..end])
+}
+
+fn expectations(text: &str) -> Expected {
+    let mut expected = Expected::default();
+    let mut cause = None;
+    let mut status = None;
+    for line in text.lines().filter(|l| l.starts_with('#')) {
+        if let Some((id, rest)) = line.trim_start_matches('#').trim().split_once(" -> ") {
+            let c = field(rest, "expected-cause:")
+                .expect("per-request cause")
+                .to_owned();
+            let s = field(rest, "expected-status:").and_then(|s| s.parse().ok());
+            expected.per_request.insert(id.trim().to_owned(), (c, s));
+        } else if line.starts_with("# expected-cause:") {
+            cause = field(line, "expected-cause:").map(str::to_owned);
+        } else if line.starts_with("# expected-status:") {
+            status = field(line, "expected-status:").and_then(|s| s.parse().ok());
+        }
+    }
+    if expected.per_request.is_empty() {
+        expected.all = Some((cause.expect("file has an expected-cause"), status));
+    }
+    expected
+}
+
+#[test]
+fn every_corpus_case_gets_its_expected_cause_and_status() {
+    let mut files: Vec<_> = std::fs::read_dir(repo_path("tests/data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 28, "corpus went missing: {files:?}");
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected = expectations(&text);
+        let options = ReadOptions {
+            all: true,
+            ..ReadOptions::default()
+        };
+        let findings = diagnose_input(text.as_bytes(), &options).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if findings.is_empty() {
+            failures.push(format!("{name}: no request found"));
+        }
+        for finding in &findings {
+            let want = match (&expected.all, &finding.request_id) {
+                (Some(all), _) => all,
+                (None, Some(id)) => match expected.per_request.get(id) {
+                    Some(want) => want,
+                    None => {
+                        failures.push(format!("{name}: unexpected request {id}"));
+                        continue;
+                    }
+                },
+                (None, None) => {
+                    failures.push(format!("{name}: request without id"));
+                    continue;
+                }
+            };
+            let got = (finding.cause.as_str().to_owned(), finding.status);
+            if &got != want {
+                failures.push(format!(
+                    "{name}: request {:?}: got {got:?}, want {want:?}",
+                    finding.request_id
+                ));
+            }
+        }
+        for id in expected.per_request.keys() {
+            if !findings.iter().any(|f| f.request_id.as_deref() == Some(id)) {
+                failures.push(format!("{name}: request {id} not found"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn corpus_header_parser_reads_both_header_styles() {
+    let e = expectations(
+        "#   r1 -> expected-cause: ok; expected-status: 200\n#   r2 -> expected-cause: function_error (x); expected-status: 502\n",
+    );
+    assert_eq!(
+        e.per_request["r2"],
+        ("function_error".to_owned(), Some(502))
+    );
+    let e = expectations(
+        "# expected-cause: authorizer_error (x)\n# expected-status: 500 (not shown)\n",
+    );
+    assert_eq!(e.all, Some(("authorizer_error".to_owned(), Some(500))));
+}
+
+#[test]
+fn injected_text_never_names_another_function() {
+    let text =
+        std::fs::read_to_string(repo_path("tests/data/42-log-injection-is-inert.log")).unwrap();
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let findings = diagnose_input(text.as_bytes(), &options).unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].function_arn, None);
+    assert!(findings[0].evidence.is_empty());
+}

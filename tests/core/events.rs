@@ -1,0 +1,60 @@
+//! Every sample event in events/ decodes to its readable twin in events/decoded/.
+
+use apigw_doctor::decode;
+use serde_json::Value;
+
+use crate::repo_path;
+
+#[test]
+fn every_sample_event_decodes_to_its_twin() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo_path("events")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let twin: Value = serde_json::from_slice(
+            &std::fs::read(repo_path(&format!("events/decoded/{name}"))).unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: twin: {e}"));
+        let wire = std::fs::read(&path).unwrap();
+        match twin.get("expected_error").and_then(Value::as_str) {
+            Some(kind) => {
+                let err = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES).unwrap_err();
+                assert_eq!(err.kind(), kind, "{name}");
+            }
+            None => {
+                let json = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let decoded: Value = serde_json::from_slice(&json).unwrap();
+                assert_eq!(decoded, twin, "{name} differs from its twin");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} events");
+}
+
+#[test]
+fn control_message_is_an_empty_batch() {
+    let wire = std::fs::read(repo_path("events/control-message.json")).unwrap();
+    let json = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let batch = decode::parse_batch(&json).unwrap();
+    assert!(batch.is_control_message());
+    assert!(batch.log_events.is_empty());
+}
+
+#[test]
+fn every_event_is_documented_in_the_events_readme() {
+    let readme = std::fs::read_to_string(repo_path("events/README.md")).unwrap();
+    for entry in std::fs::read_dir(repo_path("events")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") {
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "{name} is not in events/README.md"
+            );
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Tests of the pure engine and the CLI, with no AWS: the real corpus, the sample events, properties, the binary.
+
+// Tests panic on purpose: an unwrap failing is a test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod corpus;
+mod events;
+mod properties;
+
+use std::path::{Path, PathBuf};
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
