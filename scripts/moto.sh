@@ -19,5 +19,6 @@ PY
   export AWS_ENDPOINT_URL="$MOTO_ENDPOINT"
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export CARGO_LAMBDA="$PWD/.venv/bin/cargo-lambda"
   echo "moto listening on $MOTO_ENDPOINT (log: $log)"
 }

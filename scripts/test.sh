@@ -26,4 +26,4 @@ source scripts/moto.sh
 start_moto
 
 step "cargo test"
-cargo test --locked --all-targets
+cargo test --locked --all-targets -- --include-ignored

@@ -1,5 +1,7 @@
 //! A request's diagnosis joined with where it came from: the unit of the CLI's output and of alert grouping.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::advice::advice;
@@ -134,22 +136,33 @@ impl Finding {
     }
 }
 
+/// What reading a batch of events found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Every request when asked for all, else only problems.
+    pub findings: Vec<Finding>,
+    /// How many requests were recognised, and their causes (all of them, problems or not).
+    pub requests: u64,
+    pub by_cause: BTreeMap<Cause, u64>,
+}
+
 /// Reassembles and classifies events; keeps every request when `all`, else only problems. Requests made only of
-/// lines we do not recognise (prose in a paste) are left out.
-pub fn find<'a, I>(origin: &Origin, events: I, all: bool) -> Vec<Finding>
+/// lines we do not recognise (prose in a paste) are left out. Healthy requests allocate nothing here.
+pub fn find<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    reassemble(events)
-        .iter()
-        .filter(|r| r.is_recognised())
-        .filter_map(|request| {
-            let diagnosis = classify(request);
-            let problem =
-                diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
-            (all || problem).then(|| Finding::new(origin, request, diagnosis))
-        })
-        .collect()
+    let mut out = Findings::default();
+    for request in reassemble(events).iter().filter(|r| r.is_recognised()) {
+        let diagnosis = classify(request);
+        out.requests += 1;
+        *out.by_cause.entry(diagnosis.cause).or_default() += 1;
+        let problem = diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
+        if all || problem {
+            out.findings.push(Finding::new(origin, request, diagnosis));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -83,7 +83,8 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Finding
                 &origin,
                 events.iter().map(|e| (None, e.message.as_str())),
                 options.all,
-            ))
+            )
+            .findings)
         }
     }
 }
@@ -98,7 +99,8 @@ fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Vec<Finding>, Inp
             .iter()
             .map(|e| (Some(e.timestamp), e.message.as_ref())),
         options.all,
-    ))
+    )
+    .findings)
 }
 
 #[cfg(test)]

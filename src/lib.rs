@@ -3,8 +3,9 @@
 //! A pure core with I/O at the edges:
 //!
 //! ```text
-//! event bytes ─decode─► Batch ─reassemble─► [Request] ─classify─► [Diagnosis] ─► [Finding] ─► alerts
-//!  (awslogs)    (pure)          (pure)                  (pure)                    (pure)
+//! event bytes ─decode─► Batch ─reassemble─► [Request] ─classify─► [Diagnosis] ─► [Finding] ─plan─► [Alert]
+//!  (awslogs)    (pure)          (pure)                  (pure)                    (pure)   (pure)
+//!                                                                                      render ─► Publisher (SNS)
 //! ```
 //!
 //! - [`decode`]: subscription delivery → [`decode::Batch`], typed [`decode::DecodeError`], inflate cap
@@ -17,14 +18,24 @@
 //! - [`advice`]: cause → explanation and fix
 //! - [`finding`]: a diagnosis with its origin (account, log group, API, stage)
 //! - [`input`]: the inputs the CLI accepts
+//! - [`alert`]: grouping by fingerprint, rendering (email, Chatbot, machine JSON), the SNS adapter
+//! - [`config`]: environment → validated settings, shared by the Lambda and the CLI
+//! - [`metrics`]: Embedded Metric Format counters
+//! - [`handler`]: the order of steps, shared by the Lambda and `apigw-doctor handle`
+//! - [`aws`]: the SDK configuration (one TLS stack)
 
 pub mod access_log;
 pub mod advice;
+pub mod alert;
+pub mod aws;
 pub mod classify;
+pub mod config;
 pub mod decode;
 pub mod finding;
+pub mod handler;
 pub mod input;
 pub mod logline;
+pub mod metrics;
 pub mod request;
 pub mod shape;
 pub mod signature;

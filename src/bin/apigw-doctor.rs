@@ -4,8 +4,13 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use apigw_doctor::alert::render::Message;
+use apigw_doctor::alert::sns::{PublishError, Publisher, SnsPublisher};
+use apigw_doctor::config::Config;
 use apigw_doctor::finding::Finding;
+use apigw_doctor::handler;
 use apigw_doctor::input::{ReadOptions, diagnose_input};
+use apigw_doctor::metrics::Metrics;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -35,6 +40,16 @@ enum Command {
         /// Files to read; `-` or none reads standard input
         inputs: Vec<PathBuf>,
     },
+    /// Do exactly what the Lambda does with subscription events: publish the alerts to ALERT_TOPIC_ARN, or print
+    /// them when it is unset
+    Handle {
+        /// How printed messages look (when ALERT_TOPIC_ARN is unset)
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Subscription events (`{"awslogs":{"data":...}}`); `-` reads standard input
+        #[arg(required = true)]
+        events: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +67,115 @@ fn main() -> ExitCode {
             log_group,
             inputs,
         } => diagnose(all, format, log_group, inputs),
+        Command::Handle { format, events } => handle(format, events),
+    }
+}
+
+/// Prints each message instead of publishing it.
+struct StdoutPublisher {
+    format: Format,
+}
+
+impl Publisher for StdoutPublisher {
+    async fn publish(&self, message: &Message) -> Result<String, PublishError> {
+        let mut out = std::io::stdout().lock();
+        let written = match self.format {
+            Format::Json => {
+                let attributes: serde_json::Map<String, serde_json::Value> = message
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+                    .collect();
+                let line = serde_json::json!({
+                    "subject": message.subject,
+                    "attributes": attributes,
+                    "bodies": message.bodies,
+                });
+                writeln!(out, "{line}")
+            }
+            Format::Text => {
+                let attributes: Vec<String> = message
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "Subject: {}\nAttributes: {}\n\n{}\n{}",
+                    message.subject,
+                    attributes.join(" "),
+                    message.bodies.email,
+                    "-".repeat(72)
+                )
+            }
+        };
+        written
+            .map(|()| "printed".to_owned())
+            .map_err(|e| PublishError::Sns {
+                topic_arn: "stdout".to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("apigw-doctor: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        match config.alert_topic_arn.clone() {
+            Some(topic) => {
+                let sdk = apigw_doctor::aws::sdk_config().await;
+                let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
+                handle_all(&config, &publisher, &events).await
+            }
+            None => handle_all(&config, &StdoutPublisher { format }, &events).await,
+        }
+    })
+}
+
+async fn handle_all<P: Publisher>(config: &Config, publisher: &P, events: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for path in events {
+        let name = path.display();
+        let bytes = match read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                eprintln!("apigw-doctor: {name}: {error}");
+                failed = true;
+                continue;
+            }
+        };
+        let mut metrics = Metrics::default();
+        match handler::handle(&bytes, config, publisher, &mut metrics).await {
+            Ok(outcome) => eprintln!(
+                "apigw-doctor: {name}: {} requests, {} alerts sent",
+                outcome.requests, outcome.alerts_sent
+            ),
+            Err(error) => {
+                eprintln!("apigw-doctor: {name}: {error}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

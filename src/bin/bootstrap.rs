@@ -1,1 +1,50 @@
-fn main() {}
+//! The Lambda function: wiring only. Config is validated at cold start (init fails naming the variable), the SNS
+//! client is built once, and each event goes through `handler::handle`.
+
+use apigw_doctor::alert::sns::SnsPublisher;
+use apigw_doctor::config::Config;
+use apigw_doctor::handler::{self, Outcome};
+use apigw_doctor::metrics::{Metrics, emf_lines};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::value::RawValue;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config =
+        Config::from_env().and_then(|c| c.require_topic().map(str::to_owned).map(|t| (c, t)));
+    let (config, topic_arn) = match config {
+        Ok(found) => found,
+        Err(error) => {
+            // Fail init, naming the variable: Lambda shows this line and reports Runtime.ExitError.
+            tracing::error!(%error, "Configuration is invalid");
+            return Err(error.to_string().into());
+        }
+    };
+    let sdk = apigw_doctor::aws::sdk_config().await;
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
+    let (config, publisher) = (&config, &publisher);
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let mut metrics = Metrics::default();
+            let result = handler::handle(
+                event.payload.get().as_bytes(),
+                config,
+                publisher,
+                &mut metrics,
+            )
+            .await;
+            for line in emf_lines(&metrics, &config.metrics_namespace, now_ms()) {
+                println!("{line}");
+            }
+            result.map(|outcome: Outcome| outcome)
+        },
+    ))
+    .await
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

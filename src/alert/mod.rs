@@ -1,0 +1,454 @@
+//! Findings → one [`Alert`] per distinct problem: grouped by fingerprint (account, region, API id, stage,
+//! method + resource path, cause), never per log line. The fingerprint hashes those fields only, never a
+//! request id or a raw message, so the same problem has the same fingerprint in every delivery.
+
+pub mod render;
+pub mod sns;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::classify::Cause;
+use crate::finding::{ApiSource, Finding};
+
+/// How urgent a cause is: a subscriber can filter on it (SNS message attribute `severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn of(cause: Cause) -> Severity {
+        match cause {
+            // Every request on the route fails until someone changes configuration.
+            Cause::MissingInvokePermission
+            | Cause::AuthorizerMissingInvokePermission
+            | Cause::LambdaKmsError => Severity::Critical,
+            Cause::Unknown5xx
+            | Cause::Ok
+            | Cause::ClientError
+            | Cause::Throttled
+            | Cause::Incomplete => Severity::Medium,
+            _ => Severity::High,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The fields that make two failing requests "the same problem".
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FingerprintKey {
+    pub account: Option<String>,
+    pub region: String,
+    pub api_id: Option<String>,
+    pub stage: Option<String>,
+    pub method: Option<String>,
+    pub resource_path: Option<String>,
+    pub cause: Cause,
+}
+
+impl FingerprintKey {
+    fn of(finding: &Finding, region: &str) -> FingerprintKey {
+        FingerprintKey {
+            account: finding.account.clone(),
+            region: region.to_owned(),
+            api_id: finding.api_id.clone(),
+            stage: finding.stage.clone(),
+            method: finding.method.clone(),
+            resource_path: finding.resource_path.clone(),
+            cause: finding.cause,
+        }
+    }
+
+    /// A short stable hash: the Chatbot thread id and the suppression key.
+    pub fn id(&self) -> String {
+        let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
+        let text = [
+            dash(&self.account),
+            self.region.clone(),
+            dash(&self.api_id),
+            dash(&self.stage),
+            dash(&self.method),
+            dash(&self.resource_path),
+            self.cause.as_str().to_owned(),
+        ]
+        .join("\u{1f}");
+        let digest = Sha256::digest(text.as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// One distinct problem seen in one invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub fingerprint: String,
+    pub cause: Cause,
+    pub severity: Severity,
+    /// The most frequent status among the grouped requests.
+    pub status: Option<u16>,
+    pub status_inferred: bool,
+    pub count: u64,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub account: Option<String>,
+    pub region: String,
+    pub api_id: Option<String>,
+    pub stage: Option<String>,
+    pub api_source: Option<ApiSource>,
+    pub method: Option<String>,
+    pub resource_path: Option<String>,
+    pub function_arns: Vec<String>,
+    pub authorizer_arns: Vec<String>,
+    pub sample_request_ids: Vec<String>,
+    pub sample_lambda_request_ids: Vec<String>,
+    pub evidence: Vec<String>,
+    pub detail: Option<String>,
+    pub summary: &'static str,
+    pub advice: &'static str,
+    pub log_group: Option<String>,
+    pub log_streams: Vec<String>,
+    #[serde(skip)]
+    statuses: Vec<(u16, u64)>,
+}
+
+/// What one invocation will send: an alert per problem, and when there are more problems than allowed one by
+/// one, the rest listed together in one overflow message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub alerts: Vec<Alert>,
+    pub overflow: Vec<Alert>,
+}
+
+/// How many distinct ARNs and log streams an alert lists.
+const MAX_LISTED: usize = 3;
+
+/// Groups problem findings by fingerprint, in order of first appearance, then keeps the `max_alerts` most
+/// severe and frequent as alerts of their own.
+pub fn plan_alerts<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    region: &str,
+    sample_request_ids: usize,
+    max_alerts: usize,
+) -> Plan {
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut index: HashMap<FingerprintKey, usize> = HashMap::new();
+    for finding in findings.into_iter().filter(|f| f.is_problem()) {
+        let key = FingerprintKey::of(finding, region);
+        let at = match index.get(&key) {
+            Some(at) => *at,
+            None => {
+                alerts.push(new_alert(&key, finding));
+                index.insert(key, alerts.len() - 1);
+                alerts.len() - 1
+            }
+        };
+        absorb(&mut alerts[at], finding, sample_request_ids);
+    }
+    for alert in &mut alerts {
+        alert.status = alert
+            .statuses
+            .iter()
+            .max_by_key(|(status, n)| (*n, *status))
+            .map(|(s, _)| *s);
+    }
+    if alerts.len() <= max_alerts {
+        return Plan {
+            alerts,
+            overflow: Vec::new(),
+        };
+    }
+    let mut order: Vec<usize> = (0..alerts.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(alerts[i].severity),
+            std::cmp::Reverse(alerts[i].count),
+            i,
+        )
+    });
+    // One slot goes to the overflow message, so the total sent stays at `max_alerts`.
+    let kept = max_alerts.saturating_sub(1).max(1);
+    let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
+    let mut plan = Plan::default();
+    for (rank, &i) in order.iter().enumerate() {
+        if let Some(alert) = slots[i].take() {
+            if rank < kept {
+                plan.alerts.push(alert);
+            } else {
+                plan.overflow.push(alert);
+            }
+        }
+    }
+    plan
+}
+
+fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
+    Alert {
+        fingerprint: key.id(),
+        cause: first.cause,
+        severity: Severity::of(first.cause),
+        status: None,
+        status_inferred: first.status_inferred,
+        count: 0,
+        first_seen: None,
+        last_seen: None,
+        account: first.account.clone(),
+        region: key.region.clone(),
+        api_id: first.api_id.clone(),
+        stage: first.stage.clone(),
+        api_source: first.api_source,
+        method: first.method.clone(),
+        resource_path: first.resource_path.clone(),
+        function_arns: Vec::new(),
+        authorizer_arns: Vec::new(),
+        sample_request_ids: Vec::new(),
+        sample_lambda_request_ids: Vec::new(),
+        evidence: first.evidence.clone(),
+        detail: first.detail.clone(),
+        summary: first.summary,
+        advice: first.advice,
+        log_group: first.log_group.clone(),
+        log_streams: Vec::new(),
+        statuses: Vec::new(),
+    }
+}
+
+fn absorb(alert: &mut Alert, finding: &Finding, samples: usize) {
+    alert.count += 1;
+    let (first, last) = (
+        finding.first_timestamp.or(finding.last_timestamp),
+        finding.last_timestamp.or(finding.first_timestamp),
+    );
+    alert.first_seen = min_opt(alert.first_seen, first);
+    alert.last_seen = max_opt(alert.last_seen, last);
+    if let Some(status) = finding.status {
+        match alert.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => alert.statuses.push((status, 1)),
+        }
+    }
+    push_distinct(
+        &mut alert.function_arns,
+        finding.function_arn.as_deref(),
+        MAX_LISTED,
+    );
+    push_distinct(
+        &mut alert.authorizer_arns,
+        finding.authorizer_arn.as_deref(),
+        MAX_LISTED,
+    );
+    push_distinct(
+        &mut alert.log_streams,
+        finding.log_stream.as_deref(),
+        MAX_LISTED,
+    );
+    push_distinct(
+        &mut alert.sample_request_ids,
+        finding.request_id.as_deref(),
+        samples,
+    );
+    push_distinct(
+        &mut alert.sample_lambda_request_ids,
+        finding.lambda_request_id.as_deref(),
+        samples,
+    );
+    if alert.detail.is_none() {
+        alert.detail.clone_from(&finding.detail);
+    }
+}
+
+fn push_distinct(list: &mut Vec<String>, value: Option<&str>, max: usize) {
+    if let Some(v) = value
+        && list.len() < max
+        && !list.iter().any(|x| x == v)
+    {
+        list.push(v.to_owned());
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A representative alert for rendering tests.
+    pub fn alert() -> Alert {
+        Alert {
+            fingerprint: "0123456789abcdef".to_owned(),
+            cause: Cause::MalformedProxyResponse,
+            severity: Severity::High,
+            status: Some(502),
+            status_inferred: false,
+            count: 37,
+            first_seen: Some(1_732_440_000_000),
+            last_seen: Some(1_732_440_005_000),
+            account: Some("123456789012".to_owned()),
+            region: "eu-west-2".to_owned(),
+            api_id: Some("a1b2c3d4e5".to_owned()),
+            stage: Some("prod".to_owned()),
+            api_source: Some(ApiSource::LogGroup),
+            method: Some("POST".to_owned()),
+            resource_path: Some("/orders".to_owned()),
+            function_arns: vec!["arn:aws:lambda:eu-west-2:123456789012:function:orders".to_owned()],
+            authorizer_arns: Vec::new(),
+            sample_request_ids: vec!["r1".to_owned(), "r2".to_owned()],
+            sample_lambda_request_ids: Vec::new(),
+            evidence: vec![
+                "Execution failed due to configuration error: Malformed Lambda proxy response"
+                    .to_owned(),
+                "Method completed with status: 502".to_owned(),
+            ],
+            detail: Some("body is a JSON object, not a string".to_owned()),
+            summary: crate::advice::advice(Cause::MalformedProxyResponse).summary,
+            advice: crate::advice::advice(Cause::MalformedProxyResponse).fix,
+            log_group: Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".to_owned()),
+            log_streams: vec!["e369853df766fa44e1ed0ff613f563bd".to_owned()],
+            statuses: vec![(502, 37)],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Origin, find};
+
+    fn findings(text: &str) -> Vec<Finding> {
+        let origin = Origin::new(
+            "123456789012",
+            "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+            "s",
+        );
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        find(
+            &origin,
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (Some(i as i64), l.as_str())),
+            false,
+        )
+        .findings
+    }
+
+    fn failing(ids: std::ops::Range<usize>, path: &str, failure: &str, status: u16) -> String {
+        ids.map(|i| {
+            format!(
+                "(r{i}) HTTP Method: POST, Resource Path: {path}\n(r{i}) {failure}\n(r{i}) Method completed with status: {status}\n"
+            )
+        })
+        .collect()
+    }
+
+    const PERMISSION: &str =
+        "Execution failed due to configuration error: Invalid permissions on Lambda function";
+    const MALFORMED: &str =
+        "Execution failed due to configuration error: Malformed Lambda proxy response";
+
+    #[test]
+    fn ten_thousand_failures_of_one_cause_on_one_route_are_one_alert() {
+        let found = findings(&failing(0..10_000, "/orders", MALFORMED, 502));
+        assert_eq!(found.len(), 10_000);
+        let plan = plan_alerts(&found, "us-east-1", 5, 20);
+        assert_eq!(plan.alerts.len(), 1);
+        assert_eq!(plan.alerts[0].count, 10_000);
+        assert_eq!(
+            plan.alerts[0].sample_request_ids,
+            ["r0", "r1", "r2", "r3", "r4"]
+        );
+        assert_eq!(plan.alerts[0].first_seen, Some(0));
+        assert_eq!(plan.alerts[0].last_seen, Some(29_999));
+    }
+
+    #[test]
+    fn a_different_route_or_cause_is_a_different_alert() {
+        let text = failing(0..3, "/orders", MALFORMED, 502)
+            + &failing(3..5, "/users", MALFORMED, 502)
+            + &failing(5..6, "/orders", PERMISSION, 500);
+        let plan = plan_alerts(&findings(&text), "us-east-1", 5, 20);
+        let got: Vec<_> = plan
+            .alerts
+            .iter()
+            .map(|a| (a.resource_path.as_deref().unwrap(), a.cause, a.count))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/orders", Cause::MalformedProxyResponse, 3),
+                ("/users", Cause::MalformedProxyResponse, 2),
+                ("/orders", Cause::MissingInvokePermission, 1)
+            ]
+        );
+        let ids: std::collections::HashSet<_> =
+            plan.alerts.iter().map(|a| &a.fingerprint).collect();
+        assert_eq!(ids.len(), 3);
+    }
+
+    #[test]
+    fn fingerprint_ignores_request_ids_and_timestamps() {
+        let a = plan_alerts(
+            &findings(&failing(0..2, "/x", MALFORMED, 502)),
+            "eu-west-1",
+            5,
+            20,
+        );
+        let b = plan_alerts(
+            &findings(&failing(7..9, "/x", MALFORMED, 502)),
+            "eu-west-1",
+            5,
+            20,
+        );
+        assert_eq!(a.alerts[0].fingerprint, b.alerts[0].fingerprint);
+        let c = plan_alerts(
+            &findings(&failing(7..9, "/x", MALFORMED, 502)),
+            "eu-west-2",
+            5,
+            20,
+        );
+        assert_ne!(a.alerts[0].fingerprint, c.alerts[0].fingerprint);
+    }
+
+    #[test]
+    fn more_problems_than_allowed_keep_the_most_severe_and_list_the_rest() {
+        let text: String = (0..5)
+            .map(|i| failing(i * 10..i * 10 + 1 + i, &format!("/r{i}"), MALFORMED, 502))
+            .collect::<String>()
+            + &failing(100..101, "/p", PERMISSION, 500);
+        let plan = plan_alerts(&findings(&text), "us-east-1", 5, 3);
+        assert_eq!(plan.alerts.len(), 2);
+        assert_eq!(plan.alerts[0].cause, Cause::MissingInvokePermission);
+        assert_eq!(plan.alerts[1].resource_path.as_deref(), Some("/r4"));
+        assert_eq!(plan.overflow.len(), 4);
+    }
+
+    #[test]
+    fn healthy_requests_make_no_alert() {
+        let found =
+            findings("(a) Successfully completed execution\n(a) Method completed with status: 200");
+        assert!(plan_alerts(&found, "us-east-1", 5, 20).alerts.is_empty());
+    }
+}

@@ -1,0 +1,532 @@
+//! [`Alert`] → the SNS message people and machines receive: a subject, a body per protocol
+//! (`MessageStructure=json`), and message attributes for subscription filter policies.
+//!
+//! Privacy: only what the alert holds goes out (failure lines, status, route, latency, response shape); no
+//! request or response body, header value or query string is ever rendered.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Alert, Severity};
+
+/// SNS: the subject must be under 100 printable ASCII characters with no line break.
+pub const MAX_SUBJECT_CHARS: usize = 99;
+/// SNS: 256 KiB for the whole message. We keep a margin for the attributes and the JSON envelope.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 - 8 * 1024;
+
+/// The bodies of one message, one per SNS protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bodies {
+    pub default: String,
+    pub email: String,
+    pub https: String,
+    pub sqs: String,
+    pub lambda: String,
+}
+
+/// A message ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub subject: String,
+    /// Name → value; every value is a non-empty string (SNS `DataType=String`).
+    pub attributes: Vec<(&'static str, String)>,
+    pub bodies: Bodies,
+}
+
+impl Message {
+    /// The `Message` parameter for `MessageStructure=json`.
+    pub fn structured(&self) -> String {
+        serde_json::to_string(&self.bodies).unwrap_or_default()
+    }
+}
+
+/// The machine-readable alert sent to SQS and Lambda subscribers (schema `apigw-doctor.alert/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertDocument<'a> {
+    pub schema: &'static str,
+    #[serde(flatten)]
+    pub alert: &'a Alert,
+    pub severity_rank: u8,
+    pub first_seen_iso: Option<String>,
+    pub last_seen_iso: Option<String>,
+    pub links: Links,
+    pub remediation: RemediationReport,
+}
+
+/// Console links and the Logs Insights query for the first sample request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Links {
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
+    pub logs_insights: Option<String>,
+    pub insights_query: Option<String>,
+}
+
+/// What self-healing did about this alert (`none` until remediation is configured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemediationReport {
+    pub status: &'static str,
+}
+
+impl Default for RemediationReport {
+    fn default() -> Self {
+        RemediationReport { status: "none" }
+    }
+}
+
+/// Renders one alert.
+pub fn render(alert: &Alert) -> Message {
+    let links = links(alert);
+    let remediation = RemediationReport::default();
+    let mut evidence_lines = alert.evidence.len();
+    loop {
+        let message = render_with(alert, &links, &remediation, evidence_lines);
+        if message.structured().len() <= MAX_MESSAGE_BYTES || evidence_lines == 0 {
+            return message;
+        }
+        evidence_lines -= 1;
+    }
+}
+
+fn render_with(
+    alert: &Alert,
+    links: &Links,
+    remediation: &RemediationReport,
+    evidence_lines: usize,
+) -> Message {
+    let mut trimmed = alert.clone();
+    trimmed.evidence.truncate(evidence_lines);
+    let text = email_text(&trimmed, links);
+    let document = AlertDocument {
+        schema: "apigw-doctor.alert/v1",
+        alert: &trimmed,
+        severity_rank: trimmed.severity as u8,
+        first_seen_iso: trimmed.first_seen.and_then(iso),
+        last_seen_iso: trimmed.last_seen.and_then(iso),
+        links: links.clone(),
+        remediation: remediation.clone(),
+    };
+    let machine = serde_json::to_string(&document).unwrap_or_default();
+    Message {
+        subject: subject(&trimmed),
+        attributes: attributes(&trimmed, remediation),
+        bodies: Bodies {
+            default: text.clone(),
+            email: text,
+            https: chatbot(&trimmed, links),
+            sqs: machine.clone(),
+            lambda: machine,
+        },
+    }
+}
+
+fn attributes(alert: &Alert, remediation: &RemediationReport) -> Vec<(&'static str, String)> {
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+    vec![
+        ("cause", alert.cause.as_str().to_owned()),
+        (
+            "status",
+            alert
+                .status
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+        ),
+        ("api_id", or_unknown(&alert.api_id)),
+        ("stage", or_unknown(&alert.stage)),
+        ("severity", alert.severity.as_str().to_owned()),
+        ("remediation", remediation.status.to_owned()),
+    ]
+}
+
+/// `[apigw-doctor] 502 malformed_proxy_response on a1b2c3/prod POST /orders (37)`
+pub fn subject(alert: &Alert) -> String {
+    let status = alert
+        .status
+        .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
+    let head = format!(
+        "[apigw-doctor] {status} {} on {}",
+        alert.cause,
+        api_label(alert)
+    );
+    let tail = format!(" ({})", alert.count);
+    let route = route_label(alert)
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default();
+    let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len());
+    let route = if route.len() > room {
+        let cut: String = route.chars().take(room.saturating_sub(3)).collect();
+        format!("{cut}...")
+    } else {
+        route
+    };
+    sanitize_subject(&format!("{head}{route}{tail}"))
+}
+
+/// Printable ASCII only, no line breaks, at most [`MAX_SUBJECT_CHARS`].
+fn sanitize_subject(s: &str) -> String {
+    s.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .take(MAX_SUBJECT_CHARS)
+        .collect()
+}
+
+fn api_label(alert: &Alert) -> String {
+    match (&alert.api_id, &alert.stage) {
+        (Some(a), Some(s)) => format!("{a}/{s}"),
+        (Some(a), None) => a.clone(),
+        _ => alert
+            .log_group
+            .clone()
+            .unwrap_or_else(|| "an unknown API".to_owned()),
+    }
+}
+
+fn route_label(alert: &Alert) -> Option<String> {
+    match (&alert.method, &alert.resource_path) {
+        (Some(m), Some(p)) => Some(format!("{m} {p}")),
+        (None, Some(p)) => Some(p.clone()),
+        _ => None,
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The plain-text report for email and the `default` body.
+pub fn email_text(alert: &Alert, links: &Links) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    let status = alert
+        .status
+        .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
+    let route = route_label(alert).unwrap_or_else(|| "(route not logged)".to_owned());
+    let _ = writeln!(
+        t,
+        "API Gateway answered {status} to {} on {} {route}.",
+        plural(alert.count, "request", "requests"),
+        api_label(alert)
+    );
+    match (
+        alert.first_seen.and_then(iso),
+        alert.last_seen.and_then(iso),
+    ) {
+        (Some(a), Some(b)) if a != b => {
+            let _ = writeln!(t, "Seen from {a} to {b}.");
+        }
+        (Some(a), _) => {
+            let _ = writeln!(t, "Seen at {a}.");
+        }
+        _ => {}
+    }
+    let _ = writeln!(
+        t,
+        "\nCause: {} (severity {})\n{}",
+        alert.cause,
+        alert.severity.as_str(),
+        alert.summary
+    );
+    if let Some(detail) = &alert.detail {
+        let _ = writeln!(t, "What is wrong: {detail}");
+    }
+    if alert.status_inferred {
+        let _ = writeln!(
+            t,
+            "(The status was not logged; {status} is what this cause gives.)"
+        );
+    }
+    if !alert.evidence.is_empty() {
+        let first = alert
+            .sample_request_ids
+            .first()
+            .map(|id| format!(" (request {id})"))
+            .unwrap_or_default();
+        let _ = writeln!(t, "\nEvidence{first}:");
+        for line in &alert.evidence {
+            let _ = writeln!(t, "  {line}");
+        }
+    }
+    let _ = writeln!(t, "\nFix:\n  {}", alert.advice);
+    if !alert.function_arns.is_empty() {
+        let _ = writeln!(t, "\nFunction: {}", alert.function_arns.join(", "));
+    }
+    if !alert.authorizer_arns.is_empty() {
+        let _ = writeln!(
+            t,
+            "Authorizer function: {}",
+            alert.authorizer_arns.join(", ")
+        );
+    }
+    if !alert.sample_request_ids.is_empty() {
+        let _ = writeln!(
+            t,
+            "Sample request ids: {}",
+            alert.sample_request_ids.join(", ")
+        );
+    }
+    if !alert.sample_lambda_request_ids.is_empty() {
+        let _ = writeln!(
+            t,
+            "Lambda request ids: {}",
+            alert.sample_lambda_request_ids.join(", ")
+        );
+    }
+    let _ = writeln!(
+        t,
+        "Account {}, region {}.",
+        alert.account.as_deref().unwrap_or("unknown"),
+        alert.region
+    );
+    if links.log_group.is_some() || links.insights_query.is_some() {
+        let _ = writeln!(t, "\nLogs:");
+        if let Some(url) = &links.log_stream {
+            let _ = writeln!(t, "  Log stream: {url}");
+        }
+        if let Some(url) = &links.log_group {
+            let _ = writeln!(t, "  Log group: {url}");
+        }
+        if let (Some(url), Some(query)) = (&links.logs_insights, &links.insights_query) {
+            let _ = writeln!(
+                t,
+                "  Logs Insights ({url}), on log group {}:\n    {query}",
+                alert.log_group.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    let _ = writeln!(
+        t,
+        "\nFingerprint {} (account, region, API, stage, route and cause; the same problem keeps it).\n-- apigw-doctor",
+        alert.fingerprint
+    );
+    t
+}
+
+/// The AWS Chatbot / Amazon Q Developer custom notification: what Slack and Teams channels receive.
+pub fn chatbot(alert: &Alert, links: &Links) -> String {
+    let status = alert
+        .status
+        .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
+    let route = route_label(alert).unwrap_or_else(|| "(route not logged)".to_owned());
+    let icon = match alert.severity {
+        Severity::Critical => ":rotating_light:",
+        Severity::High => ":red_circle:",
+        Severity::Medium => ":warning:",
+    };
+    let mut description = format!(
+        "*{}* on `{}` `{route}`: {}",
+        plural(alert.count, "request", "requests"),
+        api_label(alert),
+        alert.summary
+    );
+    if let Some(detail) = &alert.detail {
+        description.push_str(&format!("\n*What is wrong:* {detail}"));
+    }
+    if !alert.evidence.is_empty() {
+        description.push_str("\n```\n");
+        for line in &alert.evidence {
+            description.push_str(&line.replace("```", "'''"));
+            description.push('\n');
+        }
+        description.push_str("```");
+    }
+    let mut next_steps = vec![alert.advice.to_owned()];
+    if let Some(url) = &links.log_group {
+        next_steps.push(format!("<{url}|Open the log group>"));
+    }
+    if let Some(query) = &links.insights_query {
+        next_steps.push(format!("Logs Insights: `{query}`"));
+    }
+    let related: Vec<&String> = alert
+        .function_arns
+        .iter()
+        .chain(alert.authorizer_arns.iter())
+        .collect();
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": alert.fingerprint,
+        "content": {
+            "textType": "client-markdown",
+            "title": format!("{icon} {status} {} on {} {route}", alert.cause, api_label(alert)),
+            "description": description,
+            "nextSteps": next_steps,
+            "keywords": [alert.cause.as_str(), alert.severity.as_str(), status],
+        },
+        "metadata": {
+            "threadId": alert.fingerprint,
+            "summary": subject(alert),
+            "eventType": alert.cause.as_str(),
+            "relatedResources": related,
+            "additionalContext": {
+                "api_id": alert.api_id,
+                "stage": alert.stage,
+                "count": alert.count.to_string(),
+                "sample_request_ids": alert.sample_request_ids.join(","),
+            },
+        },
+    })
+    .to_string()
+}
+
+/// One message listing the problems that did not get an alert of their own in this invocation.
+pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
+    let worst = overflow.iter().map(|a| a.severity).max()?;
+    let total: u64 = overflow.iter().map(|a| a.count).sum();
+    let mut text = format!(
+        "{} more distinct problems ({}) were found in this delivery than are alerted one by one \
+         (MAX_ALERTS_PER_INVOCATION). Each is listed once:\n\n",
+        overflow.len(),
+        plural(total, "request", "requests")
+    );
+    for alert in overflow {
+        text.push_str(&format!(
+            "  {} {} {} on {} {} ({}), fingerprint {}\n",
+            alert.severity.as_str(),
+            alert
+                .status
+                .map_or_else(|| "5xx".to_owned(), |s| s.to_string()),
+            alert.cause,
+            api_label(alert),
+            route_label(alert).unwrap_or_default(),
+            plural(alert.count, "request", "requests"),
+            alert.fingerprint
+        ));
+    }
+    text.push_str("\n-- apigw-doctor\n");
+    text.truncate(MAX_MESSAGE_BYTES / 4);
+    let machine = json!({
+        "schema": "apigw-doctor.overflow/v1",
+        "alerts": overflow.iter().map(|a| json!({
+            "fingerprint": a.fingerprint, "cause": a.cause, "status": a.status, "count": a.count,
+            "severity": a.severity, "api_id": a.api_id, "stage": a.stage,
+            "method": a.method, "resource_path": a.resource_path,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let subject = sanitize_subject(&format!(
+        "[apigw-doctor] {} more problems ({})",
+        overflow.len(),
+        plural(total, "request", "requests")
+    ));
+    let chat = json!({
+        "version": "1.0",
+        "source": "custom",
+        "content": {"textType": "client-markdown", "title": subject, "description": text},
+        "metadata": {"summary": subject, "eventType": "overflow"},
+    })
+    .to_string();
+    Some(Message {
+        subject,
+        attributes: vec![
+            ("cause", "multiple".to_owned()),
+            ("status", "multiple".to_owned()),
+            ("api_id", "multiple".to_owned()),
+            ("stage", "multiple".to_owned()),
+            ("severity", worst.as_str().to_owned()),
+            ("remediation", "none".to_owned()),
+        ],
+        bodies: Bodies {
+            default: text.clone(),
+            email: text,
+            https: chat,
+            sqs: machine.clone(),
+            lambda: machine,
+        },
+    })
+}
+
+/// Console links for the alert's log group and first stream, and the Logs Insights query for the first request.
+pub fn links(alert: &Alert) -> Links {
+    let host = console_host(&alert.region);
+    let base = format!("https://{host}/cloudwatch/home?region={}", alert.region);
+    let group = alert.log_group.as_deref();
+    Links {
+        log_group: group.map(|g| format!("{base}#logsV2:log-groups/log-group/{}", console_escape(g))),
+        log_stream: group.zip(alert.log_streams.first()).map(|(g, s)| {
+            format!(
+                "{base}#logsV2:log-groups/log-group/{}/log-events/{}",
+                console_escape(g),
+                console_escape(s)
+            )
+        }),
+        logs_insights: group.map(|_| format!("{base}#logsV2:logs-insights")),
+        insights_query: alert.sample_request_ids.first().map(|id| {
+            let id: String = id.chars().filter(|c| !matches!(c, '"' | '\\')).collect();
+            format!("fields @timestamp, @message | filter @message like \"({id})\" | sort @timestamp asc")
+        }),
+    }
+}
+
+fn console_host(region: &str) -> String {
+    if region.starts_with("cn-") {
+        "console.amazonaws.cn".to_owned()
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com".to_owned()
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    }
+}
+
+/// The CloudWatch console's fragment escaping: URL-encode twice, then write `%` as `$`.
+fn console_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("$25{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Milliseconds since the epoch → RFC 3339 (UTC).
+pub fn iso(ms: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_escape_matches_the_consoles_double_encoding() {
+        assert_eq!(
+            console_escape("API-Gateway-Execution-Logs_a1b2c3d4e5/prod"),
+            "API-Gateway-Execution-Logs_a1b2c3d4e5$252Fprod"
+        );
+    }
+
+    #[test]
+    fn iso_formats_milliseconds() {
+        assert_eq!(
+            iso(1_732_440_000_007).as_deref(),
+            Some("2024-11-24T09:20:00.007Z")
+        );
+    }
+
+    #[test]
+    fn subject_is_printable_ascii_and_short_whatever_the_route() {
+        let mut alert = crate::alert::tests_support::alert();
+        alert.resource_path = Some(format!("/{}\n/é", "x".repeat(300)));
+        let s = subject(&alert);
+        assert!(s.len() <= MAX_SUBJECT_CHARS, "{}", s.len());
+        assert!(s.chars().all(|c| (' '..='~').contains(&c)), "{s}");
+        assert!(s.ends_with("... (37)"), "{s}");
+    }
+
+    #[test]
+    fn huge_evidence_is_cut_to_fit_sns_but_the_headline_stays() {
+        let mut alert = crate::alert::tests_support::alert();
+        alert.evidence = vec!["e".repeat(100_000); 6];
+        let m = render(&alert);
+        assert!(m.structured().len() <= MAX_MESSAGE_BYTES);
+        assert!(
+            m.bodies
+                .email
+                .starts_with("API Gateway answered 502 to 37 requests")
+        );
+        assert_eq!(m.subject, subject(&alert));
+    }
+}

@@ -1,0 +1,242 @@
+//! Raw environment → validated [`Config`]. The same variables configure the Lambda and the CLI.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ALERT_TOPIC_ARN` | SNS topic the alerts are published to (required by the Lambda; the CLI prints instead when unset) | — |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the Embedded Metric Format lines | `ApigwDoctor` |
+//! | `MAX_INFLATED_BYTES` | cap on one delivery's inflated size, in bytes | `67108864` (64 MiB) |
+//! | `ALERT_SAMPLE_REQUEST_IDS` | request ids quoted per alert (1–20) | `5` |
+//! | `MAX_ALERTS_PER_INVOCATION` | distinct problems alerted one by one per invocation; the rest go into one overflow alert (1–100) | `20` |
+//! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
+//!
+//! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
+
+use crate::decode::DEFAULT_MAX_INFLATED_BYTES;
+
+pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
+pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
+pub const MAX_INFLATED_BYTES: &str = "MAX_INFLATED_BYTES";
+pub const ALERT_SAMPLE_REQUEST_IDS: &str = "ALERT_SAMPLE_REQUEST_IDS";
+pub const MAX_ALERTS_PER_INVOCATION: &str = "MAX_ALERTS_PER_INVOCATION";
+pub const AWS_REGION: &str = "AWS_REGION";
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub alert_topic_arn: Option<String>,
+    pub metrics_namespace: String,
+    pub max_inflated_bytes: usize,
+    pub sample_request_ids: usize,
+    pub max_alerts_per_invocation: usize,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is required")]
+    Missing { name: &'static str },
+    #[error("{name}={value:?} is invalid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            alert_topic_arn: None,
+            metrics_namespace: "ApigwDoctor".to_owned(),
+            max_inflated_bytes: DEFAULT_MAX_INFLATED_BYTES,
+            sample_request_ids: 5,
+            max_alerts_per_invocation: 20,
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads and validates every variable; a variable set to an empty string counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let defaults = Config::default();
+        let alert_topic_arn = get(ALERT_TOPIC_ARN)
+            .map(|arn| validate_topic_arn(&arn).map(|()| arn))
+            .transpose()?;
+        let metrics_namespace = match get(METRICS_NAMESPACE) {
+            Some(ns) if valid_namespace(&ns) => ns,
+            Some(ns) => {
+                return Err(invalid(
+                    METRICS_NAMESPACE,
+                    &ns,
+                    "use 1-255 letters, digits and . - _ / # : (no spaces first)",
+                ));
+            }
+            None => defaults.metrics_namespace,
+        };
+        let number = |name: &'static str,
+                      default: usize,
+                      min: usize,
+                      max: usize|
+         -> Result<usize, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<usize>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n),
+                    _ => Err(invalid(
+                        name,
+                        &v,
+                        &format!("expected a whole number from {min} to {max}"),
+                    )),
+                },
+            }
+        };
+        Ok(Config {
+            alert_topic_arn,
+            metrics_namespace,
+            max_inflated_bytes: number(
+                MAX_INFLATED_BYTES,
+                defaults.max_inflated_bytes,
+                1024,
+                1 << 30,
+            )?,
+            sample_request_ids: number(
+                ALERT_SAMPLE_REQUEST_IDS,
+                defaults.sample_request_ids,
+                1,
+                20,
+            )?,
+            max_alerts_per_invocation: number(
+                MAX_ALERTS_PER_INVOCATION,
+                defaults.max_alerts_per_invocation,
+                1,
+                100,
+            )?,
+            region: get(AWS_REGION).unwrap_or(defaults.region),
+        })
+    }
+
+    /// The Lambda cannot run without a topic; the CLI can.
+    pub fn require_topic(&self) -> Result<&str, ConfigError> {
+        self.alert_topic_arn.as_deref().ok_or(ConfigError::Missing {
+            name: ALERT_TOPIC_ARN,
+        })
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn validate_topic_arn(arn: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            ALERT_TOPIC_ARN,
+            arn,
+            "expected arn:aws:sns:<region>:<account>:<topic>",
+        ))
+    }
+}
+
+fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.len() <= 255
+        && !ns.starts_with(':')
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        assert_eq!(config(&[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            (ALERT_TOPIC_ARN, "arn:aws:sns:eu-west-1:123456789012:alerts"),
+            (METRICS_NAMESPACE, "Team/ApiDoctor"),
+            (MAX_INFLATED_BYTES, "1048576"),
+            (ALERT_SAMPLE_REQUEST_IDS, "3"),
+            (MAX_ALERTS_PER_INVOCATION, "7"),
+            (AWS_REGION, "eu-west-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.require_topic(),
+            Ok("arn:aws:sns:eu-west-1:123456789012:alerts")
+        );
+        assert_eq!(c.metrics_namespace, "Team/ApiDoctor");
+        assert_eq!(c.max_inflated_bytes, 1 << 20);
+        assert_eq!(c.sample_request_ids, 3);
+        assert_eq!(c.max_alerts_per_invocation, 7);
+        assert_eq!(c.region, "eu-west-1");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let err = config(&[(ALERT_TOPIC_ARN, "not-an-arn")]).unwrap_err();
+        assert!(err.to_string().starts_with("ALERT_TOPIC_ARN="), "{err}");
+        let err = config(&[(ALERT_SAMPLE_REQUEST_IDS, "0")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ALERT_SAMPLE_REQUEST_IDS="),
+            "{err}"
+        );
+        let err = config(&[(MAX_INFLATED_BYTES, "lots")]).unwrap_err();
+        assert!(err.to_string().contains("MAX_INFLATED_BYTES"), "{err}");
+        assert_eq!(
+            config(&[])
+                .unwrap()
+                .require_topic()
+                .unwrap_err()
+                .to_string(),
+            "ALERT_TOPIC_ARN is required"
+        );
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        assert_eq!(
+            config(&[(ALERT_TOPIC_ARN, " ")]).unwrap().alert_topic_arn,
+            None
+        );
+    }
+}

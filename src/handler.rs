@@ -1,0 +1,268 @@
+//! The only place that knows the order of steps: decode → reassemble → classify → plan alerts → publish.
+//! Shared by the Lambda (`bootstrap`) and `apigw-doctor handle`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::alert::plan_alerts;
+use crate::alert::render::{render, render_overflow};
+use crate::alert::sns::{PublishError, Publisher};
+use crate::config::Config;
+use crate::decode::{self, DecodeError};
+use crate::finding::{Origin, find};
+use crate::metrics::Metrics;
+
+/// What one invocation did: the Lambda's response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub control_message: bool,
+    pub events: u64,
+    pub requests: u64,
+    /// Requests per cause label.
+    pub causes: BTreeMap<String, u64>,
+    pub alerts_sent: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The invocation fails so that Lambda's retries and the on-failure destination keep the delivery.
+    #[error("undecodable delivery ({size} bytes): {source}")]
+    Decode {
+        size: usize,
+        #[source]
+        source: DecodeError,
+    },
+    /// Every alert was tried; the invocation fails so that a retry sends what did not go out.
+    #[error("{failed} of {total} alerts could not be published: {first}")]
+    Publish {
+        failed: usize,
+        total: usize,
+        first: PublishError,
+    },
+}
+
+impl HandlerError {
+    /// The `errorType` Lambda records for a failed invocation (and the on-failure destination carries).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::Decode { .. } => "ApigwDoctor.DecodeError",
+            HandlerError::Publish { .. } => "ApigwDoctor.PublishError",
+        }
+    }
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Handles one raw subscription event (`{"awslogs":{"data":...}}`).
+pub async fn handle<P: Publisher>(
+    event: &[u8],
+    config: &Config,
+    publisher: &P,
+    metrics: &mut Metrics,
+) -> Result<Outcome, HandlerError> {
+    metrics.deliveries += 1;
+    let decoded = decode::envelope_data(event)
+        .and_then(|data| decode::inflate(&data, config.max_inflated_bytes));
+    let json = match decoded {
+        Ok(json) => json,
+        Err(source) => return Err(decode_failure(event.len(), source, metrics)),
+    };
+    let batch = match decode::parse_batch(&json) {
+        Ok(batch) => batch,
+        Err(source) => return Err(decode_failure(event.len(), source, metrics)),
+    };
+    if batch.is_control_message() {
+        metrics.control_messages += 1;
+        tracing::info!(log_group = %batch.log_group, "Control message received");
+        return Ok(Outcome {
+            control_message: true,
+            ..Outcome::default()
+        });
+    }
+    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+    let found = find(
+        &origin,
+        batch
+            .log_events
+            .iter()
+            .map(|e| (Some(e.timestamp), e.message.as_ref())),
+        false,
+    );
+    metrics.events += batch.log_events.len() as u64;
+    metrics.requests += found.requests;
+    metrics.add_causes(&found.by_cause);
+
+    let plan = plan_alerts(
+        &found.findings,
+        &config.region,
+        config.sample_request_ids,
+        config.max_alerts_per_invocation,
+    );
+    let messages: Vec<_> = plan
+        .alerts
+        .iter()
+        .map(render)
+        .chain(render_overflow(&plan.overflow))
+        .collect();
+    let total = messages.len();
+    let mut failures: Vec<PublishError> = Vec::new();
+    for message in &messages {
+        match publisher.publish(message).await {
+            Ok(id) => {
+                metrics.alerts_sent += 1;
+                tracing::info!(message_id = %id, subject = %message.subject, "Alert published");
+            }
+            Err(error) => {
+                metrics.publish_failures += 1;
+                tracing::error!(%error, subject = %message.subject, "Alert not published");
+                failures.push(error);
+            }
+        }
+    }
+    let outcome = Outcome {
+        control_message: false,
+        events: batch.log_events.len() as u64,
+        requests: found.requests,
+        causes: found
+            .by_cause
+            .iter()
+            .map(|(c, n)| (c.as_str().to_owned(), *n))
+            .collect(),
+        alerts_sent: (total - failures.len()) as u64,
+    };
+    match failures.into_iter().next() {
+        None => Ok(outcome),
+        Some(first) => Err(HandlerError::Publish {
+            failed: total - outcome.alerts_sent as usize,
+            total,
+            first,
+        }),
+    }
+}
+
+fn decode_failure(size: usize, source: DecodeError, metrics: &mut Metrics) -> HandlerError {
+    metrics.decode_failures += 1;
+    // The payload itself is never logged: it is the customer's logs. Size and reason are what an operator needs
+    // to find it in the on-failure destination.
+    tracing::error!(size, kind = source.kind(), error = %source, "Delivery could not be decoded");
+    HandlerError::Decode { size, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::render::Message;
+    use std::sync::Mutex;
+
+    /// Records what would have been published.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<Message>>,
+        fail: bool,
+    }
+
+    impl Publisher for Recorder {
+        async fn publish(&self, message: &Message) -> Result<String, PublishError> {
+            if self.fail {
+                return Err(PublishError::Sns {
+                    topic_arn: "arn:aws:sns:us-east-1:123456789012:t".into(),
+                    reason: "service unavailable".into(),
+                });
+            }
+            let mut sent = self.sent.lock().unwrap();
+            sent.push(message.clone());
+            Ok(format!("m{}", sent.len()))
+        }
+    }
+
+    fn event(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn run(
+        event: &[u8],
+        publisher: &Recorder,
+        metrics: &mut Metrics,
+    ) -> Result<Outcome, HandlerError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(handle(event, &Config::default(), publisher, metrics))
+    }
+
+    #[test]
+    fn mixed_batch_gives_one_alert_per_problem() {
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let outcome = run(&event("mixed-batch"), &recorder, &mut metrics).unwrap();
+        assert_eq!(outcome.requests, 7);
+        assert_eq!(outcome.alerts_sent, 3);
+        assert_eq!(outcome.causes["ok"], 3);
+        let subjects: Vec<String> = recorder
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.subject.clone())
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                "[apigw-doctor] 502 malformed_proxy_response on uwe3g5jm54/Prod POST /receipt (1)",
+                "[apigw-doctor] 502 function_timeout on uwe3g5jm54/Prod GET /echo (1)",
+                "[apigw-doctor] 500 missing_invoke_permission on uwe3g5jm54/Prod (1)",
+            ]
+        );
+        assert_eq!(metrics.alerts_sent, 3);
+    }
+
+    #[test]
+    fn bad_payload_fails_the_invocation_and_is_counted() {
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let err = run(&event("bad-payload"), &recorder, &mut metrics).unwrap_err();
+        assert!(matches!(err, HandlerError::Decode { .. }));
+        assert_eq!(metrics.decode_failures, 1);
+        assert!(recorder.sent.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn control_message_sends_nothing() {
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let outcome = run(&event("control-message"), &recorder, &mut metrics).unwrap();
+        assert!(outcome.control_message);
+        assert_eq!(metrics.control_messages, 1);
+        assert!(recorder.sent.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn publish_failure_fails_the_invocation_after_trying_every_alert() {
+        let recorder = Recorder {
+            fail: true,
+            ..Recorder::default()
+        };
+        let mut metrics = Metrics::default();
+        let err = run(&event("mixed-batch"), &recorder, &mut metrics).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HandlerError::Publish {
+                    failed: 3,
+                    total: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(metrics.publish_failures, 3);
+    }
+}

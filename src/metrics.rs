@@ -1,0 +1,103 @@
+//! Self-observability: counters for one invocation, written as CloudWatch Embedded Metric Format lines.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::classify::Cause;
+
+/// What one invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metrics {
+    pub deliveries: u64,
+    pub control_messages: u64,
+    pub events: u64,
+    pub requests: u64,
+    pub by_cause: BTreeMap<Cause, u64>,
+    pub alerts_sent: u64,
+    pub decode_failures: u64,
+    pub publish_failures: u64,
+}
+
+impl Metrics {
+    pub fn add_causes(&mut self, by_cause: &BTreeMap<Cause, u64>) {
+        for (cause, n) in by_cause {
+            *self.by_cause.entry(*cause).or_default() += n;
+        }
+    }
+}
+
+const COUNTS: &[(&str, fn(&Metrics) -> u64)] = &[
+    ("Deliveries", |m| m.deliveries),
+    ("ControlMessages", |m| m.control_messages),
+    ("Events", |m| m.events),
+    ("Requests", |m| m.requests),
+    ("AlertsSent", |m| m.alerts_sent),
+    ("DecodeFailures", |m| m.decode_failures),
+    ("PublishFailures", |m| m.publish_failures),
+];
+
+/// One EMF document with the invocation's counters, and one per cause seen (dimension `Cause`).
+pub fn emf_lines(metrics: &Metrics, namespace: &str, timestamp_ms: i64) -> Vec<String> {
+    let mut lines = Vec::with_capacity(1 + metrics.by_cause.len());
+    let mut doc = Map::new();
+    doc.insert(
+        "_aws".to_owned(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": COUNTS.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, get) in COUNTS {
+        doc.insert((*name).to_owned(), Value::from(get(metrics)));
+    }
+    lines.push(Value::Object(doc).to_string());
+    for (cause, n) in &metrics.by_cause {
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": namespace,
+                        "Dimensions": [["Cause"]],
+                        "Metrics": [{"Name": "RequestsByCause", "Unit": "Count"}],
+                    }],
+                },
+                "Cause": cause.as_str(),
+                "RequestsByCause": n,
+            })
+            .to_string(),
+        );
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_has_one_document_for_counters_and_one_per_cause() {
+        let mut m = Metrics {
+            deliveries: 1,
+            decode_failures: 1,
+            ..Metrics::default()
+        };
+        m.by_cause.insert(Cause::FunctionError, 3);
+        let lines = emf_lines(&m, "ApigwDoctor", 1_700_000_000_000);
+        assert_eq!(lines.len(), 2);
+        let counters: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(counters["DecodeFailures"], 1);
+        assert_eq!(
+            counters["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "ApigwDoctor"
+        );
+        let by_cause: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(by_cause["Cause"], "function_error");
+        assert_eq!(by_cause["RequestsByCause"], 3);
+    }
+}

@@ -1,0 +1,206 @@
+//! The compiled `bootstrap` binary, driven through the Lambda Runtime API by cargo-lambda's emulator
+//! (`cargo lambda watch --only-lambda-apis`), publishing to SNS on moto: proves the binary, not only the library.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{Topic, event, moto_endpoint, repo_path, sdk};
+
+/// Kills the process when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cargo_lambda() -> PathBuf {
+    std::env::var_os("CARGO_LAMBDA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path(".venv/bin/cargo-lambda"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the runtime emulator did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// POSTs `body` and returns (status, response body). Plain HTTP/1.1 on loopback.
+fn post(port: u16, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn bootstrap(port: u16, topic_arn: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    command
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_ENDPOINT_URL", moto_endpoint())
+        .env_remove("ALERT_TOPIC_ARN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(arn) = topic_arn {
+        command.env("ALERT_TOPIC_ARN", arn);
+    }
+    command
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn bootstrap_binary_handles_events_through_the_runtime_api() {
+    let sdk = sdk().await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+
+    let port = free_port();
+    let _emulator = Running(
+        Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(repo_path(""))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo-lambda is installed by scripts/test.sh into .venv"),
+    );
+    wait_for_port(port);
+    let _function = Running(bootstrap(port, Some(&topic.arn)).spawn().unwrap());
+
+    let invoke = "/2015-03-31/functions/_/invocations";
+    let (status, body) = post(port, invoke, &event("mixed-batch"));
+    assert_eq!(status, 200, "{body}");
+    let outcome: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(outcome["alerts_sent"], 3, "{body}");
+    assert_eq!(outcome["requests"], 7);
+    assert_eq!(outcome["causes"]["ok"], 3);
+
+    let mut causes: Vec<String> = topic
+        .drain(&queue)
+        .await
+        .iter()
+        .map(|(body, attributes)| {
+            let alert: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(alert["cause"], attributes["cause"]);
+            attributes["cause"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    causes.sort();
+    assert_eq!(
+        causes,
+        [
+            "function_timeout",
+            "malformed_proxy_response",
+            "missing_invoke_permission"
+        ]
+    );
+
+    // A delivery that cannot be decoded fails the invocation with a typed error, and nothing is published.
+    let (_, body) = post(port, invoke, &event("bad-payload"));
+    let error: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(error["errorType"], "ApigwDoctor.DecodeError", "{body}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("not valid gzip")
+    );
+    assert!(topic.drain(&queue).await.is_empty());
+
+    // The function keeps serving after a failed invocation.
+    let (status, body) = post(port, invoke, &event("control-message"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["control_message"],
+        true
+    );
+}
+
+#[test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+fn bootstrap_fails_init_naming_the_missing_variable() {
+    // Nothing listens on this port: init must fail before the runtime is ever contacted.
+    let output = bootstrap(free_port(), None).output().unwrap();
+    assert!(!output.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("ALERT_TOPIC_ARN is required"), "{all}");
+}
