@@ -20,22 +20,25 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The invocation-level counters, by their metric names.
+    pub fn counters(&self) -> [(&'static str, u64); 7] {
+        [
+            ("Deliveries", self.deliveries),
+            ("ControlMessages", self.control_messages),
+            ("Events", self.events),
+            ("Requests", self.requests),
+            ("AlertsSent", self.alerts_sent),
+            ("DecodeFailures", self.decode_failures),
+            ("PublishFailures", self.publish_failures),
+        ]
+    }
+
     pub fn add_causes(&mut self, by_cause: &BTreeMap<Cause, u64>) {
         for (cause, n) in by_cause {
             *self.by_cause.entry(*cause).or_default() += n;
         }
     }
 }
-
-const COUNTS: &[(&str, fn(&Metrics) -> u64)] = &[
-    ("Deliveries", |m| m.deliveries),
-    ("ControlMessages", |m| m.control_messages),
-    ("Events", |m| m.events),
-    ("Requests", |m| m.requests),
-    ("AlertsSent", |m| m.alerts_sent),
-    ("DecodeFailures", |m| m.decode_failures),
-    ("PublishFailures", |m| m.publish_failures),
-];
 
 /// One EMF document with the invocation's counters, and one per cause seen (dimension `Cause`).
 pub fn emf_lines(metrics: &Metrics, namespace: &str, timestamp_ms: i64) -> Vec<String> {
@@ -48,12 +51,12 @@ pub fn emf_lines(metrics: &Metrics, namespace: &str, timestamp_ms: i64) -> Vec<S
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": [[]],
-                "Metrics": COUNTS.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+                "Metrics": metrics.counters().iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
             }],
         }),
     );
-    for (name, get) in COUNTS {
-        doc.insert((*name).to_owned(), Value::from(get(metrics)));
+    for (name, value) in metrics.counters() {
+        doc.insert(name.to_owned(), Value::from(value));
     }
     lines.push(Value::Object(doc).to_string());
     for (cause, n) in &metrics.by_cause {
