@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::alert::plan_alerts;
-use crate::alert::render::{render, render_overflow};
+use crate::alert::render::{Message, render, render_overflow};
 use crate::alert::sns::{PublishError, Publisher};
 use crate::config::Config;
-use crate::decode::{self, DecodeError};
-use crate::finding::{Origin, find};
+use crate::decode::{self, Batch, DecodeError};
+use crate::finding::{Findings, Origin, find};
 use crate::metrics::Metrics;
 
 /// What one invocation did: the Lambda's response.
@@ -87,31 +87,10 @@ pub async fn handle<P: Publisher>(
             ..Outcome::default()
         });
     }
-    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
-    let found = find(
-        &origin,
-        batch
-            .log_events
-            .iter()
-            .map(|e| (Some(e.timestamp), e.message.as_ref())),
-        false,
-    );
+    let (found, messages) = plan_messages(&batch, config);
     metrics.events += batch.log_events.len() as u64;
     metrics.requests += found.requests;
     metrics.add_causes(&found.by_cause);
-
-    let plan = plan_alerts(
-        &found.findings,
-        &config.region,
-        config.sample_request_ids,
-        config.max_alerts_per_invocation,
-    );
-    let messages: Vec<_> = plan
-        .alerts
-        .iter()
-        .map(render)
-        .chain(render_overflow(&plan.overflow))
-        .collect();
     let total = messages.len();
     let mut failures: Vec<PublishError> = Vec::new();
     for message in &messages {
@@ -148,6 +127,32 @@ pub async fn handle<P: Publisher>(
     }
 }
 
+/// The pure part of an invocation: what a decoded batch says, and the messages it calls for.
+pub fn plan_messages(batch: &Batch<'_>, config: &Config) -> (Findings, Vec<Message>) {
+    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+    let found = find(
+        &origin,
+        batch
+            .log_events
+            .iter()
+            .map(|e| (Some(e.timestamp), e.message.as_ref())),
+        false,
+    );
+    let plan = plan_alerts(
+        &found.findings,
+        &config.region,
+        config.sample_request_ids,
+        config.max_alerts_per_invocation,
+    );
+    let messages = plan
+        .alerts
+        .iter()
+        .map(render)
+        .chain(render_overflow(&plan.overflow))
+        .collect();
+    (found, messages)
+}
+
 fn decode_failure(size: usize, source: DecodeError, metrics: &mut Metrics) -> HandlerError {
     metrics.decode_failures += 1;
     // The payload itself is never logged: it is the customer's logs. Size and reason are what an operator needs
@@ -159,7 +164,6 @@ fn decode_failure(size: usize, source: DecodeError, metrics: &mut Metrics) -> Ha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::render::Message;
     use std::sync::Mutex;
 
     /// Records what would have been published.

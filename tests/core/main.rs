@@ -7,6 +7,7 @@ mod cli;
 mod corpus;
 mod events;
 mod properties;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 
