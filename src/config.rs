@@ -20,6 +20,15 @@ pub const ALERT_SAMPLE_REQUEST_IDS: &str = "ALERT_SAMPLE_REQUEST_IDS";
 pub const MAX_ALERTS_PER_INVOCATION: &str = "MAX_ALERTS_PER_INVOCATION";
 pub const AWS_REGION: &str = "AWS_REGION";
 
+/// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
+pub const VARIABLES: &[&str] = &[
+    ALERT_TOPIC_ARN,
+    METRICS_NAMESPACE,
+    MAX_INFLATED_BYTES,
+    ALERT_SAMPLE_REQUEST_IDS,
+    MAX_ALERTS_PER_INVOCATION,
+];
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {

@@ -8,6 +8,7 @@ mod corpus;
 mod events;
 mod properties;
 mod snapshots;
+mod template;
 
 use std::path::{Path, PathBuf};
 
