@@ -7,17 +7,29 @@
 //! | `MAX_INFLATED_BYTES` | cap on one delivery's inflated size, in bytes | `67108864` (64 MiB) |
 //! | `ALERT_SAMPLE_REQUEST_IDS` | request ids quoted per alert (1–20) | `5` |
 //! | `MAX_ALERTS_PER_INVOCATION` | distinct problems alerted one by one per invocation; the rest go into one overflow alert (1–100) | `20` |
+//! | `REMEDIATION_MODE` | `off` (no Lambda or API Gateway call at all), `dry-run` (say what would be done) or `auto` | `dry-run` |
+//! | `REMEDIATION_ALLOWED_FUNCTIONS` | comma-separated glob patterns on function names that `auto` may change; empty: none | — |
+//! | `REMEDIATION_ALLOWED_APIS` | comma-separated REST API ids remediation may act for; empty: any | — |
+//! | `REMEDIATION_SCOPE` | `route` (`{api}/*/{METHOD}/{path}`) or `api` (`{api}/*`) | `route` |
+//! | `REMEDIATION_MAX_CHANGES` | permissions added per invocation at most (0–50) | `3` |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
 
 use crate::decode::DEFAULT_MAX_INFLATED_BYTES;
+use crate::remediate::Settings as RemediationSettings;
+use crate::remediate::plan::{Mode, Scope};
 
 pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
 pub const MAX_INFLATED_BYTES: &str = "MAX_INFLATED_BYTES";
 pub const ALERT_SAMPLE_REQUEST_IDS: &str = "ALERT_SAMPLE_REQUEST_IDS";
 pub const MAX_ALERTS_PER_INVOCATION: &str = "MAX_ALERTS_PER_INVOCATION";
+pub const REMEDIATION_MODE: &str = "REMEDIATION_MODE";
+pub const REMEDIATION_ALLOWED_FUNCTIONS: &str = "REMEDIATION_ALLOWED_FUNCTIONS";
+pub const REMEDIATION_ALLOWED_APIS: &str = "REMEDIATION_ALLOWED_APIS";
+pub const REMEDIATION_SCOPE: &str = "REMEDIATION_SCOPE";
+pub const REMEDIATION_MAX_CHANGES: &str = "REMEDIATION_MAX_CHANGES";
 pub const AWS_REGION: &str = "AWS_REGION";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
@@ -27,6 +39,11 @@ pub const VARIABLES: &[&str] = &[
     MAX_INFLATED_BYTES,
     ALERT_SAMPLE_REQUEST_IDS,
     MAX_ALERTS_PER_INVOCATION,
+    REMEDIATION_MODE,
+    REMEDIATION_ALLOWED_FUNCTIONS,
+    REMEDIATION_ALLOWED_APIS,
+    REMEDIATION_SCOPE,
+    REMEDIATION_MAX_CHANGES,
 ];
 
 /// Validated settings.
@@ -38,6 +55,7 @@ pub struct Config {
     pub sample_request_ids: usize,
     pub max_alerts_per_invocation: usize,
     pub region: String,
+    pub remediation: RemediationSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +79,7 @@ impl Default for Config {
             sample_request_ids: 5,
             max_alerts_per_invocation: 20,
             region: "us-east-1".to_owned(),
+            remediation: RemediationSettings::default(),
         }
     }
 }
@@ -131,6 +150,52 @@ impl Config {
                 100,
             )?,
             region: get(AWS_REGION).unwrap_or(defaults.region),
+            remediation: RemediationSettings {
+                mode: match get(REMEDIATION_MODE).as_deref() {
+                    None | Some("dry-run") => Mode::DryRun,
+                    Some("off") => Mode::Off,
+                    Some("auto") => Mode::Auto,
+                    Some(other) => {
+                        return Err(invalid(
+                            REMEDIATION_MODE,
+                            other,
+                            "expected off, dry-run or auto",
+                        ));
+                    }
+                },
+                allowed_functions: list(
+                    get(REMEDIATION_ALLOWED_FUNCTIONS),
+                    REMEDIATION_ALLOWED_FUNCTIONS,
+                    |p| {
+                        !p.is_empty()
+                            && p.len() <= 140
+                            && p.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"-_*?$".contains(&b))
+                    },
+                )?,
+                allowed_apis: list(
+                    get(REMEDIATION_ALLOWED_APIS),
+                    REMEDIATION_ALLOWED_APIS,
+                    |a| {
+                        a.len() == 10
+                            && a.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    },
+                )?,
+                scope: match get(REMEDIATION_SCOPE).as_deref() {
+                    None | Some("route") => Scope::Route,
+                    Some("api") => Scope::Api,
+                    Some(other) => {
+                        return Err(invalid(REMEDIATION_SCOPE, other, "expected route or api"));
+                    }
+                },
+                max_changes: number(
+                    REMEDIATION_MAX_CHANGES,
+                    defaults.remediation.max_changes,
+                    0,
+                    50,
+                )?,
+            },
         })
     }
 
@@ -140,6 +205,29 @@ impl Config {
             name: ALERT_TOPIC_ARN,
         })
     }
+}
+
+/// A comma-separated list whose every item passes `valid`.
+fn list(
+    value: Option<String>,
+    name: &'static str,
+    valid: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            if valid(item) {
+                Ok(item.to_owned())
+            } else {
+                Err(invalid(name, item, "not a valid entry"))
+            }
+        })
+        .collect()
 }
 
 fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -239,6 +327,33 @@ mod tests {
                 .to_string(),
             "ALERT_TOPIC_ARN is required"
         );
+    }
+
+    #[test]
+    fn remediation_settings_are_read_strictly() {
+        let c = config(&[
+            (REMEDIATION_MODE, "auto"),
+            (REMEDIATION_ALLOWED_FUNCTIONS, "orders-*, payments"),
+            (REMEDIATION_ALLOWED_APIS, "a1b2c3d4e5"),
+            (REMEDIATION_SCOPE, "api"),
+            (REMEDIATION_MAX_CHANGES, "1"),
+        ])
+        .unwrap();
+        assert_eq!(c.remediation.mode, Mode::Auto);
+        assert_eq!(c.remediation.allowed_functions, ["orders-*", "payments"]);
+        assert_eq!(c.remediation.allowed_apis, ["a1b2c3d4e5"]);
+        assert_eq!(c.remediation.scope, Scope::Api);
+        assert_eq!(c.remediation.max_changes, 1);
+        assert_eq!(config(&[]).unwrap().remediation.mode, Mode::DryRun);
+        for (name, value) in [
+            (REMEDIATION_MODE, "yes"),
+            (REMEDIATION_SCOPE, "stage"),
+            (REMEDIATION_ALLOWED_APIS, "not an api"),
+            (REMEDIATION_ALLOWED_FUNCTIONS, "arn:aws:lambda:*"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
     }
 
     #[test]

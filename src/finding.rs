@@ -74,6 +74,8 @@ pub struct Finding {
     pub resource_path: Option<String>,
     pub function_arn: Option<String>,
     pub authorizer_arn: Option<String>,
+    /// From `Starting authorizer: <id>`; selects among the API's own authorizers, never names a function.
+    pub authorizer_id: Option<String>,
     pub lambda_request_id: Option<String>,
     pub integration_latency_ms: Option<u64>,
     pub first_timestamp: Option<i64>,
@@ -121,6 +123,7 @@ impl Finding {
             resource_path: owned(request.resource_path.as_deref()),
             function_arn: owned(request.function_arn),
             authorizer_arn: owned(request.authorizer_arn),
+            authorizer_id: owned(request.authorizer_id),
             lambda_request_id: owned(request.lambda_request_id),
             integration_latency_ms: request.integration_latency_ms,
             first_timestamp: request.first_timestamp,

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::alert::plan_alerts;
 use crate::alert::render::{Message, render, render_overflow};
 use crate::alert::sns::{PublishError, Publisher};
+use crate::alert::{Plan, plan_alerts};
 use crate::config::Config;
 use crate::decode::{self, Batch, DecodeError};
 use crate::finding::{Findings, Origin, find};
 use crate::metrics::Metrics;
+use crate::remediate::{Remediator, Report};
 
 /// What one invocation did: the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -62,10 +63,11 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 }
 
 /// Handles one raw subscription event (`{"awslogs":{"data":...}}`).
-pub async fn handle<P: Publisher>(
+pub async fn handle<P: Publisher, R: Remediator>(
     event: &[u8],
     config: &Config,
     publisher: &P,
+    remediator: &R,
     metrics: &mut Metrics,
 ) -> Result<Outcome, HandlerError> {
     metrics.deliveries += 1;
@@ -87,10 +89,19 @@ pub async fn handle<P: Publisher>(
             ..Outcome::default()
         });
     }
-    let (found, messages) = plan_messages(&batch, config);
+    let (found, plan) = plan_batch(&batch, config);
     metrics.events += batch.log_events.len() as u64;
     metrics.requests += found.requests;
     metrics.add_causes(&found.by_cause);
+    // Remediation failures are reported in the alert; they never fail the invocation.
+    let mut budget = remediator.max_changes();
+    let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
+    for alert in &plan.alerts {
+        let report = remediator.remediate(alert, &mut budget).await;
+        metrics.add_remediation(&report);
+        messages.push(render(alert, &report));
+    }
+    messages.extend(render_overflow(&plan.overflow));
     let total = messages.len();
     let mut failures: Vec<PublishError> = Vec::new();
     for message in &messages {
@@ -127,8 +138,8 @@ pub async fn handle<P: Publisher>(
     }
 }
 
-/// The pure part of an invocation: what a decoded batch says, and the messages it calls for.
-pub fn plan_messages(batch: &Batch<'_>, config: &Config) -> (Findings, Vec<Message>) {
+/// The pure part of an invocation: what a decoded batch says, and the alerts it calls for.
+pub fn plan_batch(batch: &Batch<'_>, config: &Config) -> (Findings, Plan) {
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
     let found = find(
         &origin,
@@ -144,10 +155,17 @@ pub fn plan_messages(batch: &Batch<'_>, config: &Config) -> (Findings, Vec<Messa
         config.sample_request_ids,
         config.max_alerts_per_invocation,
     );
+    (found, plan)
+}
+
+/// The messages a batch calls for when nothing is remediated (snapshots, previews).
+pub fn plan_messages(batch: &Batch<'_>, config: &Config) -> (Findings, Vec<Message>) {
+    let (found, plan) = plan_batch(batch, config);
+    let none = Report::none();
     let messages = plan
         .alerts
         .iter()
-        .map(render)
+        .map(|alert| render(alert, &none))
         .chain(render_overflow(&plan.overflow))
         .collect();
     (found, messages)
@@ -199,7 +217,13 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(handle(event, &Config::default(), publisher, metrics))
+        runtime.block_on(handle(
+            event,
+            &Config::default(),
+            publisher,
+            &crate::remediate::Disabled,
+            metrics,
+        ))
     }
 
     #[test]

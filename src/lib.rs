@@ -36,6 +36,7 @@ pub mod handler;
 pub mod input;
 pub mod logline;
 pub mod metrics;
+pub mod remediate;
 pub mod request;
 pub mod shape;
 pub mod signature;

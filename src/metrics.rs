@@ -17,11 +17,15 @@ pub struct Metrics {
     pub alerts_sent: u64,
     pub decode_failures: u64,
     pub publish_failures: u64,
+    pub remediations_applied: u64,
+    pub remediations_dry_run: u64,
+    pub remediations_refused: u64,
+    pub remediations_failed: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 7] {
+    pub fn counters(&self) -> [(&'static str, u64); 11] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -30,7 +34,23 @@ impl Metrics {
             ("AlertsSent", self.alerts_sent),
             ("DecodeFailures", self.decode_failures),
             ("PublishFailures", self.publish_failures),
+            ("RemediationsApplied", self.remediations_applied),
+            ("RemediationsDryRun", self.remediations_dry_run),
+            ("RemediationsRefused", self.remediations_refused),
+            ("RemediationsFailed", self.remediations_failed),
         ]
+    }
+
+    /// Counts every decision of a remediation report.
+    pub fn add_remediation(&mut self, report: &crate::remediate::Report) {
+        for action in &report.actions {
+            match action.outcome {
+                "applied" => self.remediations_applied += 1,
+                "dry-run" => self.remediations_dry_run += 1,
+                "failed" => self.remediations_failed += 1,
+                _ => self.remediations_refused += 1,
+            }
+        }
     }
 
     pub fn add_causes(&mut self, by_cause: &BTreeMap<Cause, u64>) {

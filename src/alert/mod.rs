@@ -111,6 +111,7 @@ pub struct Alert {
     pub resource_path: Option<String>,
     pub function_arns: Vec<String>,
     pub authorizer_arns: Vec<String>,
+    pub authorizer_ids: Vec<String>,
     pub sample_request_ids: Vec<String>,
     pub sample_lambda_request_ids: Vec<String>,
     pub evidence: Vec<String>,
@@ -212,6 +213,7 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
         resource_path: first.resource_path.clone(),
         function_arns: Vec::new(),
         authorizer_arns: Vec::new(),
+        authorizer_ids: Vec::new(),
         sample_request_ids: Vec::new(),
         sample_lambda_request_ids: Vec::new(),
         evidence: first.evidence.clone(),
@@ -262,6 +264,11 @@ fn absorb(alert: &mut Alert, finding: &Finding, samples: usize) {
         &mut alert.sample_lambda_request_ids,
         finding.lambda_request_id.as_deref(),
         samples,
+    );
+    push_distinct(
+        &mut alert.authorizer_ids,
+        finding.authorizer_id.as_deref(),
+        MAX_LISTED,
     );
     if alert.detail.is_none() {
         alert.detail.clone_from(&finding.detail);
@@ -315,6 +322,7 @@ pub(crate) mod tests_support {
             resource_path: Some("/orders".to_owned()),
             function_arns: vec!["arn:aws:lambda:eu-west-2:123456789012:function:orders".to_owned()],
             authorizer_arns: Vec::new(),
+            authorizer_ids: Vec::new(),
             sample_request_ids: vec!["r1".to_owned(), "r2".to_owned()],
             sample_lambda_request_ids: Vec::new(),
             evidence: vec![

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Alert, Severity};
+use crate::remediate::Report;
 
 /// SNS: the subject must be under 100 printable ASCII characters with no line break.
 pub const MAX_SUBJECT_CHARS: usize = 99;
@@ -50,7 +51,7 @@ pub struct AlertDocument<'a> {
     pub first_seen_iso: Option<String>,
     pub last_seen_iso: Option<String>,
     pub links: Links,
-    pub remediation: RemediationReport,
+    pub remediation: &'a Report,
 }
 
 /// Console links and the Logs Insights query for the first sample request.
@@ -62,25 +63,12 @@ pub struct Links {
     pub insights_query: Option<String>,
 }
 
-/// What self-healing did about this alert (`none` until remediation is configured).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RemediationReport {
-    pub status: &'static str,
-}
-
-impl Default for RemediationReport {
-    fn default() -> Self {
-        RemediationReport { status: "none" }
-    }
-}
-
-/// Renders one alert.
-pub fn render(alert: &Alert) -> Message {
+/// Renders one alert, with what self-healing did about it.
+pub fn render(alert: &Alert, remediation: &Report) -> Message {
     let links = links(alert);
-    let remediation = RemediationReport::default();
     let mut evidence_lines = alert.evidence.len();
     loop {
-        let message = render_with(alert, &links, &remediation, evidence_lines);
+        let message = render_with(alert, &links, remediation, evidence_lines);
         if message.structured().len() <= MAX_MESSAGE_BYTES || evidence_lines == 0 {
             return message;
         }
@@ -91,12 +79,13 @@ pub fn render(alert: &Alert) -> Message {
 fn render_with(
     alert: &Alert,
     links: &Links,
-    remediation: &RemediationReport,
+    remediation: &Report,
     evidence_lines: usize,
 ) -> Message {
     let mut trimmed = alert.clone();
     trimmed.evidence.truncate(evidence_lines);
-    let text = email_text(&trimmed, links);
+    let mut text = email_text(&trimmed, links);
+    text.push_str(&remediation_text(remediation));
     let document = AlertDocument {
         schema: "apigw-doctor.alert/v1",
         alert: &trimmed,
@@ -104,7 +93,7 @@ fn render_with(
         first_seen_iso: trimmed.first_seen.and_then(iso),
         last_seen_iso: trimmed.last_seen.and_then(iso),
         links: links.clone(),
-        remediation: remediation.clone(),
+        remediation,
     };
     let machine = serde_json::to_string(&document).unwrap_or_default();
     Message {
@@ -113,14 +102,14 @@ fn render_with(
         bodies: Bodies {
             default: text.clone(),
             email: text,
-            https: chatbot(&trimmed, links),
+            https: chatbot(&trimmed, links, remediation),
             sqs: machine.clone(),
             lambda: machine,
         },
     }
 }
 
-fn attributes(alert: &Alert, remediation: &RemediationReport) -> Vec<(&'static str, String)> {
+fn attributes(alert: &Alert, remediation: &Report) -> Vec<(&'static str, String)> {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
     vec![
         ("cause", alert.cause.as_str().to_owned()),
@@ -300,8 +289,61 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
     t
 }
 
+/// The self-healing section of the text report: what was (or would be) done, how to undo it, and what to put in
+/// the template.
+pub fn remediation_text(report: &Report) -> String {
+    use std::fmt::Write;
+    if report.actions.is_empty() {
+        return String::new();
+    }
+    let mut t = format!("\nSelf-healing: {}\n", report.status);
+    for action in &report.actions {
+        let verb = match action.outcome {
+            "applied" => "Added",
+            "dry-run" => "Would add (dry-run; set REMEDIATION_MODE=auto to apply)",
+            "failed" => "Failed to add",
+            _ => "Not changed",
+        };
+        let _ = writeln!(t, "  {verb}.");
+        if let Some(reason) = &action.reason {
+            let _ = writeln!(t, "  Why: {reason}");
+        }
+        if let Some(fix) = &action.fix {
+            let _ = writeln!(
+                t,
+                "  Statement: {} allows {} to call {} on {}{} when SourceArn is {} (account {})",
+                fix.statement_id,
+                fix.principal,
+                fix.action,
+                fix.function_arn,
+                fix.qualifier
+                    .as_ref()
+                    .map(|q| format!(":{q}"))
+                    .unwrap_or_default(),
+                fix.source_arn,
+                fix.source_account
+            );
+            if action.outcome == "applied" {
+                let _ = writeln!(t, "  Undo: {}", fix.undo_command());
+            } else {
+                let _ = writeln!(t, "  Command: {}", fix.add_command());
+            }
+            let _ = writeln!(
+                t,
+                "  Keep it in your template so the next deploy does not remove it:\n{}",
+                fix.template_snippet()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+    t
+}
+
 /// The AWS Chatbot / Amazon Q Developer custom notification: what Slack and Teams channels receive.
-pub fn chatbot(alert: &Alert, links: &Links) -> String {
+pub fn chatbot(alert: &Alert, links: &Links, remediation: &Report) -> String {
     let status = alert
         .status
         .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
@@ -328,7 +370,38 @@ pub fn chatbot(alert: &Alert, links: &Links) -> String {
         }
         description.push_str("```");
     }
-    let mut next_steps = vec![alert.advice.to_owned()];
+    let mut next_steps = Vec::new();
+    for action in &remediation.actions {
+        let what = action
+            .fix
+            .as_ref()
+            .map(|f| format!(" `{}` on `{}`", f.statement_id, f.function_name));
+        next_steps.push(match action.outcome {
+            "applied" => format!(
+                "Self-healing added{}. Undo: `{}`",
+                what.unwrap_or_default(),
+                action
+                    .fix
+                    .as_ref()
+                    .map(|f| f.undo_command())
+                    .unwrap_or_default()
+            ),
+            "dry-run" => format!(
+                "Self-healing (dry-run) would add{}{}",
+                what.unwrap_or_default(),
+                action
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+            outcome => format!(
+                "Self-healing {outcome}: {}",
+                action.reason.as_deref().unwrap_or("no reason given")
+            ),
+        });
+    }
+    next_steps.push(alert.advice.to_owned());
     if let Some(url) = &links.log_group {
         next_steps.push(format!("<{url}|Open the log group>"));
     }
@@ -520,7 +593,7 @@ mod tests {
     fn huge_evidence_is_cut_to_fit_sns_but_the_headline_stays() {
         let mut alert = crate::alert::tests_support::alert();
         alert.evidence = vec!["e".repeat(100_000); 6];
-        let m = render(&alert);
+        let m = render(&alert, &Report::none());
         assert!(m.structured().len() <= MAX_MESSAGE_BYTES);
         assert!(
             m.bodies

@@ -11,6 +11,10 @@ use apigw_doctor::finding::Finding;
 use apigw_doctor::handler;
 use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::metrics::Metrics;
+use apigw_doctor::remediate::{
+    self, Remediator,
+    aws::{ApiGatewayConfig, LambdaPermissions},
+};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -141,14 +145,30 @@ fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
             Some(topic) => {
                 let sdk = apigw_doctor::aws::sdk_config().await;
                 let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
-                handle_all(&config, &publisher, &events).await
+                let remediator = remediate::Live {
+                    settings: config.remediation.clone(),
+                    api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
+                    permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
+                };
+                handle_all(&config, &publisher, &remediator, &events).await
             }
-            None => handle_all(&config, &StdoutPublisher { format }, &events).await,
+            // No AWS: print the messages, and the remediation plan as far as it can be made offline.
+            None => {
+                let remediator = remediate::Offline {
+                    settings: config.remediation.clone(),
+                };
+                handle_all(&config, &StdoutPublisher { format }, &remediator, &events).await
+            }
         }
     })
 }
 
-async fn handle_all<P: Publisher>(config: &Config, publisher: &P, events: &[PathBuf]) -> ExitCode {
+async fn handle_all<P: Publisher, R: Remediator>(
+    config: &Config,
+    publisher: &P,
+    remediator: &R,
+    events: &[PathBuf],
+) -> ExitCode {
     let mut failed = false;
     for path in events {
         let name = path.display();
@@ -161,10 +181,13 @@ async fn handle_all<P: Publisher>(config: &Config, publisher: &P, events: &[Path
             }
         };
         let mut metrics = Metrics::default();
-        match handler::handle(&bytes, config, publisher, &mut metrics).await {
+        match handler::handle(&bytes, config, publisher, remediator, &mut metrics).await {
             Ok(outcome) => eprintln!(
-                "apigw-doctor: {name}: {} requests, {} alerts sent",
-                outcome.requests, outcome.alerts_sent
+                "apigw-doctor: {name}: {} request{}, {} alert{} sent",
+                outcome.requests,
+                if outcome.requests == 1 { "" } else { "s" },
+                outcome.alerts_sent,
+                if outcome.alerts_sent == 1 { "" } else { "s" }
             ),
             Err(error) => {
                 eprintln!("apigw-doctor: {name}: {error}");

@@ -5,6 +5,7 @@ use apigw_doctor::config::Config;
 use apigw_doctor::decode::{Batch, LogEvent, encode};
 use apigw_doctor::handler::{HandlerError, handle};
 use apigw_doctor::metrics::Metrics;
+use apigw_doctor::remediate::Disabled;
 use serde_json::Value;
 
 use crate::support::{NEEDS_MOTO, Topic, event, sdk};
@@ -30,6 +31,7 @@ async fn mixed_batch_publishes_one_alert_per_problem_with_subject_attributes_and
         &event("mixed-batch"),
         &Config::default(),
         &publisher(&sdk, &topic.arn),
+        &Disabled,
         &mut metrics,
     )
     .await
@@ -129,6 +131,7 @@ async fn a_filter_policy_on_the_cause_attribute_routes_only_that_cause() {
         &event("mixed-batch"),
         &Config::default(),
         &publisher(&sdk, &topic.arn),
+        &Disabled,
         &mut Metrics::default(),
     )
     .await
@@ -180,6 +183,7 @@ async fn every_sample_event_yields_its_alerts_over_the_wire() {
             &event(name),
             &Config::default(),
             &publisher(&sdk, &topic.arn),
+            &Disabled,
             &mut Metrics::default(),
         )
         .await
@@ -229,6 +233,7 @@ async fn ten_thousand_failing_lines_on_one_route_are_one_alert() {
         &encode(&batch).unwrap(),
         &Config::default(),
         &publisher(&sdk, &topic.arn),
+        &Disabled,
         &mut Metrics::default(),
     )
     .await
@@ -252,6 +257,7 @@ async fn a_missing_topic_fails_the_invocation_and_is_counted() {
         &event("missing-invoke-permission"),
         &Config::default(),
         &publisher(&sdk, "arn:aws:sns:us-east-1:123456789012:no-such-topic"),
+        &Disabled,
         &mut metrics,
     )
     .await
@@ -283,6 +289,7 @@ async fn an_undecodable_delivery_fails_the_invocation_publishes_nothing_and_is_c
         &event("bad-payload"),
         &Config::default(),
         &publisher(&sdk, &topic.arn),
+        &Disabled,
         &mut metrics,
     )
     .await

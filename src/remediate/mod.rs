@@ -1,0 +1,591 @@
+//! Self-healing for `missing_invoke_permission` and `authorizer_missing_invoke_permission`: add the missing
+//! `lambda:InvokeFunction` permission for `apigateway.amazonaws.com`, least privilege, idempotent, guarded.
+//!
+//! Trust: the API id and stage come from the execution log group's name, the account from the delivery's owner,
+//! the function from the API's own configuration (its integration or authorizer), the region is our own. The
+//! logged route and authorizer id only *select* among what the API's configuration holds; a function ARN or any
+//! other text inside a log line is never used. [`plan`] is pure; AWS calls go through [`ApiConfig`] and
+//! [`PermissionApi`] ([`aws`] has the SDK adapters).
+
+pub mod aws;
+pub mod plan;
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::alert::Alert;
+use crate::classify::Cause;
+use crate::finding::ApiSource;
+use plan::{
+    Decision, Facts, Fix, FunctionRef, Mode, PolicyState, Scope, Source, decide, source_arn,
+};
+
+/// Remediation settings (see `config.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    /// Glob patterns on function names; empty means nothing is ever applied.
+    pub allowed_functions: Vec<String>,
+    /// API ids; empty means any API (the function allow-list still applies).
+    pub allowed_apis: Vec<String>,
+    pub scope: Scope,
+    /// At most this many permissions added per invocation.
+    pub max_changes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::DryRun,
+            allowed_functions: Vec::new(),
+            allowed_apis: Vec::new(),
+            scope: Scope::Route,
+            max_changes: 3,
+        }
+    }
+}
+
+/// A Lambda integration of the API, as its configuration describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub method: String,
+    pub resource_path: String,
+    pub uri: Option<String>,
+    pub credentials: Option<String>,
+}
+
+/// A Lambda authorizer of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    pub id: String,
+    pub uri: Option<String>,
+    pub credentials: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemediateError {
+    #[error("api gateway lookup failed for api {api_id}: {reason}")]
+    Lookup { api_id: String, reason: String },
+    #[error("lambda {operation} failed for {function}: {reason}")]
+    Lambda {
+        operation: &'static str,
+        function: String,
+        reason: String,
+    },
+}
+
+/// Reads the API's own configuration (API Gateway).
+pub trait ApiConfig {
+    /// The integration of `method` on the resource whose path is `resource_path` (falling back to `ANY`).
+    fn route_integration(
+        &self,
+        api_id: &str,
+        method: &str,
+        resource_path: &str,
+    ) -> impl Future<Output = Result<Option<Integration>, RemediateError>> + Send;
+    /// Every Lambda integration of the API.
+    fn lambda_integrations(
+        &self,
+        api_id: &str,
+    ) -> impl Future<Output = Result<Vec<Integration>, RemediateError>> + Send;
+    fn authorizers(
+        &self,
+        api_id: &str,
+    ) -> impl Future<Output = Result<Vec<Authorizer>, RemediateError>> + Send;
+    fn stage_variables(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, RemediateError>> + Send;
+}
+
+/// Whether an `AddPermission` created the statement or found it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    Created,
+    /// Real Lambda answers `ResourceConflictException` for an existing statement id: counts as done.
+    AlreadyThere,
+}
+
+/// Reads and changes Lambda resource policies.
+pub trait PermissionApi {
+    /// The policy document, or `None` when the function has none.
+    fn get_policy(
+        &self,
+        function: &FunctionRef,
+    ) -> impl Future<Output = Result<Option<String>, RemediateError>> + Send;
+    fn add_permission(
+        &self,
+        fix: &Fix,
+    ) -> impl Future<Output = Result<Added, RemediateError>> + Send;
+}
+
+/// What self-healing did for one alert: the `remediation` message attribute and the alert's section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// `none`, `applied`, `dry-run`, `refused` or `failed`.
+    pub status: &'static str,
+    pub actions: Vec<Action>,
+}
+
+impl Report {
+    pub fn none() -> Report {
+        Report {
+            status: "none",
+            actions: Vec::new(),
+        }
+    }
+
+    fn from_actions(actions: Vec<Action>) -> Report {
+        let has = |s: &str| actions.iter().any(|a| a.outcome == s);
+        let status = if has("applied") {
+            "applied"
+        } else if has("failed") {
+            "failed"
+        } else if has("dry-run") {
+            "dry-run"
+        } else {
+            "refused"
+        };
+        Report { status, actions }
+    }
+}
+
+/// One decision about one function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    /// `applied`, `dry-run`, `refused` or `failed`.
+    pub outcome: &'static str,
+    pub reason: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+impl Action {
+    fn refused(reason: impl Into<String>, fix: Option<Fix>) -> Action {
+        Action {
+            outcome: "refused",
+            reason: Some(reason.into()),
+            fix,
+        }
+    }
+}
+
+/// Decides, and in `auto` acts, for one alert. `budget` is the changes left in this invocation.
+pub async fn remediate<A: ApiConfig, P: PermissionApi>(
+    alert: &Alert,
+    settings: &Settings,
+    api: &A,
+    permissions: &P,
+    budget: &mut usize,
+) -> Report {
+    let authorizer = match alert.cause {
+        Cause::MissingInvokePermission => false,
+        Cause::AuthorizerMissingInvokePermission => true,
+        _ => return Report::none(),
+    };
+    if settings.mode == Mode::Off {
+        return Report::none();
+    }
+    let report = match plan_targets(alert, settings, authorizer, api).await {
+        Err(action) => Report::from_actions(vec![action]),
+        Ok(targets) => {
+            let mut actions = Vec::new();
+            for target in targets {
+                actions.push(act(alert, settings, &target, permissions, budget).await);
+            }
+            summarise(actions)
+        }
+    };
+    for action in &report.actions {
+        // The audit trail: one structured event per decision.
+        tracing::info!(
+            audit = "remediation",
+            outcome = action.outcome,
+            mode = ?settings.mode,
+            fingerprint = %alert.fingerprint,
+            cause = %alert.cause,
+            api_id = alert.api_id.as_deref().unwrap_or("-"),
+            function = action.fix.as_ref().map_or("-", |f| f.function_arn.as_str()),
+            source_arn = action.fix.as_ref().map_or("-", |f| f.source_arn.as_str()),
+            statement_id = action.fix.as_ref().map_or("-", |f| f.statement_id.as_str()),
+            reason = action.reason.as_deref().unwrap_or("-"),
+            "Remediation decision"
+        );
+    }
+    report
+}
+
+/// When several targets were examined (no route logged), those already allowed are not the problem: keep the
+/// others, or one refusal saying every one of them is already allowed.
+fn summarise(actions: Vec<Action>) -> Report {
+    let already = |a: &Action| {
+        a.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("already allows"))
+    };
+    if actions.len() > 1 && actions.iter().any(|a| !already(a)) {
+        return Report::from_actions(actions.into_iter().filter(|a| !already(a)).collect());
+    }
+    Report::from_actions(actions)
+}
+
+/// A function to check, with the source its permission must allow.
+struct Target {
+    function: FunctionRef,
+    credentials: Option<String>,
+    source: Source,
+    /// A concrete ARN of a request that failed (real stage, a sample path), for the preflight.
+    concrete: String,
+}
+
+async fn plan_targets<A: ApiConfig>(
+    alert: &Alert,
+    settings: &Settings,
+    authorizer: bool,
+    api: &A,
+) -> Result<Vec<Target>, Action> {
+    if alert.api_source != Some(ApiSource::LogGroup) {
+        return Err(Action::refused(
+            "only REST execution log groups (API-Gateway-Execution-Logs_{api-id}/{stage}) name the API trustworthily",
+            None,
+        ));
+    }
+    let (Some(account), Some(api_id), Some(stage)) = (&alert.account, &alert.api_id, &alert.stage)
+    else {
+        return Err(Action::refused(
+            "the delivery does not name the account, API and stage",
+            None,
+        ));
+    };
+    if !settings.allowed_apis.is_empty() && !settings.allowed_apis.contains(api_id) {
+        return Err(Action::refused(
+            format!("API {api_id} is not in REMEDIATION_ALLOWED_APIS"),
+            None,
+        ));
+    }
+    let lookup_failed = |e: RemediateError| Action {
+        outcome: "failed",
+        reason: Some(e.to_string()),
+        fix: None,
+    };
+    let mut stage_variables: Option<Vec<(String, String)>> = None;
+    let mut resolve = async |uri: &str| -> Result<FunctionRef, String> {
+        if uri.contains("${stageVariables.") && stage_variables.is_none() {
+            stage_variables = Some(
+                api.stage_variables(api_id, stage)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        plan::function_from_integration_uri(uri, stage_variables.as_deref().unwrap_or(&[]))
+    };
+    let region = &alert.region;
+    let concrete_route = |method: &str, path: &str| {
+        let method = if method.eq_ignore_ascii_case("ANY") {
+            "GET"
+        } else {
+            method
+        };
+        let sample: Vec<&str> = path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect();
+        let partition = source_arn(region, account, api_id, &Source::Api);
+        let base = partition.trim_end_matches("/*");
+        format!(
+            "{base}/{stage}/{}/{}",
+            method.to_ascii_uppercase(),
+            sample.join("/")
+        )
+    };
+    let mut targets = Vec::new();
+    if authorizer {
+        let all = api.authorizers(api_id).await.map_err(lookup_failed)?;
+        let chosen: Vec<&Authorizer> = all
+            .iter()
+            .filter(|a| {
+                a.uri
+                    .as_deref()
+                    .is_some_and(|u| u.contains(":lambda:path/"))
+            })
+            .filter(|a| alert.authorizer_ids.is_empty() || alert.authorizer_ids.contains(&a.id))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Action::refused(
+                "the API has no matching Lambda authorizer",
+                None,
+            ));
+        }
+        for a in chosen {
+            let source = Source::Authorizer {
+                authorizer_id: a.id.clone(),
+            };
+            let concrete = source_arn(region, account, api_id, &source);
+            match resolve(a.uri.as_deref().unwrap_or_default()).await {
+                Ok(function) => targets.push(Target {
+                    function,
+                    credentials: a.credentials.clone(),
+                    source,
+                    concrete,
+                }),
+                Err(reason) => return Err(Action::refused(reason, None)),
+            }
+        }
+        return Ok(targets);
+    }
+    let integrations = match (&alert.method, &alert.resource_path) {
+        (Some(method), Some(path)) => match api.route_integration(api_id, method, path).await {
+            Ok(Some(integration)) => vec![integration],
+            Ok(None) => {
+                return Err(Action::refused(
+                    format!("the API has no integration for {method} {path}"),
+                    None,
+                ));
+            }
+            Err(e) => return Err(lookup_failed(e)),
+        },
+        _ => api
+            .lambda_integrations(api_id)
+            .await
+            .map_err(lookup_failed)?,
+    };
+    for integration in integrations {
+        let Some(uri) = integration
+            .uri
+            .as_deref()
+            .filter(|u| u.contains(":lambda:path/"))
+        else {
+            return Err(Action::refused(
+                format!(
+                    "the integration of {} {} is not a Lambda integration",
+                    integration.method, integration.resource_path
+                ),
+                None,
+            ));
+        };
+        let function = resolve(uri)
+            .await
+            .map_err(|reason| Action::refused(reason, None))?;
+        let source = match settings.scope {
+            Scope::Route => Source::Route {
+                method: integration.method.clone(),
+                resource_path: integration.resource_path.clone(),
+            },
+            Scope::Api => Source::Api,
+        };
+        targets.push(Target {
+            function,
+            credentials: integration.credentials.clone(),
+            concrete: concrete_route(&integration.method, &integration.resource_path),
+            source,
+        });
+    }
+    if targets.is_empty() {
+        return Err(Action::refused("the API has no Lambda integration", None));
+    }
+    Ok(targets)
+}
+
+async fn act<P: PermissionApi>(
+    alert: &Alert,
+    settings: &Settings,
+    target: &Target,
+    permissions: &P,
+    budget: &mut usize,
+) -> Action {
+    let account = alert.account.as_deref().unwrap_or_default();
+    let api_id = alert.api_id.as_deref().unwrap_or_default();
+    let policy = match permissions.get_policy(&target.function).await {
+        Ok(Some(document)) => PolicyState::parse(&document, &target.concrete, account),
+        Ok(None) => PolicyState::none(),
+        Err(e) => {
+            return Action {
+                outcome: "failed",
+                reason: Some(e.to_string()),
+                fix: None,
+            };
+        }
+    };
+    let facts = Facts {
+        mode: settings.mode,
+        allowed_functions: &settings.allowed_functions,
+        allowed_apis: &settings.allowed_apis,
+        account,
+        api_id,
+        function: &target.function,
+        credentials: target.credentials.as_deref(),
+        source_arn: source_arn(&alert.region, account, api_id, &target.source),
+        policy: &policy,
+    };
+    match decide(&facts) {
+        Decision::Refuse { reason, fix } => Action::refused(reason, fix),
+        Decision::DryRun { fix } => Action {
+            outcome: "dry-run",
+            reason: None,
+            fix: Some(fix),
+        },
+        Decision::Apply { fix } if *budget == 0 => Action::refused(
+            format!(
+                "at most {} permission changes are made per invocation (REMEDIATION_MAX_CHANGES)",
+                settings.max_changes
+            ),
+            Some(fix),
+        ),
+        Decision::Apply { fix } => {
+            *budget -= 1;
+            match permissions.add_permission(&fix).await {
+                Ok(Added::Created) => Action {
+                    outcome: "applied",
+                    reason: None,
+                    fix: Some(fix),
+                },
+                Ok(Added::AlreadyThere) => Action {
+                    outcome: "applied",
+                    reason: Some(
+                        "the statement was already there (a retried invocation)".to_owned(),
+                    ),
+                    fix: Some(fix),
+                },
+                Err(e) => Action {
+                    outcome: "failed",
+                    reason: Some(e.to_string()),
+                    fix: Some(fix),
+                },
+            }
+        }
+    }
+}
+
+/// What the handler asks of self-healing for each alert.
+pub trait Remediator {
+    /// `budget`: the permission changes still allowed in this invocation.
+    fn remediate(&self, alert: &Alert, budget: &mut usize) -> impl Future<Output = Report> + Send;
+    fn max_changes(&self) -> usize;
+}
+
+/// No remediation at all (mode `off`, or no AWS access wanted).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Disabled;
+
+impl Remediator for Disabled {
+    async fn remediate(&self, _alert: &Alert, _budget: &mut usize) -> Report {
+        Report::none()
+    }
+
+    fn max_changes(&self) -> usize {
+        0
+    }
+}
+
+/// The real thing: API Gateway and Lambda through their SDK adapters (or any other implementation of the ports).
+#[derive(Debug, Clone)]
+pub struct Live<A, P> {
+    pub settings: Settings,
+    pub api: A,
+    pub permissions: P,
+}
+
+impl<A: ApiConfig + Sync, P: PermissionApi + Sync> Remediator for Live<A, P> {
+    async fn remediate(&self, alert: &Alert, budget: &mut usize) -> Report {
+        remediate(alert, &self.settings, &self.api, &self.permissions, budget).await
+    }
+
+    fn max_changes(&self) -> usize {
+        self.settings.max_changes
+    }
+}
+
+/// The plan without AWS access (`apigw-doctor handle` with no topic): what would be looked up and the statement's
+/// source, with the function left to the API's configuration.
+#[derive(Debug, Clone)]
+pub struct Offline {
+    pub settings: Settings,
+}
+
+impl Remediator for Offline {
+    async fn remediate(&self, alert: &Alert, _budget: &mut usize) -> Report {
+        let authorizer = match alert.cause {
+            Cause::MissingInvokePermission => false,
+            Cause::AuthorizerMissingInvokePermission => true,
+            _ => return Report::none(),
+        };
+        if self.settings.mode == Mode::Off {
+            return Report::none();
+        }
+        let (Some(account), Some(api_id), Some(ApiSource::LogGroup)) =
+            (&alert.account, &alert.api_id, alert.api_source)
+        else {
+            return Report::from_actions(vec![Action::refused(
+                "only REST execution log groups (API-Gateway-Execution-Logs_{api-id}/{stage}) name the API trustworthily",
+                None,
+            )]);
+        };
+        let (looked_up, source) = match (
+            authorizer,
+            &alert.method,
+            &alert.resource_path,
+            alert.authorizer_ids.first(),
+        ) {
+            (true, _, _, Some(id)) => (
+                format!("authorizer {id} of API {api_id}"),
+                source_arn(
+                    &alert.region,
+                    account,
+                    api_id,
+                    &Source::Authorizer {
+                        authorizer_id: id.clone(),
+                    },
+                ),
+            ),
+            (true, _, _, None) => (
+                format!("the Lambda authorizers of API {api_id}"),
+                source_arn(
+                    &alert.region,
+                    account,
+                    api_id,
+                    &Source::Authorizer {
+                        authorizer_id: "<authorizer-id>".into(),
+                    },
+                ),
+            ),
+            (false, Some(method), Some(path), _) if self.settings.scope == Scope::Route => (
+                format!("the integration of {method} {path} on API {api_id}"),
+                source_arn(
+                    &alert.region,
+                    account,
+                    api_id,
+                    &Source::Route {
+                        method: method.clone(),
+                        resource_path: path.clone(),
+                    },
+                ),
+            ),
+            (false, Some(method), Some(path), _) => (
+                format!("the integration of {method} {path} on API {api_id}"),
+                source_arn(&alert.region, account, api_id, &Source::Api),
+            ),
+            (false, _, _, _) => (
+                format!("every Lambda integration of API {api_id} (no route was logged)"),
+                source_arn(&alert.region, account, api_id, &Source::Api),
+            ),
+        };
+        Report {
+            status: "dry-run",
+            actions: vec![Action {
+                outcome: "dry-run",
+                reason: Some(format!(
+                    "offline plan: with AWS access, {looked_up} names the function (never the log); if its policy does not \
+                     already allow it, add lambda:InvokeFunction for principal apigateway.amazonaws.com with SourceArn \
+                     {source} and SourceAccount {account}"
+                )),
+                fix: None,
+            }],
+        }
+    }
+
+    fn max_changes(&self) -> usize {
+        self.settings.max_changes
+    }
+}
