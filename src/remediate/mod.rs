@@ -589,3 +589,342 @@ impl Remediator for Offline {
         self.settings.max_changes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::tests_support;
+    use std::sync::Mutex;
+
+    const FUNCTION: &str = "arn:aws:lambda:eu-west-2:123456789012:function:orders";
+
+    fn uri(function: &str) -> String {
+        format!(
+            "arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/{function}/invocations"
+        )
+    }
+
+    /// An API configuration in memory, counting calls.
+    #[derive(Default)]
+    struct FakeApi {
+        integrations: Vec<Integration>,
+        authorizers: Vec<Authorizer>,
+        calls: Mutex<u32>,
+    }
+
+    impl FakeApi {
+        fn with_route(method: &str, path: &str, function: &str) -> FakeApi {
+            FakeApi {
+                integrations: vec![Integration {
+                    method: method.into(),
+                    resource_path: path.into(),
+                    uri: Some(uri(function)),
+                    credentials: None,
+                }],
+                ..FakeApi::default()
+            }
+        }
+
+        fn count(&self) {
+            *self.calls.lock().unwrap() += 1;
+        }
+    }
+
+    impl ApiConfig for FakeApi {
+        async fn route_integration(
+            &self,
+            _: &str,
+            method: &str,
+            path: &str,
+        ) -> Result<Option<Integration>, RemediateError> {
+            self.count();
+            Ok(self
+                .integrations
+                .iter()
+                .find(|i| i.resource_path == path && (i.method == method || i.method == "ANY"))
+                .cloned())
+        }
+        async fn lambda_integrations(&self, _: &str) -> Result<Vec<Integration>, RemediateError> {
+            self.count();
+            Ok(self.integrations.clone())
+        }
+        async fn authorizers(&self, _: &str) -> Result<Vec<Authorizer>, RemediateError> {
+            self.count();
+            Ok(self.authorizers.clone())
+        }
+        async fn stage_variables(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<(String, String)>, RemediateError> {
+            self.count();
+            Ok(Vec::new())
+        }
+    }
+
+    /// Lambda policies in memory: function ARN → statements added.
+    #[derive(Default)]
+    struct FakeLambda {
+        added: Mutex<Vec<Fix>>,
+        policies: Vec<(String, String)>,
+        calls: Mutex<u32>,
+    }
+
+    impl PermissionApi for FakeLambda {
+        async fn get_policy(
+            &self,
+            function: &FunctionRef,
+        ) -> Result<Option<String>, RemediateError> {
+            *self.calls.lock().unwrap() += 1;
+            Ok(self
+                .policies
+                .iter()
+                .find(|(f, _)| *f == function.unqualified_arn())
+                .map(|(_, p)| p.clone()))
+        }
+        async fn add_permission(&self, fix: &Fix) -> Result<Added, RemediateError> {
+            *self.calls.lock().unwrap() += 1;
+            self.added.lock().unwrap().push(fix.clone());
+            Ok(Added::Created)
+        }
+    }
+
+    fn alert(method: Option<&str>, path: Option<&str>) -> Alert {
+        let mut a = tests_support::alert();
+        a.cause = Cause::MissingInvokePermission;
+        a.method = method.map(str::to_owned);
+        a.resource_path = path.map(str::to_owned);
+        a
+    }
+
+    fn auto(patterns: &[&str]) -> Settings {
+        Settings {
+            mode: Mode::Auto,
+            allowed_functions: patterns.iter().map(|p| (*p).to_owned()).collect(),
+            ..Settings::default()
+        }
+    }
+
+    fn run(
+        alert: &Alert,
+        settings: &Settings,
+        api: &FakeApi,
+        lambda: &FakeLambda,
+        budget: &mut usize,
+    ) -> Report {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(remediate(alert, settings, api, lambda, budget))
+    }
+
+    #[test]
+    fn auto_adds_one_route_scoped_statement_to_the_configured_function() {
+        let api = FakeApi::with_route("POST", "/orders/{id}", FUNCTION);
+        let lambda = FakeLambda::default();
+        let report = run(
+            &alert(Some("POST"), Some("/orders/{id}")),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "applied", "{report:?}");
+        let added = lambda.added.lock().unwrap();
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].function_arn, FUNCTION);
+        assert_eq!(
+            added[0].source_arn,
+            "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/*/POST/orders/*"
+        );
+    }
+
+    #[test]
+    fn off_makes_no_call_at_all() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let settings = Settings {
+            mode: Mode::Off,
+            ..auto(&["*"])
+        };
+        let report = run(
+            &alert(Some("POST"), Some("/orders")),
+            &settings,
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report, Report::none());
+        assert_eq!(*api.calls.lock().unwrap(), 0);
+        assert_eq!(*lambda.calls.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn dry_run_looks_but_changes_nothing() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let settings = Settings {
+            mode: Mode::DryRun,
+            ..auto(&["*"])
+        };
+        let report = run(
+            &alert(Some("POST"), Some("/orders")),
+            &settings,
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "dry-run");
+        assert!(
+            report.actions[0]
+                .fix
+                .as_ref()
+                .unwrap()
+                .add_command()
+                .contains("add-permission")
+        );
+        assert!(lambda.added.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_budget_caps_changes_per_invocation() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let report = run(
+            &alert(Some("POST"), Some("/orders")),
+            &auto(&["*"]),
+            &api,
+            &lambda,
+            &mut 0,
+        );
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("REMEDIATION_MAX_CHANGES")
+        );
+        assert!(lambda.added.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_route_is_refused_without_guessing() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let report = run(
+            &alert(Some("GET"), Some("/other")),
+            &auto(&["*"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("no integration for GET /other")
+        );
+    }
+
+    #[test]
+    fn a_credentials_role_is_refused_and_named() {
+        let mut api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        api.integrations[0].credentials = Some("arn:aws:iam::123456789012:role/invoker".into());
+        let lambda = FakeLambda::default();
+        let report = run(
+            &alert(Some("POST"), Some("/orders")),
+            &auto(&["*"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("role/invoker")
+        );
+    }
+
+    #[test]
+    fn without_a_route_only_integrations_lacking_permission_are_fixed() {
+        let other = "arn:aws:lambda:eu-west-2:123456789012:function:users";
+        let mut api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        api.integrations.push(Integration {
+            method: "GET".into(),
+            resource_path: "/users".into(),
+            uri: Some(uri(other)),
+            credentials: None,
+        });
+        let allows_users = r#"{"Statement":[{"Sid":"x","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/*"}}}]}"#;
+        let lambda = FakeLambda {
+            policies: vec![(other.to_owned(), allows_users.to_owned())],
+            ..FakeLambda::default()
+        };
+        let report = run(&alert(None, None), &auto(&["*"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "applied");
+        let added = lambda.added.lock().unwrap();
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].function_name, "orders");
+    }
+
+    #[test]
+    fn authorizer_permission_targets_the_authorizer_from_the_api_configuration() {
+        let authorizer_fn = "arn:aws:lambda:eu-west-2:123456789012:function:token-authorizer";
+        let api = FakeApi {
+            authorizers: vec![
+                Authorizer {
+                    id: "other1".into(),
+                    uri: Some(uri("arn:aws:lambda:eu-west-2:123456789012:function:nope")),
+                    credentials: None,
+                },
+                Authorizer {
+                    id: "6ad5l1".into(),
+                    uri: Some(uri(authorizer_fn)),
+                    credentials: None,
+                },
+            ],
+            ..FakeApi::default()
+        };
+        let lambda = FakeLambda::default();
+        let mut a = alert(Some("GET"), Some("/orders"));
+        a.cause = Cause::AuthorizerMissingInvokePermission;
+        a.authorizer_ids = vec!["6ad5l1".into()];
+        let report = run(&a, &auto(&["token-*"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "applied", "{report:?}");
+        let added = lambda.added.lock().unwrap();
+        assert_eq!(added[0].function_arn, authorizer_fn);
+        assert_eq!(
+            added[0].source_arn,
+            "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/authorizers/6ad5l1"
+        );
+    }
+
+    #[test]
+    fn alerts_from_access_logs_are_never_remediated() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let mut a = alert(Some("POST"), Some("/orders"));
+        a.api_source = Some(ApiSource::Record);
+        let report = run(&a, &auto(&["*"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "refused");
+        assert_eq!(*api.calls.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn other_causes_are_left_alone() {
+        let api = FakeApi::default();
+        let lambda = FakeLambda::default();
+        let mut a = alert(Some("POST"), Some("/orders"));
+        a.cause = Cause::FunctionError;
+        assert_eq!(
+            run(&a, &auto(&["*"]), &api, &lambda, &mut 3),
+            Report::none()
+        );
+    }
+}

@@ -445,7 +445,13 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
             }
         ));
     }
-    if facts.policy.statement_ids.contains(&fix.statement_id) || facts.policy.allows_source {
+    if facts.policy.statement_ids.contains(&fix.statement_id) {
+        return refuse(format!(
+            "the statement {} is already in the function's policy (added earlier): it already allows this source, so a 500 after it was added has another cause",
+            fix.statement_id
+        ));
+    }
+    if facts.policy.allows_source {
         return refuse(
             "the function's policy already allows API Gateway to invoke it for this source: the 500 has another cause (check the integration's credentials, the function's qualifier, or a recent deploy)".to_owned(),
         );

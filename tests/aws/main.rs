@@ -7,5 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod lambda_e2e;
+mod remediate;
 mod sns;
 mod support;

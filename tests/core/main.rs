@@ -7,6 +7,7 @@ mod cli;
 mod corpus;
 mod events;
 mod properties;
+mod remediate_mocks;
 mod snapshots;
 mod template;
 

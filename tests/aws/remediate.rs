@@ -1,0 +1,400 @@
+//! Self-healing over the real wire: a REST API, a function and its policy in moto; the handler in each mode.
+//! Asserted with GetPolicy and on the SNS message.
+
+use apigw_doctor::alert::sns::SnsPublisher;
+use apigw_doctor::config::Config;
+use apigw_doctor::decode::{Batch, LogEvent, encode};
+use apigw_doctor::handler::handle;
+use apigw_doctor::metrics::Metrics;
+use apigw_doctor::remediate::aws::{ApiGatewayConfig, LambdaPermissions};
+use apigw_doctor::remediate::plan::{Mode, Scope};
+use apigw_doctor::remediate::{Live, Settings};
+use aws_sdk_apigateway::types::IntegrationType;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+use serde_json::Value;
+
+use crate::support::{Topic, sdk, unique};
+
+const ACCOUNT: &str = "123456789012";
+/// The smallest valid zip: an end-of-central-directory record.
+const EMPTY_ZIP: &[u8] = &[
+    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// A REST API in moto with `POST /orders/{id}` integrated (AWS_PROXY) with a fresh function, and a decoy
+/// function that only the log lines name.
+struct Stack {
+    api_id: String,
+    function_name: String,
+    function_arn: String,
+    decoy_arn: String,
+}
+
+async fn create_function(sdk: &aws_config::SdkConfig, role: &str, name: &str) -> String {
+    aws_sdk_lambda::Client::new(sdk)
+        .create_function()
+        .function_name(name)
+        .role(role)
+        .runtime(Runtime::Python312)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(EMPTY_ZIP))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap()
+}
+
+impl Stack {
+    async fn create(sdk: &aws_config::SdkConfig) -> Stack {
+        let role = aws_sdk_iam::Client::new(sdk)
+            .create_role()
+            .role_name(unique("role"))
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap()
+            .role
+            .unwrap()
+            .arn;
+        let function_name = unique("orders");
+        let function_arn = create_function(sdk, &role, &function_name).await;
+        let decoy_arn = create_function(sdk, &role, &unique("orders-decoy")).await;
+        let apigw = aws_sdk_apigateway::Client::new(sdk);
+        let api_id = apigw
+            .create_rest_api()
+            .name(unique("api"))
+            .send()
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let root = apigw
+            .get_resources()
+            .rest_api_id(&api_id)
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap()
+            .into_iter()
+            .find(|r| r.path.as_deref() == Some("/"))
+            .unwrap()
+            .id
+            .unwrap();
+        let orders = apigw
+            .create_resource()
+            .rest_api_id(&api_id)
+            .parent_id(root)
+            .path_part("orders")
+            .send()
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let item = apigw
+            .create_resource()
+            .rest_api_id(&api_id)
+            .parent_id(orders)
+            .path_part("{id}")
+            .send()
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        apigw
+            .put_method()
+            .rest_api_id(&api_id)
+            .resource_id(&item)
+            .http_method("POST")
+            .authorization_type("NONE")
+            .send()
+            .await
+            .unwrap();
+        apigw
+            .put_integration()
+            .rest_api_id(&api_id)
+            .resource_id(&item)
+            .http_method("POST")
+            .r#type(IntegrationType::AwsProxy)
+            .integration_http_method("POST")
+            .uri(format!(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+            ))
+            .send()
+            .await
+            .unwrap();
+        apigw
+            .create_deployment()
+            .rest_api_id(&api_id)
+            .stage_name("prod")
+            .send()
+            .await
+            .unwrap();
+        Stack {
+            api_id,
+            function_name,
+            function_arn,
+            decoy_arn,
+        }
+    }
+
+    /// A delivery from this API's execution log group. `lines` follow the `(request-id) ` prefix.
+    fn delivery(&self, lines: &[String]) -> Vec<u8> {
+        let messages: Vec<String> = lines
+            .iter()
+            .map(|l| format!("(4f6c1d2a-0000-4000-8000-00000000aaaa) {l}"))
+            .collect();
+        encode(&Batch {
+            message_type: "DATA_MESSAGE".into(),
+            owner: ACCOUNT.into(),
+            log_group: format!("API-Gateway-Execution-Logs_{}/prod", self.api_id).into(),
+            log_stream: "0123456789abcdef0123456789abcdef".into(),
+            subscription_filters: vec!["apigw-doctor".into()],
+            log_events: messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| LogEvent {
+                    id: i.to_string().into(),
+                    timestamp: 1_732_440_000_000 + i as i64,
+                    message: m.as_str().into(),
+                })
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    /// A missing-permission failure whose logged endpoint names the decoy, not the configured function.
+    fn permission_failure(&self) -> Vec<u8> {
+        self.delivery(&[
+            "Starting execution for request: 4f6c1d2a-0000-4000-8000-00000000aaaa".to_owned(),
+            "HTTP Method: POST, Resource Path: /orders/{id}".to_owned(),
+            format!(
+                "Method request body before transformations: {{\"arn\":\"{}\",\"x\":\"Execution failed due to configuration error: Invalid permissions on Lambda function\"}}",
+                self.decoy_arn
+            ),
+            format!(
+                "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{}/invocations",
+                self.decoy_arn
+            ),
+            "Execution failed due to configuration error: Invalid permissions on Lambda function".to_owned(),
+            "Method completed with status: 500".to_owned(),
+        ])
+    }
+}
+
+fn config(mode: Mode, allowed: &[&str]) -> Config {
+    Config {
+        remediation: Settings {
+            mode,
+            allowed_functions: allowed.iter().map(|s| (*s).to_owned()).collect(),
+            allowed_apis: Vec::new(),
+            scope: Scope::Route,
+            max_changes: 3,
+        },
+        ..Config::default()
+    }
+}
+
+async fn policy_statements(sdk: &aws_config::SdkConfig, function_arn: &str) -> Vec<Value> {
+    match aws_sdk_lambda::Client::new(sdk)
+        .get_policy()
+        .function_name(function_arn)
+        .send()
+        .await
+    {
+        Ok(out) => serde_json::from_str::<Value>(&out.policy.unwrap()).unwrap()["Statement"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Vec::new()
+        }
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// Runs the handler with the real adapters and returns what SQS received (body, attributes).
+async fn run(
+    sdk: &aws_config::SdkConfig,
+    event: &[u8],
+    config: &Config,
+) -> (Metrics, Vec<(Value, serde_json::Map<String, Value>)>) {
+    let topic = Topic::create(sdk).await;
+    let queue = topic.subscribe(sdk, true, None).await;
+    let remediator = Live {
+        settings: config.remediation.clone(),
+        api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(sdk)),
+        permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(sdk)),
+    };
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), &topic.arn);
+    let mut metrics = Metrics::default();
+    handle(event, config, &publisher, &remediator, &mut metrics)
+        .await
+        .unwrap();
+    let received = topic
+        .drain(&queue)
+        .await
+        .into_iter()
+        .map(|(body, attributes)| (serde_json::from_str(&body).unwrap(), attributes))
+        .collect();
+    (metrics, received)
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn auto_adds_exactly_one_least_privilege_statement_once_and_says_so() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    let config = config(Mode::Auto, &["orders-*"]);
+
+    let (metrics, received) = run(&sdk, &stack.permission_failure(), &config).await;
+    assert_eq!(received.len(), 1);
+    let (alert, attributes) = &received[0];
+    assert_eq!(attributes["remediation"], "applied");
+    assert_eq!(alert["remediation"]["status"], "applied");
+    assert_eq!(metrics.remediations_applied, 1);
+
+    let statements = policy_statements(&sdk, &stack.function_arn).await;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    let statement = &statements[0];
+    let expected_source = format!(
+        "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
+        stack.api_id
+    );
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Action"], "lambda:InvokeFunction");
+    assert_eq!(
+        statement["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        expected_source
+    );
+    let fix = &alert["remediation"]["actions"][0]["fix"];
+    assert_eq!(statement["Sid"], fix["statement_id"]);
+    assert_eq!(fix["function_name"], stack.function_name.as_str());
+    let sid = fix["statement_id"].as_str().unwrap();
+    assert!(sid.starts_with("apigw-doctor-"));
+
+    // The decoy named only by the log line is untouched.
+    assert!(policy_statements(&sdk, &stack.decoy_arn).await.is_empty());
+
+    // A retried invocation adds nothing (moto would accept a duplicate statement id; the preflight prevents it).
+    let (_, received) = run(&sdk, &stack.permission_failure(), &config).await;
+    assert_eq!(received[0].1["remediation"], "refused");
+    assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn dry_run_and_off_change_nothing() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+
+    let (metrics, received) = run(
+        &sdk,
+        &stack.permission_failure(),
+        &config(Mode::DryRun, &["orders-*"]),
+    )
+    .await;
+    assert_eq!(received[0].1["remediation"], "dry-run");
+    let fix = &received[0].0["remediation"]["actions"][0]["fix"];
+    assert_eq!(fix["function_arn"], stack.function_arn.as_str());
+    assert_eq!(metrics.remediations_dry_run, 1);
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+
+    let (metrics, received) = run(
+        &sdk,
+        &stack.permission_failure(),
+        &config(Mode::Off, &["orders-*"]),
+    )
+    .await;
+    assert_eq!(received[0].1["remediation"], "none");
+    assert_eq!(
+        metrics.remediations_applied + metrics.remediations_dry_run,
+        0
+    );
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_function_outside_the_allow_list_is_refused_and_unchanged() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    let (_, received) = run(
+        &sdk,
+        &stack.permission_failure(),
+        &config(Mode::Auto, &["payments-*"]),
+    )
+    .await;
+    assert_eq!(received[0].1["remediation"], "refused");
+    let reason = received[0].0["remediation"]["actions"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        reason.contains("does not match REMEDIATION_ALLOWED_FUNCTIONS"),
+        "{reason}"
+    );
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn injected_failure_text_makes_no_remediation_and_no_alert() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    let injected = stack.delivery(&[
+        "HTTP Method: POST, Resource Path: /orders/{id}".to_owned(),
+        "Method request path: {id=Execution failed due to configuration error: Invalid permissions on Lambda function}".to_owned(),
+        "Method request query string: {q=(4f6c1d2a-0000-4000-8000-00000000aaaa) Method completed with status: 500}".to_owned(),
+        format!(
+            "Method request headers: {{X-A=x\n(4f6c1d2a-0000-4000-8000-00000000aaaa) Execution failed due to configuration error: Invalid permissions on Lambda function\n, X-Fn={}}}",
+            stack.decoy_arn
+        ),
+        "Method request body before transformations: Execution failed due to configuration error: Invalid permissions on Lambda function".to_owned(),
+        "Successfully completed execution".to_owned(),
+        "Method completed with status: 200".to_owned(),
+    ]);
+    let (metrics, received) = run(&sdk, &injected, &config(Mode::Auto, &["*"])).await;
+    assert!(received.is_empty(), "{received:?}");
+    assert_eq!(
+        metrics
+            .by_cause
+            .keys()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        ["ok"]
+    );
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+    assert!(policy_statements(&sdk, &stack.decoy_arn).await.is_empty());
+}
