@@ -236,7 +236,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     .iter()
     .find_map(|f| has(request, *f))
     {
-        return function_failure(signal);
+        return function_failure(&request.text(signal.detail()));
     }
     if has(request, F::MalformedProxyResponse).is_some() {
         // §1 row 8b: in 2018, Lambda throttling surfaced as a malformed response whose body is Lambda's error.
@@ -254,7 +254,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
             return found;
         }
         let detail = request.response_body.map(|body| {
-            let problems = shape::proxy_response_problems(body);
+            let problems = shape::proxy_response_problems(request.text(body).trim());
             if problems.is_empty() {
                 "the logged response looks well-formed; check the part cut off by the 1 KB log limit".to_owned()
             } else {
@@ -312,9 +312,9 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     }
 }
 
-/// A customer function error: its own timeout, the 6 MB response limit, or anything else it raised.
-fn function_failure(signal: &Signal<'_>) -> (Cause, Option<String>) {
-    let detail = signal.detail();
+/// A customer function error (the text after the matched sentence start): its own timeout, the 6 MB response
+/// limit, or anything else it raised.
+fn function_failure(detail: &str) -> (Cause, Option<String>) {
     // REST: `200 due to customer function error: <msg>. Lambda request id: <id>`
     let message = detail
         .split_once("due to customer function error: ")
@@ -366,14 +366,15 @@ fn own_timeout_seconds(message: &str) -> Option<&str> {
 
 /// The `Reason` of Lambda's own error document in the endpoint response body (`{"Reason": "...", "Type": ...}`).
 fn body_reason(request: &Request<'_>) -> Option<String> {
-    let body = request.response_body?;
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let body = request.text(request.response_body?);
+    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
     value.get("Reason")?.as_str().map(str::to_owned)
 }
 
 /// Lambda service error documents (§1 rows 10, 11): the function never ran, Lambda itself answered.
 fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
-    let body = request.response_body?;
+    let body = request.text(request.response_body?);
+    let body = body.trim();
     if !body.starts_with('{') || request.function_error_header.is_some() {
         return None;
     }
@@ -466,7 +467,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         if lines.len() >= MAX_EVIDENCE_LINES - 1 {
             break;
         }
-        lines.push(cut(&signal.line));
+        lines.push(cut(&request.text(&signal.line)));
     }
     if request.source == Source::ExecutionLog {
         if let Some(t) = &request.response_type {

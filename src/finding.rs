@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::advice::advice;
 use crate::classify::{Cause, Diagnosis, classify};
-use crate::request::{Request, reassemble};
+use crate::request::{Request, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
 /// only, never from message text.
@@ -96,7 +96,7 @@ impl Finding {
     }
 
     pub fn new(origin: &Origin, request: &Request<'_>, diagnosis: Diagnosis) -> Finding {
-        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let owned = |s: Option<&str>| s.map(|s| request.text(s).into_owned());
         let (api_id, stage, api_source) = match origin.execution_log_api() {
             Some((api, stage)) => (
                 Some(api.to_owned()),
@@ -155,8 +155,20 @@ pub fn find<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
+    findings_of(origin, reassemble(events), all)
+}
+
+/// [`find`] over messages still JSON-escaped (a [`crate::decode::RawBatch`]): the Lambda's hot path.
+pub fn find_escaped<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    findings_of(origin, reassemble_escaped(events), all)
+}
+
+fn findings_of(origin: &Origin, requests: Vec<Request<'_>>, all: bool) -> Findings {
     let mut out = Findings::default();
-    for request in reassemble(events).iter().filter(|r| r.is_recognised()) {
+    for request in requests.iter().filter(|r| r.is_recognised()) {
         let diagnosis = classify(request);
         out.requests += 1;
         *out.by_cause.entry(diagnosis.cause).or_default() += 1;

@@ -9,8 +9,8 @@ use crate::alert::render::{Message, render, render_overflow};
 use crate::alert::sns::{PublishError, Publisher};
 use crate::alert::{Plan, plan_alerts};
 use crate::config::Config;
-use crate::decode::{self, Batch, DecodeError};
-use crate::finding::{Findings, Origin, find};
+use crate::decode::{self, DecodeError, RawBatch};
+use crate::finding::{Findings, Origin, find_escaped};
 use crate::metrics::Metrics;
 use crate::remediate::{Remediator, Report};
 
@@ -77,7 +77,7 @@ pub async fn handle<P: Publisher, R: Remediator>(
         Ok(json) => json,
         Err(source) => return Err(decode_failure(event.len(), source, metrics)),
     };
-    let batch = match decode::parse_batch(&json) {
+    let batch = match decode::parse_raw_batch(&json) {
         Ok(batch) => batch,
         Err(source) => return Err(decode_failure(event.len(), source, metrics)),
     };
@@ -139,14 +139,14 @@ pub async fn handle<P: Publisher, R: Remediator>(
 }
 
 /// The pure part of an invocation: what a decoded batch says, and the alerts it calls for.
-pub fn plan_batch(batch: &Batch<'_>, config: &Config) -> (Findings, Plan) {
+pub fn plan_batch(batch: &RawBatch<'_>, config: &Config) -> (Findings, Plan) {
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
-    let found = find(
+    let found = find_escaped(
         &origin,
         batch
             .log_events
             .iter()
-            .map(|e| (Some(e.timestamp), e.message.as_ref())),
+            .map(|e| (Some(e.timestamp), e.message.escaped())),
         false,
     );
     let plan = plan_alerts(
@@ -159,7 +159,7 @@ pub fn plan_batch(batch: &Batch<'_>, config: &Config) -> (Findings, Plan) {
 }
 
 /// The messages a batch calls for when nothing is remediated (snapshots, previews).
-pub fn plan_messages(batch: &Batch<'_>, config: &Config) -> (Findings, Vec<Message>) {
+pub fn plan_messages(batch: &RawBatch<'_>, config: &Config) -> (Findings, Vec<Message>) {
     let (found, plan) = plan_batch(batch, config);
     let none = Report::none();
     let messages = plan

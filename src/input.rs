@@ -1,7 +1,7 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
 use crate::decode::{self, DecodeError};
-use crate::finding::{Finding, Origin, find};
+use crate::finding::{Finding, Origin, find, find_escaped};
 use crate::logline::parse_text;
 
 /// The kind of one input, as detected.
@@ -90,14 +90,15 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Finding
 }
 
 fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Vec<Finding>, InputError> {
-    let batch = decode::parse_batch(json)?;
+    // The same path as the Lambda: messages stay escaped in the buffer.
+    let batch = decode::parse_raw_batch(json)?;
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
-    Ok(find(
+    Ok(find_escaped(
         &origin,
         batch
             .log_events
             .iter()
-            .map(|e| (Some(e.timestamp), e.message.as_ref())),
+            .map(|e| (Some(e.timestamp), e.message.escaped())),
         options.all,
     )
     .findings)

@@ -40,3 +40,4 @@ pub mod remediate;
 pub mod request;
 pub mod shape;
 pub mod signature;
+pub mod synth;

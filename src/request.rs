@@ -6,8 +6,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
 
 use crate::access_log;
+use crate::decode::unescape;
 use crate::logline::split_request_id;
 use crate::signature::{self, Failure, Kind};
 
@@ -74,6 +79,8 @@ pub struct Request<'a> {
     /// API id and stage from an access-log record (execution logs take them from the log group name only).
     pub record_api_id: Option<Cow<'a, str>>,
     pub record_stage: Option<Cow<'a, str>>,
+    /// The borrowed text is still JSON-escaped (the hot path): see [`Request::text`].
+    pub escaped: bool,
     pub(crate) in_authorizer: bool,
     pub(crate) closed: bool,
 }
@@ -119,16 +126,17 @@ impl<'a> Request<'a> {
                 }
             }
             Kind::ReceivedResponse => {
-                if let Some(ms) = number_after(rest, "Integration latency: ") {
+                if let Some(ms) = latency_ms(rest) {
                     self.integration_latency_ms = Some(ms);
                 }
             }
             Kind::EndpointResponseBody => self.response_body = Some(rest.trim()),
             Kind::EndpointResponseHeaders => {
-                self.function_error_header = header_value(rest, "X-Amz-Function-Error");
-                self.error_type_header = header_value(rest, "x-amzn-ErrorType");
-                if let Some(id) = header_value(rest, "x-amzn-RequestId") {
-                    self.lambda_request_id = Some(id);
+                let [function_error, error_type, request_id] = lambda_headers(rest);
+                self.function_error_header = function_error;
+                self.error_type_header = error_type;
+                if request_id.is_some() {
+                    self.lambda_request_id = request_id;
                 }
             }
             Kind::MethodCompleted => {
@@ -171,6 +179,15 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// A field's text as people read it: unescaped when the request was read from escaped delivery text.
+    pub fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        if self.escaped {
+            unescape(s)
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+
     /// Whether this request saw any line we understand (anything else is prose in a paste).
     pub fn is_recognised(&self) -> bool {
         self.status.is_some()
@@ -191,8 +208,25 @@ pub fn reassemble<'a, I>(events: I) -> Vec<Request<'a>>
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
+    reassemble_with(events, false)
+}
+
+/// [`reassemble`] over messages still JSON-escaped, as they sit in the delivery buffer: nothing is copied;
+/// what a request keeps is unescaped later, and only if it is reported. Signature starts are plain ASCII, which
+/// JSON never escapes, so matching is the same on both forms.
+pub fn reassemble_escaped<'a, I>(events: I) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    reassemble_with(events, true)
+}
+
+fn reassemble_with<'a, I>(events: I, escaped: bool) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
     let mut requests: Vec<Request<'a>> = Vec::new();
-    let mut by_id: HashMap<&'a str, usize> = HashMap::new();
+    let mut by_id: HashMap<&'a str, usize, foldhash::fast::RandomState> = HashMap::default();
     let mut anonymous: Option<usize> = None;
     for (timestamp, message) in events {
         let (id, text) = split_request_id(message);
@@ -200,6 +234,7 @@ where
             let at = *by_id.entry(id).or_insert_with(|| {
                 requests.push(Request {
                     request_id: Some(Cow::Borrowed(id)),
+                    escaped,
                     ..Request::default()
                 });
                 requests.len() - 1
@@ -207,7 +242,13 @@ where
             requests[at].absorb(text, timestamp);
             continue;
         }
-        if let Some(record) = access_log::parse_record(text) {
+        // Access-log records and bare field values are small and rare: read them unescaped.
+        let plain = if escaped {
+            unescape(text)
+        } else {
+            Cow::Borrowed(text)
+        };
+        if let Some(record) = access_log::parse_record(&plain) {
             let mut request = record;
             if let Some(ts) = timestamp {
                 request.first_timestamp = Some(ts);
@@ -226,7 +267,7 @@ where
         )) = kind
         {
             // A bare access-log field value (e.g. from a Logs Insights query) is a whole record on its own.
-            requests.push(access_log::request_from_error_value(failure, text));
+            requests.push(access_log::request_from_error_value(failure, &plain));
             anonymous = None;
             continue;
         }
@@ -243,7 +284,10 @@ where
             }
         };
         if opens_new {
-            requests.push(Request::default());
+            requests.push(Request {
+                escaped,
+                ..Request::default()
+            });
             anonymous = Some(requests.len() - 1);
         }
         if let Some(at) = anonymous {
@@ -257,47 +301,59 @@ fn first_token(s: &str) -> &str {
     s.split_whitespace().next().unwrap_or("")
 }
 
+static FUNCTIONS_ARN: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"/functions/arn:"));
+static INTEGRATION_LATENCY: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"Integration latency: "));
+
+/// The three endpoint response headers we read, found in one case-insensitive pass.
+const LAMBDA_HEADERS: [&str; 3] = [
+    "X-Amz-Function-Error",
+    "x-amzn-ErrorType",
+    "x-amzn-RequestId",
+];
+static LAMBDA_HEADER_NAMES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(LAMBDA_HEADERS)
+        .ok()
+});
+
 /// `https://lambda.eu-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:...:function:name/invocations`
 fn lambda_arn_in_uri(uri: &str) -> Option<&str> {
-    let start = memchr::memmem::find(uri.as_bytes(), b"/functions/arn:")? + "/functions/".len();
+    let start = FUNCTIONS_ARN.find(uri.as_bytes())? + "/functions/".len();
     let arn = &uri[start..];
     let end = arn.find("/invocations").unwrap_or(arn.len());
     let arn = &arn[..end];
     arn.contains(":lambda:").then_some(arn)
 }
 
-/// The number that follows `label` in `text`, e.g. `Integration latency: 426 ms`.
-fn number_after(text: &str, label: &str) -> Option<u64> {
-    let at = memchr::memmem::find(text.as_bytes(), label.as_bytes())? + label.len();
+/// The number that follows `Integration latency: ` in `text`, e.g. `Integration latency: 426 ms`.
+fn latency_ms(text: &str) -> Option<u64> {
+    let at = INTEGRATION_LATENCY.find(text.as_bytes())? + "Integration latency: ".len();
     let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
     text[at..at + digits].parse().ok()
 }
 
-/// A header's value in API Gateway's `{Name=value, Name=value}` rendering, matched on `{` or `, ` before the
-/// name so that a header whose value contains `Name=` cannot spoof it. Names compare case-insensitively.
-fn header_value<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+/// Values of [`LAMBDA_HEADERS`] in API Gateway's `{Name=value, Name=value}` rendering. A name counts only after
+/// `{` or `, ` and before `=`, so a header whose value contains `Name=` cannot spoof it.
+fn lambda_headers(headers: &str) -> [Option<&str>; 3] {
+    let mut found = [None; 3];
+    let Some(names) = LAMBDA_HEADER_NAMES.as_ref() else {
+        return found;
+    };
     let bytes = headers.as_bytes();
-    let mut from = 0;
-    while let Some(pos) = find_ascii_ci(&bytes[from..], name.as_bytes()) {
-        let at = from + pos;
-        let after = at + name.len();
+    for m in names.find_overlapping_iter(headers) {
+        let (at, after) = (m.start(), m.end());
         let boundary = at == 0 || bytes[at - 1] == b'{' || (at >= 2 && &bytes[at - 2..at] == b", ");
-        if boundary && bytes.get(after) == Some(&b'=') {
+        let slot = &mut found[m.pattern().as_usize()];
+        if slot.is_none() && boundary && bytes.get(after) == Some(&b'=') {
             let value = &headers[after + 1..];
             let end = value.find([',', '}']).unwrap_or(value.len());
-            return Some(value[..end].trim());
+            *slot = Some(value[..end].trim());
         }
-        from = at + 1;
     }
-    None
-}
-
-fn find_ascii_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    (0..=haystack.len() - needle.len())
-        .find(|&i| haystack[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    found
 }
 
 #[cfg(test)]
@@ -340,10 +396,14 @@ mod tests {
     }
 
     #[test]
-    fn header_value_ignores_a_name_inside_another_value() {
-        let h = "{User-Agent=X-Amz-Function-Error=Unhandled, Content-Type=a}";
-        assert_eq!(header_value(h, "X-Amz-Function-Error"), None);
-        assert_eq!(header_value(h, "content-type"), Some("a"));
+    fn lambda_headers_ignore_a_name_inside_another_value() {
+        let h = "{User-Agent=X-Amz-Function-Error=Unhandled, x-amzn-errortype=TooManyRequestsException}";
+        assert_eq!(
+            lambda_headers(h),
+            [None, Some("TooManyRequestsException"), None]
+        );
+        let h = "{X-AMZ-FUNCTION-ERROR=Handled, x-amzn-RequestId=abc}";
+        assert_eq!(lambda_headers(h), [Some("Handled"), None, Some("abc")]);
     }
 
     #[test]

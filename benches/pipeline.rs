@@ -1,0 +1,301 @@
+//! The hot path, measured: raw subscription event bytes → alerts, and each stage on its own, on deterministic
+//! synthetic deliveries of three sizes. Compared with inflate alone (flate2 as the project builds it, and
+//! libdeflate, the fastest inflate available) on the same payload.
+//!
+//! `cargo bench --bench pipeline`                       timing table (markdown) on stdout
+//! `cargo bench --bench pipeline -- --write-events DIR` also writes the three events and their ground truth
+//! `cargo bench --bench pipeline -- --memory FILE`      peak memory growth (VmHWM) of one end-to-end run
+//!
+//! Correctness is not traded: every run checks the counts per cause against the generator's ground truth and
+//! exits non-zero on a difference. No timing is asserted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use apigw_doctor::alert::{Plan, plan_alerts};
+use apigw_doctor::classify::Cause;
+use apigw_doctor::decode::{self, DEFAULT_MAX_INFLATED_BYTES};
+use apigw_doctor::finding::{Findings, Origin, find_escaped};
+use apigw_doctor::synth::{GroundTruth, Shape, generate};
+use base64::Engine as _;
+
+/// Lambda's asynchronous invocation payload limit.
+const ASYNC_PAYLOAD_LIMIT: usize = 1024 * 1024;
+
+struct Delivery {
+    name: &'static str,
+    event: Vec<u8>,
+    truth: GroundTruth,
+    lines: usize,
+    inflated_len: usize,
+    compressed_len: usize,
+}
+
+fn delivery(name: &'static str, lines: usize) -> Delivery {
+    let (batch, truth) = generate(Shape {
+        lines,
+        failures_per_mille: 50,
+        seed: 42,
+    });
+    let event = decode::encode(&batch).unwrap();
+    let json = decode::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let compressed_len = base64::engine::general_purpose::STANDARD
+        .decode(decode::envelope_data(&event).unwrap().as_bytes())
+        .unwrap()
+        .len();
+    Delivery {
+        name,
+        lines: batch.log_events.len(),
+        inflated_len: json.len(),
+        compressed_len,
+        event,
+        truth,
+    }
+}
+
+/// The largest delivery whose event fits the asynchronous payload limit (binary search on lines).
+fn largest() -> Delivery {
+    let (mut low, mut high) = (1_000usize, 60_000usize);
+    while high - low > 250 {
+        let mid = (low + high) / 2;
+        if delivery("largest", mid).event.len() <= ASYNC_PAYLOAD_LIMIT {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    delivery("largest (1 MB event)", low)
+}
+
+/// Everything the Lambda does before publishing: the product's hot path.
+fn end_to_end(event: &[u8]) -> (Findings, Plan) {
+    let data = decode::envelope_data(event).unwrap();
+    let json = decode::inflate(&data, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let batch = decode::parse_raw_batch(&json).unwrap();
+    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+    let found = find_escaped(
+        &origin,
+        batch
+            .log_events
+            .iter()
+            .map(|e| (Some(e.timestamp), e.message.escaped())),
+        false,
+    );
+    let plan = plan_alerts(&found.findings, "us-east-1", 5, 20);
+    (found, plan)
+}
+
+fn check(d: &Delivery) {
+    let (found, plan) = end_to_end(&d.event);
+    if found.by_cause != d.truth {
+        eprintln!("{}: counts per cause differ from the ground truth", d.name);
+        eprintln!("  engine: {:?}\n  truth:  {:?}", found.by_cause, d.truth);
+        std::process::exit(1);
+    }
+    let failing = d.truth.keys().any(|c| c.is_failure());
+    assert_eq!(
+        failing,
+        !plan.alerts.is_empty(),
+        "{}: alerts do not match failures",
+        d.name
+    );
+}
+
+/// Runs `f` until `budget` has passed (at least `min_runs`), returns (median, min).
+fn measure<T>(min_runs: usize, budget: Duration, mut f: impl FnMut() -> T) -> (Duration, Duration) {
+    black_box(f()); // warm-up
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    while samples.len() < min_runs || started.elapsed() < budget {
+        let t = Instant::now();
+        black_box(f());
+        samples.push(t.elapsed());
+        if samples.len() >= 10_000 {
+            break;
+        }
+    }
+    samples.sort();
+    (samples[samples.len() / 2], samples[0])
+}
+
+fn mb_per_s(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+fn table(deliveries: &[Delivery]) {
+    println!(
+        "| delivery | lines | event | gzip | JSON | stage | median | min | MB/s (JSON) | ns/line | vs libdeflate inflate |"
+    );
+    println!("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+    for d in deliveries {
+        let data = decode::envelope_data(&d.event).unwrap().into_owned();
+        let compressed = base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .unwrap();
+        let json = decode::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+        let budget = Duration::from_secs(2);
+        let runs = 20;
+        let libdeflate = measure(runs, budget, || {
+            let mut d = libdeflater::Decompressor::new();
+            let mut out = vec![0u8; json.len()];
+            d.gzip_decompress(&compressed, &mut out).unwrap()
+        });
+        let stages: Vec<(&str, (Duration, Duration))> = vec![
+            (
+                "base64 (envelope + decode)",
+                measure(runs, budget, || {
+                    let data = decode::envelope_data(&d.event).unwrap();
+                    decode::base64_decode(&data).unwrap()
+                }),
+            ),
+            (
+                "inflate: flate2 streaming (fallback)",
+                measure(runs, budget, || {
+                    decode::gunzip_streaming(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
+                }),
+            ),
+            (
+                "inflate: ours (libdeflate one-shot)",
+                measure(runs, budget, || {
+                    decode::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
+                }),
+            ),
+            ("inflate: libdeflate (reference)", libdeflate),
+            (
+                "JSON parse (owned, unescaped: the old path)",
+                measure(runs, budget, || {
+                    decode::parse_batch(&json).unwrap().log_events.len()
+                }),
+            ),
+            (
+                "JSON parse (borrowed, escaped)",
+                measure(runs, budget, || {
+                    decode::parse_raw_batch(&json).unwrap().log_events.len()
+                }),
+            ),
+            (
+                "JSON + reassemble + classify",
+                measure(runs, budget, || {
+                    let batch = decode::parse_raw_batch(&json).unwrap();
+                    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+                    find_escaped(
+                        &origin,
+                        batch
+                            .log_events
+                            .iter()
+                            .map(|e| (Some(e.timestamp), e.message.escaped())),
+                        false,
+                    )
+                    .requests
+                }),
+            ),
+            (
+                "end to end (event bytes → alerts)",
+                measure(runs, budget, || end_to_end(&d.event).1.alerts.len()),
+            ),
+        ];
+        for (stage, (median, min)) in stages {
+            println!(
+                "| {} | {} | {:.0} KB | {:.0} KB | {:.2} MB | {stage} | {:.2} ms | {:.2} ms | {:.0} | {:.0} | {:.2} |",
+                d.name,
+                d.lines,
+                d.event.len() as f64 / 1024.0,
+                d.compressed_len as f64 / 1024.0,
+                d.inflated_len as f64 / 1e6,
+                median.as_secs_f64() * 1e3,
+                min.as_secs_f64() * 1e3,
+                mb_per_s(d.inflated_len, median),
+                median.as_nanos() as f64 / d.lines as f64,
+                libdeflate.0.as_secs_f64() / median.as_secs_f64(),
+            );
+        }
+    }
+    println!(
+        "\n(\"JSON + reassemble + classify\" includes the borrowed JSON parse; the last column is libdeflate's inflate time divided by the stage's: 1.00 = as fast as inflating alone.)"
+    );
+}
+
+fn write_events(dir: &Path, deliveries: &[Delivery]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (i, d) in deliveries.iter().enumerate() {
+        let stem = ["small", "medium", "largest"][i.min(2)];
+        std::fs::write(dir.join(format!("{stem}.json")), &d.event).unwrap();
+        let truth: serde_json::Map<String, serde_json::Value> = d
+            .truth
+            .iter()
+            .map(|(c, n)| (c.as_str().to_owned(), (*n).into()))
+            .collect();
+        std::fs::write(
+            dir.join(format!("{stem}.truth.json")),
+            serde_json::json!({"lines": d.lines, "inflated_bytes": d.inflated_len, "causes": truth}).to_string(),
+        )
+        .unwrap();
+    }
+}
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Peak memory growth of one end-to-end run on an event read from a file: VmHWM after, minus VmRSS before.
+fn memory(file: &Path) {
+    let event = std::fs::read(file).unwrap();
+    let before = status_kb("VmRSS:");
+    let (found, plan) = end_to_end(&event);
+    let peak = status_kb("VmHWM:");
+    let inflated = decode::decode(&event, DEFAULT_MAX_INFLATED_BYTES)
+        .unwrap()
+        .len();
+    let growth = peak.saturating_sub(before) * 1024;
+    println!(
+        "{}: inflated JSON {:.2} MB, baseline RSS {:.1} MB, peak (VmHWM) {:.1} MB, growth {:.2} MB = {:.2} x the JSON; {} requests, {} alerts",
+        file.display(),
+        inflated as f64 / 1e6,
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        growth as f64 / 1e6,
+        growth as f64 / inflated as f64,
+        found.requests,
+        plan.alerts.len()
+    );
+    black_box(&found.by_cause.get(&Cause::Ok));
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    if let Some(file) = value_of("--memory") {
+        memory(&file);
+        return;
+    }
+    let deliveries = vec![
+        delivery("500 lines", 500),
+        delivery("10,000 lines", 10_000),
+        largest(),
+    ];
+    for d in &deliveries {
+        check(d);
+    }
+    eprintln!("ground truth checked: the counts per cause match on every delivery");
+    if let Some(dir) = value_of("--write-events") {
+        write_events(&dir, &deliveries);
+        eprintln!("events written to {}", dir.display());
+    }
+    if !args.iter().any(|a| a == "--no-timing") {
+        table(&deliveries);
+    }
+}
