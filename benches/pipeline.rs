@@ -15,10 +15,12 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use apigw_doctor::alert::{Plan, plan_alerts};
+use apigw_doctor::alert::Plan;
 use apigw_doctor::classify::Cause;
+use apigw_doctor::config::Config;
 use apigw_doctor::decode::{self, DEFAULT_MAX_INFLATED_BYTES};
 use apigw_doctor::finding::{Findings, Origin, find_escaped};
+use apigw_doctor::handler::plan_batch;
 use apigw_doctor::synth::{GroundTruth, Shape, generate};
 use base64::Engine as _;
 
@@ -71,21 +73,12 @@ fn largest() -> Delivery {
 }
 
 /// Everything the Lambda does before publishing: the product's hot path.
+/// Exactly the handler's pure part (`handler::plan_batch`), after the same decode steps.
 fn end_to_end(event: &[u8]) -> (Findings, Plan) {
     let data = decode::envelope_data(event).unwrap();
     let json = decode::inflate(&data, DEFAULT_MAX_INFLATED_BYTES).unwrap();
     let batch = decode::parse_raw_batch(&json).unwrap();
-    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
-    let found = find_escaped(
-        &origin,
-        batch
-            .log_events
-            .iter()
-            .map(|e| (Some(e.timestamp), e.message.escaped())),
-        false,
-    );
-    let plan = plan_alerts(&found.findings, "us-east-1", 5, 20);
-    (found, plan)
+    plan_batch(&batch, &Config::default())
 }
 
 fn check(d: &Delivery) {

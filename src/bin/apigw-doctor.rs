@@ -11,10 +11,7 @@ use apigw_doctor::finding::Finding;
 use apigw_doctor::handler;
 use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::metrics::Metrics;
-use apigw_doctor::remediate::{
-    self, Remediator,
-    aws::{ApiGatewayConfig, LambdaPermissions},
-};
+use apigw_doctor::remediate::{self, Remediator};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -145,11 +142,7 @@ fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
             Some(topic) => {
                 let sdk = apigw_doctor::aws::sdk_config().await;
                 let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
-                let remediator = remediate::Live {
-                    settings: config.remediation.clone(),
-                    api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
-                    permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
-                };
+                let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
                 handle_all(&config, &publisher, &remediator, &events).await
             }
             // No AWS: print the messages, and the remediation plan as far as it can be made offline.

@@ -5,10 +5,7 @@ use apigw_doctor::alert::sns::SnsPublisher;
 use apigw_doctor::config::Config;
 use apigw_doctor::handler::{self, Outcome};
 use apigw_doctor::metrics::{Metrics, emf_lines};
-use apigw_doctor::remediate::{
-    self,
-    aws::{ApiGatewayConfig, LambdaPermissions},
-};
+use apigw_doctor::remediate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 
@@ -27,12 +24,7 @@ async fn main() -> Result<(), Error> {
     };
     let sdk = apigw_doctor::aws::sdk_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
-    // Building clients makes no call; in mode `off` the remediator returns before using them.
-    let remediator = remediate::Live {
-        settings: config.remediation.clone(),
-        api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
-        permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
-    };
+    let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
     let (config, publisher, remediator) = (&config, &publisher, &remediator);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {

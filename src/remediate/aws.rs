@@ -4,7 +4,22 @@ use aws_sdk_apigateway::error::DisplayErrorContext as ApigwErrorContext;
 use aws_sdk_lambda::error::DisplayErrorContext as LambdaErrorContext;
 
 use super::plan::{Fix, FunctionRef};
-use super::{Added, ApiConfig, Authorizer, Integration, PermissionApi, RemediateError};
+use super::{
+    Added, ApiConfig, Authorizer, Integration, Live, PermissionApi, RemediateError, Settings,
+};
+
+/// The remediator the Lambda and `apigw-doctor handle` use. Building clients makes no call; in mode `off` the
+/// remediator returns before using them.
+pub fn live(
+    settings: Settings,
+    sdk: &aws_config::SdkConfig,
+) -> Live<ApiGatewayConfig, LambdaPermissions> {
+    Live {
+        settings,
+        api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(sdk)),
+        permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(sdk)),
+    }
+}
 
 /// Reads REST API configuration with `apigateway:GET` only.
 #[derive(Debug, Clone)]

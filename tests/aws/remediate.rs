@@ -6,9 +6,9 @@ use apigw_doctor::config::Config;
 use apigw_doctor::decode::{Batch, LogEvent, encode};
 use apigw_doctor::handler::handle;
 use apigw_doctor::metrics::Metrics;
-use apigw_doctor::remediate::aws::{ApiGatewayConfig, LambdaPermissions};
+use apigw_doctor::remediate::Settings;
+use apigw_doctor::remediate::aws::live;
 use apigw_doctor::remediate::plan::{Mode, Scope};
-use apigw_doctor::remediate::{Live, Settings};
 use aws_sdk_apigateway::types::IntegrationType;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
@@ -232,11 +232,7 @@ async fn run(
 ) -> (Metrics, Vec<(Value, serde_json::Map<String, Value>)>) {
     let topic = Topic::create(sdk).await;
     let queue = topic.subscribe(sdk, true, None).await;
-    let remediator = Live {
-        settings: config.remediation.clone(),
-        api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(sdk)),
-        permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(sdk)),
-    };
+    let remediator = live(config.remediation.clone(), sdk);
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), &topic.arn);
     let mut metrics = Metrics::default();
     handle(event, config, &publisher, &remediator, &mut metrics)
