@@ -10,6 +10,9 @@ use crate::repo_path;
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
         .args(args)
+        // `handle` publishes when this is set; these tests want the printed messages.
+        .env_remove("ALERT_TOPIC_ARN")
+        .env_remove("REMEDIATION_MODE")
         .current_dir(repo_path(""))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -266,4 +269,62 @@ fn binary_garbage_on_stdin_is_a_clean_error() {
     let output = run(&["diagnose", "-"], Some(&[0xff, 0xfe, 0x00, 0x80]));
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("apigw-doctor: -: "));
+}
+
+#[test]
+fn handle_without_a_topic_prints_one_json_message_per_problem_with_every_body() {
+    let output = run(
+        &["handle", "--format", "json", "events/mixed-batch.json"],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages = json_lines(&output);
+    assert_eq!(messages.len(), 3);
+    for m in &messages {
+        assert!(
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("[apigw-doctor] ")
+        );
+        for body in ["default", "email", "https", "sqs", "lambda"] {
+            assert!(m["bodies"][body].is_string(), "{body} missing");
+        }
+        let chatbot: Value = serde_json::from_str(m["bodies"]["https"].as_str().unwrap()).unwrap();
+        assert_eq!(chatbot["source"], "custom");
+        let machine: Value = serde_json::from_str(m["bodies"]["sqs"].as_str().unwrap()).unwrap();
+        assert_eq!(machine["cause"], m["attributes"]["cause"]);
+    }
+    let permission = messages
+        .iter()
+        .find(|m| m["attributes"]["cause"] == "missing_invoke_permission")
+        .unwrap();
+    // The default mode is dry-run; offline, the plan says what it would look up and the SourceArn it would use.
+    assert_eq!(permission["attributes"]["remediation"], "dry-run");
+    assert!(
+        permission["bodies"]["email"]
+            .as_str()
+            .unwrap()
+            .contains("Self-healing: dry-run")
+    );
+}
+
+#[test]
+fn handle_fails_with_exit_2_on_a_bad_delivery_and_a_bad_setting() {
+    let output = run(&["handle", "events/bad-payload.json"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("undecodable delivery"));
+    let output = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
+        .args(["handle", "events/mixed-batch.json"])
+        .current_dir(repo_path(""))
+        .env_remove("ALERT_TOPIC_ARN")
+        .env("REMEDIATION_MODE", "sometimes")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("REMEDIATION_MODE"));
 }
