@@ -113,17 +113,25 @@ impl RawBatch<'_> {
 
 /// Parses inflated subscription JSON for the hot path. A control message yields a batch with no events.
 pub fn parse_raw_batch(json: &[u8]) -> Result<RawBatch<'_>, DecodeError> {
-    let mut batch: RawBatch<'_> =
-        serde_json::from_slice(json).map_err(|error| DecodeError::Json {
-            size: json.len(),
-            reason: error.to_string(),
-        })?;
-    match batch.message_type.as_ref() {
-        "DATA_MESSAGE" => Ok(batch),
-        "CONTROL_MESSAGE" => {
-            batch.log_events.clear();
-            Ok(batch)
-        }
+    let mut batch: RawBatch<'_> = serde_json::from_slice(json).map_err(|e| json_error(json, &e))?;
+    if is_control(&batch.message_type)? {
+        batch.log_events.clear();
+    }
+    Ok(batch)
+}
+
+fn json_error(json: &[u8], error: &serde_json::Error) -> DecodeError {
+    DecodeError::Json {
+        size: json.len(),
+        reason: error.to_string(),
+    }
+}
+
+/// `DATA_MESSAGE` is data, `CONTROL_MESSAGE` a health check whose events are dropped; anything else is an error.
+fn is_control(message_type: &str) -> Result<bool, DecodeError> {
+    match message_type {
+        "DATA_MESSAGE" => Ok(false),
+        "CONTROL_MESSAGE" => Ok(true),
         other => Err(DecodeError::MessageType {
             message_type: other.chars().take(64).collect(),
         }),
@@ -269,29 +277,20 @@ fn size_hint(compressed: &[u8]) -> usize {
 
 /// Parses inflated subscription JSON. A control message yields a batch with no events.
 pub fn parse_batch(json: &[u8]) -> Result<Batch<'_>, DecodeError> {
-    let mut batch: Batch<'_> = serde_json::from_slice(json).map_err(|error| DecodeError::Json {
-        size: json.len(),
-        reason: error.to_string(),
-    })?;
-    match batch.message_type.as_ref() {
-        "DATA_MESSAGE" => Ok(batch),
-        "CONTROL_MESSAGE" => {
-            batch.log_events.clear();
-            Ok(batch)
-        }
-        other => Err(DecodeError::MessageType {
-            message_type: other.chars().take(64).collect(),
-        }),
+    let mut batch: Batch<'_> = serde_json::from_slice(json).map_err(|e| json_error(json, &e))?;
+    if is_control(&batch.message_type)? {
+        batch.log_events.clear();
     }
+    Ok(batch)
 }
 
 /// The whole decode of one raw subscription event, for callers that want the inflated bytes back
-/// (to borrow a [`Batch`] from them with [`parse_batch`]).
+/// (to borrow a [`Batch`] or [`RawBatch`] from them).
 pub fn decode(event: &[u8], max_inflated: usize) -> Result<Vec<u8>, DecodeError> {
     let data = envelope_data(event)?;
     let json = inflate(&data, max_inflated)?;
-    // Validate now so the caller gets every decode error from one place.
-    parse_batch(&json)?;
+    // Validate now so the caller gets every decode error from one place; the borrowed parse copies nothing.
+    parse_raw_batch(&json)?;
     Ok(json)
 }
 
