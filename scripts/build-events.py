@@ -67,6 +67,36 @@ def batch(log_group, messages, stream="e369853df766fa44e1ed0ff613f563bd"):
     }
 
 
+def records_of(name):
+    """The one-line access-log records of a tests/data file, one event each."""
+    return [l for l in (DATA / name).read_text().splitlines() if l.startswith("{")]
+
+
+def kinesis_event(payloads):
+    """A Kinesis event as Lambda delivers it from a stream fed by a CloudWatch Logs destination: each record's
+    data is the gzip'd subscription JSON (Lambda base64-encodes it)."""
+    records = []
+    for i, (account, payload) in enumerate(payloads):
+        seq = f"4959033383461578018231766543{i:02d}00000000000000000000000000000{i}"
+        records.append({
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": f"{account}-{i:04x}",
+                "sequenceNumber": seq,
+                "data": base64.b64encode(payload).decode(),
+                "approximateArrivalTimestamp": BASE_TS / 1000 + i,
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"shardId-000000000000:{seq}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/apigw-doctor",
+            "awsRegion": "us-east-1",
+            "eventSourceARN": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/apigw-doctor-fan-in",
+        })
+    return {"Records": records}
+
+
 def write(name, decoded, raw=None):
     text = json.dumps(decoded, indent=2, ensure_ascii=False) + "\n"
     (EVENTS / "decoded" / f"{name}.json").write_text(text)
@@ -121,6 +151,30 @@ def main():
         "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": BASE_TS,
                                                    "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
     })
+    http_access = batch("/aws/vendedlogs/apigateway/orders-http-access", records_of("45-http-api-access-log-records.log"),
+                        stream="a1b2c3d4e5_.default-2026-11-24-10")
+    write("http-api-access-log", http_access)
+
+    # Fan-in: deliveries of two other accounts, one record cut short in transit, one control message.
+    def gz(doc):
+        return gzip.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(), mtime=0)
+    sender_a = batch(CORPUS_API, events_of("02-lambda-function-timeout-502.log"))
+    sender_a["owner"] = "111122223333"
+    sender_b = dict(http_access, owner="444455556666")
+    control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+               "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": BASE_TS,
+                                                         "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}
+    corrupt = gz(sender_a)[:200]
+    payloads = [("111122223333", gz(sender_a)), ("444455556666", gz(sender_b)), ("111122223333", corrupt),
+                ("000000000000", gz(control))]
+    kinesis = kinesis_event(payloads)
+    (EVENTS / "kinesis-fan-in.json").write_text(json.dumps(kinesis, indent=2) + "\n")
+    (EVENTS / "decoded" / "kinesis-fan-in.json").write_text(json.dumps({
+        "note": "record 3 is the first 200 bytes of a valid gzip stream: it must be the only batch item failure",
+        "expected_batch_item_failures": [kinesis["Records"][2]["kinesis"]["sequenceNumber"]],
+        "records": [sender_a, sender_b, {"corrupt": "first 200 bytes of record 1's gzip"}, control],
+    }, indent=2, ensure_ascii=False) + "\n")
+
     # A delivery cut short in transit: valid base64 of the first half of a gzip stream.
     good = gzip.compress(json.dumps(batch(OWN_API, own["unknown-5xx"])).encode(), mtime=0)
     bad = {"awslogs": {"data": base64.b64encode(good[: len(good) // 2]).decode()}}

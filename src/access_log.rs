@@ -109,6 +109,27 @@ pub fn request_from_error_value(failure: Failure, text: &str) -> Request<'static
     request
 }
 
+/// A Common Log Format-like access-log line (API Gateway's CLF preset and its variants):
+/// `<ip> <caller> <user> [<time>] "<method> <path> <protocol>" <status> ...`. We do not read these (no error
+/// fields); they are counted so that the operator learns to switch to a JSON format.
+pub fn is_clf_line(text: &str) -> bool {
+    let mut parts = text.splitn(4, ' ');
+    let (Some(ip), Some(_), Some(_), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let ip_like = !ip.is_empty()
+        && ip
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':' || b == b'-');
+    ip_like
+        && rest.starts_with('[')
+        && rest
+            .find("] \"")
+            .is_some_and(|at| rest[at + 3..].contains("\" "))
+}
+
 fn push_signal(request: &mut Request<'static>, value: String) {
     match signature::match_start(&value) {
         Some((Kind::Failure(failure), rest)) => {
@@ -186,6 +207,21 @@ mod tests {
         .unwrap();
         assert_eq!(r.status, Some(504));
         assert_eq!(r.response_type.as_deref(), Some("INTEGRATION_TIMEOUT"));
+    }
+
+    #[test]
+    fn clf_lines_are_recognised_to_be_skipped() {
+        assert!(is_clf_line(
+            r#"203.0.113.9 - - [24/Nov/2026:10:02:11 +0000] "GET /orders HTTP/1.1" 502 36 4f2c7a1e-4b8b-4f7e-9a55-0d3f2c1b7e10"#
+        ));
+        assert!(is_clf_line(
+            r#"2001:db8::1 - - [24/Nov/2026:10:02:11 +0000] "POST /x HTTP/1.1" 200 2 id"#
+        ));
+        assert!(!is_clf_line("(abc) Method completed with status: 502"));
+        assert!(!is_clf_line(
+            "Starting execution for request: x [now] \"GET\" 5"
+        ));
+        assert!(!is_clf_line(r#"{"status":"502"}"#));
     }
 
     #[test]

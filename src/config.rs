@@ -12,6 +12,7 @@
 //! | `REMEDIATION_ALLOWED_APIS` | comma-separated REST API ids remediation may act for; empty: any | — |
 //! | `REMEDIATION_SCOPE` | `route` (`{api}/*/{METHOD}/{path}`) or `api` (`{api}/*`) | `route` |
 //! | `REMEDIATION_MAX_CHANGES` | permissions added per invocation at most (0–50) | `3` |
+//! | `ACCESS_LOG_APIS` | access-log groups → the API they log: `log-group=api-id/stage`, comma-separated (the name of an access-log group is the team's choice, so it says nothing by itself) | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
@@ -30,6 +31,7 @@ pub const REMEDIATION_ALLOWED_FUNCTIONS: &str = "REMEDIATION_ALLOWED_FUNCTIONS";
 pub const REMEDIATION_ALLOWED_APIS: &str = "REMEDIATION_ALLOWED_APIS";
 pub const REMEDIATION_SCOPE: &str = "REMEDIATION_SCOPE";
 pub const REMEDIATION_MAX_CHANGES: &str = "REMEDIATION_MAX_CHANGES";
+pub const ACCESS_LOG_APIS: &str = "ACCESS_LOG_APIS";
 pub const AWS_REGION: &str = "AWS_REGION";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
@@ -44,6 +46,7 @@ pub const VARIABLES: &[&str] = &[
     REMEDIATION_ALLOWED_APIS,
     REMEDIATION_SCOPE,
     REMEDIATION_MAX_CHANGES,
+    ACCESS_LOG_APIS,
 ];
 
 /// Validated settings.
@@ -56,6 +59,16 @@ pub struct Config {
     pub max_alerts_per_invocation: usize,
     pub region: String,
     pub remediation: RemediationSettings,
+    /// The operator's mapping of access-log groups to APIs.
+    pub access_log_apis: Vec<AccessLogApi>,
+}
+
+/// One `log-group=api-id/stage` entry of `ACCESS_LOG_APIS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogApi {
+    pub log_group: String,
+    pub api_id: String,
+    pub stage: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +93,7 @@ impl Default for Config {
             max_alerts_per_invocation: 20,
             region: "us-east-1".to_owned(),
             remediation: RemediationSettings::default(),
+            access_log_apis: Vec::new(),
         }
     }
 }
@@ -128,7 +142,14 @@ impl Config {
                 },
             }
         };
+        let access_log_apis = list(get(ACCESS_LOG_APIS), ACCESS_LOG_APIS, |entry| {
+            parse_access_log_api(entry).is_some()
+        })?
+        .iter()
+        .filter_map(|entry| parse_access_log_api(entry))
+        .collect();
         Ok(Config {
+            access_log_apis,
             alert_topic_arn,
             metrics_namespace,
             max_inflated_bytes: number(
@@ -199,6 +220,14 @@ impl Config {
         })
     }
 
+    /// The API id and stage the operator mapped to an access-log group.
+    pub fn mapped_api(&self, log_group: &str) -> Option<(&str, &str)> {
+        self.access_log_apis
+            .iter()
+            .find(|m| m.log_group == log_group)
+            .map(|m| (m.api_id.as_str(), m.stage.as_str()))
+    }
+
     /// The Lambda cannot run without a topic; the CLI can.
     pub fn require_topic(&self) -> Result<&str, ConfigError> {
         self.alert_topic_arn.as_deref().ok_or(ConfigError::Missing {
@@ -228,6 +257,31 @@ fn list(
             }
         })
         .collect()
+}
+
+/// `log-group=api-id/stage`: a CloudWatch Logs group name, a 10-character API id, a stage name (`$default` too).
+fn parse_access_log_api(entry: &str) -> Option<AccessLogApi> {
+    let (log_group, api) = entry.rsplit_once('=')?;
+    let (api_id, stage) = api.split_once('/')?;
+    let group_ok = !log_group.is_empty()
+        && log_group.len() <= 512
+        && log_group
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
+    let api_ok = api_id.len() == 10
+        && api_id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let stage_ok = !stage.is_empty()
+        && stage.len() <= 128
+        && stage
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_$".contains(&b));
+    (group_ok && api_ok && stage_ok).then(|| AccessLogApi {
+        log_group: log_group.to_owned(),
+        api_id: api_id.to_owned(),
+        stage: stage.to_owned(),
+    })
 }
 
 fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -353,6 +407,31 @@ mod tests {
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn access_log_groups_map_to_apis() {
+        let c = config(&[(
+            ACCESS_LOG_APIS,
+            "/aws/http/orders=a1b2c3d4e5/$default, shop-access=uwe3g5jm54/Prod",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.mapped_api("/aws/http/orders"),
+            Some(("a1b2c3d4e5", "$default"))
+        );
+        assert_eq!(c.mapped_api("shop-access"), Some(("uwe3g5jm54", "Prod")));
+        assert_eq!(c.mapped_api("other"), None);
+        for bad in [
+            "no-equals",
+            "g=API/prod",
+            "g=a1b2c3d4e5",
+            "g=a1b2c3d4e5/",
+            "=a1b2c3d4e5/p",
+        ] {
+            let err = config(&[(ACCESS_LOG_APIS, bad)]).unwrap_err();
+            assert!(err.to_string().starts_with(ACCESS_LOG_APIS), "{err}");
         }
     }
 

@@ -151,13 +151,13 @@ impl Batch<'_> {
 pub enum DecodeError {
     #[error("not a cloudwatch logs delivery: {reason} ({size} bytes)")]
     Envelope { reason: String, size: usize },
-    #[error("awslogs.data is not valid base64 ({size} bytes): {source}")]
+    #[error("the data is not valid base64 ({size} bytes): {source}")]
     Base64 {
         size: usize,
         #[source]
         source: base64::DecodeError,
     },
-    #[error("awslogs.data is not valid gzip ({size} compressed bytes): {source}")]
+    #[error("the data is not valid gzip ({size} compressed bytes): {source}")]
     Gzip {
         size: usize,
         #[source]

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::advice::advice;
 use crate::classify::{Cause, Diagnosis, classify};
-use crate::request::{Request, reassemble, reassemble_escaped};
+use crate::request::{Request, Source, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
 /// only, never from message text.
@@ -15,6 +15,8 @@ pub struct Origin {
     pub owner: Option<String>,
     pub log_group: Option<String>,
     pub log_stream: Option<String>,
+    /// API id and stage the operator mapped to this (access-)log group (`ACCESS_LOG_APIS`).
+    pub mapped_api: Option<(String, String)>,
 }
 
 impl Origin {
@@ -24,7 +26,18 @@ impl Origin {
             owner: some(owner),
             log_group: some(log_group),
             log_stream: some(log_stream),
+            mapped_api: None,
         }
+    }
+
+    /// Adds the operator's mapping for this log group, if any.
+    pub fn with_mapping(mut self, config: &crate::config::Config) -> Origin {
+        self.mapped_api = self
+            .log_group
+            .as_deref()
+            .and_then(|group| config.mapped_api(group))
+            .map(|(api, stage)| (api.to_owned(), stage.to_owned()));
+        self
     }
 
     /// `(api id, stage)` from `API-Gateway-Execution-Logs_{rest-api-id}/{stage}`.
@@ -56,6 +69,8 @@ pub fn execution_log_group(name: &str) -> Option<(&str, &str)> {
 pub enum ApiSource {
     /// The execution log group's name: trustworthy.
     LogGroup,
+    /// The operator's `ACCESS_LOG_APIS` mapping for the access-log group.
+    Mapping,
     /// An access-log record's own fields: as good as the team's log format.
     Record,
 }
@@ -103,6 +118,10 @@ impl Finding {
                 Some(stage.to_owned()),
                 Some(ApiSource::LogGroup),
             ),
+            None if origin.mapped_api.is_some() => {
+                let (api, stage) = origin.mapped_api.clone().unzip();
+                (api, stage, Some(ApiSource::Mapping))
+            }
             None => {
                 let api = owned(request.record_api_id.as_deref());
                 let stage = owned(request.record_stage.as_deref());
@@ -147,6 +166,23 @@ pub struct Findings {
     /// How many requests were recognised, and their causes (all of them, problems or not).
     pub requests: u64,
     pub by_cause: BTreeMap<Cause, u64>,
+    /// Access-log lines in a layout we do not read (CLF and the like): skipped, counted, reported.
+    pub unread_access_log_lines: u64,
+    /// Records of a Kinesis event that could not be decoded (the CLI reports them).
+    pub failed_records: Vec<String>,
+}
+
+impl Findings {
+    /// Adds another batch's findings (the records of one Kinesis event).
+    pub fn merge(&mut self, other: Findings) {
+        self.findings.extend(other.findings);
+        self.requests += other.requests;
+        for (cause, n) in other.by_cause {
+            *self.by_cause.entry(cause).or_default() += n;
+        }
+        self.unread_access_log_lines += other.unread_access_log_lines;
+        self.failed_records.extend(other.failed_records);
+    }
 }
 
 /// Reassembles and classifies events; keeps every request when `all`, else only problems. Requests made only of
@@ -168,7 +204,14 @@ where
 
 fn findings_of(origin: &Origin, requests: Vec<Request<'_>>, all: bool) -> Findings {
     let mut out = Findings::default();
-    for request in requests.iter().filter(|r| r.is_recognised()) {
+    for request in &requests {
+        if request.source == Source::UnreadAccessLog {
+            out.unread_access_log_lines += 1;
+            continue;
+        }
+        if !request.is_recognised() {
+            continue;
+        }
         let diagnosis = classify(request);
         out.requests += 1;
         *out.by_cause.entry(diagnosis.cause).or_default() += 1;

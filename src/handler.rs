@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::alert::render::{Message, render, render_overflow};
 use crate::alert::sns::{PublishError, Publisher};
@@ -11,6 +13,7 @@ use crate::alert::{Plan, plan_alerts};
 use crate::config::Config;
 use crate::decode::{self, DecodeError, RawBatch};
 use crate::finding::{Findings, Origin, find_escaped};
+use crate::kinesis::{self, PayloadKind};
 use crate::metrics::Metrics;
 use crate::remediate::{Remediator, Report};
 
@@ -22,7 +25,14 @@ pub struct Outcome {
     pub requests: u64,
     /// Requests per cause label.
     pub causes: BTreeMap<String, u64>,
+    /// Access-log lines in a layout we do not read (CLF-like): switch the stage to a JSON format.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unread_access_log_lines: u64,
     pub alerts_sent: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +72,34 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// What the function answers: the outcome of a subscription delivery, or the partial batch response of a
+/// Kinesis batch (Lambda reads `batchItemFailures` and retries only those records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Logs(Outcome),
+    Kinesis(KinesisEventResponse),
+}
+
+/// Handles any payload the function is sent: a subscription delivery or a Kinesis batch of them.
+pub async fn handle_payload<P: Publisher, R: Remediator>(
+    payload: &[u8],
+    config: &Config,
+    publisher: &P,
+    remediator: &R,
+    metrics: &mut Metrics,
+) -> Result<Response, HandlerError> {
+    match kinesis::payload_kind(payload) {
+        PayloadKind::Kinesis => handle_kinesis(payload, config, publisher, remediator, metrics)
+            .await
+            .map(Response::Kinesis),
+        // Anything else is read as a delivery, whose decoder names what is wrong with it.
+        _ => handle(payload, config, publisher, remediator, metrics)
+            .await
+            .map(Response::Logs),
+    }
+}
+
 /// Handles one raw subscription event (`{"awslogs":{"data":...}}`).
 pub async fn handle<P: Publisher, R: Remediator>(
     event: &[u8],
@@ -71,15 +109,77 @@ pub async fn handle<P: Publisher, R: Remediator>(
     metrics: &mut Metrics,
 ) -> Result<Outcome, HandlerError> {
     metrics.deliveries += 1;
-    let decoded = decode::envelope_data(event)
-        .and_then(|data| decode::inflate(&data, config.max_inflated_bytes));
-    let json = match decoded {
+    match decode::envelope_data(event) {
+        Ok(data) => handle_data(&data, event.len(), config, publisher, remediator, metrics).await,
+        Err(source) => Err(decode_failure(event.len(), source, metrics)),
+    }
+}
+
+/// Handles a Kinesis batch from a CloudWatch Logs destination: each record is one delivery from any account.
+/// A record that cannot be decoded, or whose alerts could not all be published, is reported in
+/// `batchItemFailures`; the others are done. Only an unreadable batch fails the whole invocation.
+pub async fn handle_kinesis<P: Publisher, R: Remediator>(
+    payload: &[u8],
+    config: &Config,
+    publisher: &P,
+    remediator: &R,
+    metrics: &mut Metrics,
+) -> Result<KinesisEventResponse, HandlerError> {
+    let event = match kinesis::parse(payload) {
+        Ok(event) => event,
+        Err(error) => {
+            let source = DecodeError::Envelope {
+                reason: format!("not a Kinesis event: {error}"),
+                size: payload.len(),
+            };
+            return Err(decode_failure(payload.len(), source, metrics));
+        }
+    };
+    let mut response = KinesisEventResponse::default();
+    for record in &event.records {
+        metrics.deliveries += 1;
+        let data = &record.kinesis.data;
+        let span = tracing::info_span!(
+            "record",
+            sequence_number = %record.kinesis.sequence_number,
+            event_id = %record.event_id,
+            stream = %record.event_source_arn,
+        );
+        let result = handle_data(data, data.len(), config, publisher, remediator, metrics)
+            .instrument(span)
+            .await;
+        if let Err(error) = result {
+            metrics.records_failed += 1;
+            tracing::error!(
+                sequence_number = %record.kinesis.sequence_number,
+                stream = %record.event_source_arn,
+                error_type = error.error_type(),
+                %error,
+                "Record reported as a batch item failure"
+            );
+            response.add_failure(record.kinesis.sequence_number.as_ref());
+        }
+    }
+    Ok(response)
+}
+
+/// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
+async fn handle_data<P: Publisher, R: Remediator>(
+    data: &str,
+    size: usize,
+    config: &Config,
+    publisher: &P,
+    remediator: &R,
+    metrics: &mut Metrics,
+) -> Result<Outcome, HandlerError> {
+    let batch_json = decode::inflate(data, config.max_inflated_bytes);
+    let json = match batch_json {
         Ok(json) => json,
-        Err(source) => return Err(decode_failure(event.len(), source, metrics)),
+        Err(source) => return Err(decode_failure(size, source, metrics)),
     };
     let batch = match decode::parse_raw_batch(&json) {
         Ok(batch) => batch,
-        Err(source) => return Err(decode_failure(event.len(), source, metrics)),
+        Err(source) => return Err(decode_failure(size, source, metrics)),
     };
     if batch.is_control_message() {
         metrics.control_messages += 1;
@@ -93,6 +193,14 @@ pub async fn handle<P: Publisher, R: Remediator>(
     metrics.events += batch.log_events.len() as u64;
     metrics.requests += found.requests;
     metrics.add_causes(&found.by_cause);
+    metrics.access_log_lines_unread += found.unread_access_log_lines;
+    if found.unread_access_log_lines > 0 {
+        tracing::warn!(
+            log_group = %batch.log_group,
+            lines = found.unread_access_log_lines,
+            "Access-log lines in a CLF-like layout skipped: use a JSON access-log format"
+        );
+    }
     // Remediation failures are reported in the alert; they never fail the invocation.
     let mut budget = remediator.max_changes();
     let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
@@ -126,6 +234,7 @@ pub async fn handle<P: Publisher, R: Remediator>(
             .iter()
             .map(|(c, n)| (c.as_str().to_owned(), *n))
             .collect(),
+        unread_access_log_lines: found.unread_access_log_lines,
         alerts_sent: (total - failures.len()) as u64,
     };
     match failures.into_iter().next() {
@@ -140,7 +249,8 @@ pub async fn handle<P: Publisher, R: Remediator>(
 
 /// The pure part of an invocation: what a decoded batch says, and the alerts it calls for.
 pub fn plan_batch(batch: &RawBatch<'_>, config: &Config) -> (Findings, Plan) {
-    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+    let origin =
+        Origin::new(&batch.owner, &batch.log_group, &batch.log_stream).with_mapping(config);
     let found = find_escaped(
         &origin,
         batch

@@ -1,7 +1,9 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
+use crate::config::Config;
 use crate::decode::{self, DecodeError};
-use crate::finding::{Finding, Origin, find, find_escaped};
+use crate::finding::{Findings, Origin, find, find_escaped};
+use crate::kinesis;
 use crate::logline::parse_text;
 
 /// The kind of one input, as detected.
@@ -11,6 +13,8 @@ pub enum InputKind {
     Delivery,
     /// The decoded subscription JSON (`messageType`, `logEvents`, ...).
     DataMessage,
+    /// A Kinesis event from the fan-in stream (`{"Records":[{"kinesis":{"data":...}}]}`).
+    Kinesis,
     /// Pasted log lines.
     Text,
 }
@@ -24,23 +28,14 @@ pub enum InputError {
 }
 
 /// Settings for reading one input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// Print every request, not only problems.
     pub all: bool,
     /// Context for pasted text, which carries no log group of its own.
     pub log_group: Option<String>,
-    pub max_inflated: usize,
-}
-
-impl Default for ReadOptions {
-    fn default() -> Self {
-        ReadOptions {
-            all: false,
-            log_group: None,
-            max_inflated: decode::DEFAULT_MAX_INFLATED_BYTES,
-        }
-    }
+    /// The inflate cap and the access-log group mapping (`ACCESS_LOG_APIS`).
+    pub config: Config,
 }
 
 /// Detects the kind of `bytes` without decoding it fully.
@@ -56,43 +51,68 @@ pub fn detect(bytes: &[u8]) -> InputKind {
         message_type: Option<serde::de::IgnoredAny>,
         #[serde(rename = "logEvents")]
         log_events: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "Records")]
+        records: Option<serde::de::IgnoredAny>,
     }
     match serde_json::from_slice::<Probe>(bytes) {
         Ok(p) if p.awslogs.is_some() => InputKind::Delivery,
+        Ok(p) if p.records.is_some() => InputKind::Kinesis,
         Ok(p) if p.message_type.is_some() || p.log_events.is_some() => InputKind::DataMessage,
         _ => InputKind::Text,
     }
 }
 
 /// Diagnoses one input of any kind.
-pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Finding>, InputError> {
+pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     match detect(bytes) {
         InputKind::Delivery => {
-            let json = decode::decode(bytes, options.max_inflated)?;
+            let json = decode::decode(bytes, options.config.max_inflated_bytes)?;
             diagnose_json(&json, options)
         }
         InputKind::DataMessage => diagnose_json(bytes, options),
+        InputKind::Kinesis => {
+            let event = kinesis::parse(bytes).map_err(|e| DecodeError::Envelope {
+                reason: format!("not a Kinesis event: {e}"),
+                size: bytes.len(),
+            })?;
+            let mut all = Findings::default();
+            for record in &event.records {
+                let found =
+                    decode::inflate(&record.kinesis.data, options.config.max_inflated_bytes)
+                        .map_err(InputError::from)
+                        .and_then(|json| diagnose_json(&json, options));
+                match found {
+                    Ok(found) => all.merge(found),
+                    Err(error) => all.failed_records.push(format!(
+                        "record {}: {error}",
+                        record.kinesis.sequence_number
+                    )),
+                }
+            }
+            Ok(all)
+        }
         InputKind::Text => {
             let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotText)?;
             let origin = Origin {
                 log_group: options.log_group.clone(),
                 ..Origin::default()
-            };
+            }
+            .with_mapping(&options.config);
             let events = parse_text(text);
             Ok(find(
                 &origin,
                 events.iter().map(|e| (None, e.message.as_str())),
                 options.all,
-            )
-            .findings)
+            ))
         }
     }
 }
 
-fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Vec<Finding>, InputError> {
+fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     // The same path as the Lambda: messages stay escaped in the buffer.
     let batch = decode::parse_raw_batch(json)?;
-    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
+    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
+        .with_mapping(&options.config);
     Ok(find_escaped(
         &origin,
         batch
@@ -100,8 +120,7 @@ fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Vec<Finding>, Inp
             .iter()
             .map(|e| (Some(e.timestamp), e.message.escaped())),
         options.all,
-    )
-    .findings)
+    ))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod decode;
 pub mod finding;
 pub mod handler;
 pub mod input;
+pub mod kinesis;
 pub mod logline;
 pub mod metrics;
 pub mod remediate;

@@ -47,12 +47,25 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
         .collect();
     let prefixed = lines.iter().any(|line| strip_line_prefix(line).1);
     let mut events: Vec<TextEvent> = Vec::new();
-    for line in lines {
+    let mut next = 0;
+    while let Some(&line) = lines.get(next) {
+        next += 1;
         let (message, had_prefix) = strip_line_prefix(line);
+        if let Some((record, end)) = pretty_record(input, message) {
+            // A record pretty-printed over several lines, as the console shows it expanded.
+            events.push(TextEvent { message: record });
+            while lines.get(next).is_some_and(|l| offset_in(input, l) < end) {
+                next += 1;
+            }
+            continue;
+        }
         let opens = if prefixed {
             had_prefix
+                || is_json_record(message) && crate::access_log::parse_record(message).is_some()
         } else {
-            signature::starts_an_event(message) || is_json_record(message)
+            signature::starts_an_event(message)
+                || is_json_record(message)
+                || crate::access_log::is_clf_line(message)
         };
         match events.last_mut() {
             Some(last) if !opens => {
@@ -70,6 +83,28 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
         event.message.truncate(trimmed);
     }
     events
+}
+
+/// Where `part` (a slice of `whole`) starts in it.
+fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
+
+/// An access-log record that opens on this line and spans several: its one-line form and where it ends in `input`.
+fn pretty_record(input: &str, message: &str) -> Option<(String, usize)> {
+    let head = message.trim_start();
+    if !head.starts_with('{') || is_json_record(head) {
+        return None;
+    }
+    let start = offset_in(input, head);
+    let mut stream =
+        serde_json::Deserializer::from_str(input.get(start..)?).into_iter::<serde_json::Value>();
+    let value @ serde_json::Value::Object(_) = stream.next()?.ok()? else {
+        return None;
+    };
+    let end = start + stream.byte_offset();
+    let record = value.to_string();
+    crate::access_log::parse_record(&record).map(|_| (record, end))
 }
 
 /// A whole access-log record on one line.
@@ -242,6 +277,16 @@ mod tests {
         let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
         assert_eq!(got.len(), 2);
         assert!(got[0].ends_with("at handler (index.js:1)"));
+    }
+
+    #[test]
+    fn text_reads_records_pretty_printed_over_several_lines() {
+        let text = "2026-11-24T10:02:11.000Z\t{\n    \"requestId\": \"r1\",\n    \"status\": \"502\",\n    \"integrationErrorMessage\": \"x\"\n}\n{\"requestId\":\"r2\",\"status\":\"200\"}\n{\n  \"requestId\": \"r3\",\n  \"status\": 504\n}\n";
+        let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with('{') && got[0].contains("\"r1\"") && !got[0].contains('\n'));
+        assert_eq!(got[1], r#"{"requestId":"r2","status":"200"}"#);
+        assert!(got[2].contains("\"r3\""));
     }
 
     #[test]

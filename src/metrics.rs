@@ -21,11 +21,15 @@ pub struct Metrics {
     pub remediations_dry_run: u64,
     pub remediations_refused: u64,
     pub remediations_failed: u64,
+    /// Access-log lines in a layout we do not read (CLF-like).
+    pub access_log_lines_unread: u64,
+    /// Kinesis records reported in `batchItemFailures`.
+    pub records_failed: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 11] {
+    pub fn counters(&self) -> [(&'static str, u64); 13] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -38,6 +42,8 @@ impl Metrics {
             ("RemediationsDryRun", self.remediations_dry_run),
             ("RemediationsRefused", self.remediations_refused),
             ("RemediationsFailed", self.remediations_failed),
+            ("AccessLogLinesUnread", self.access_log_lines_unread),
+            ("RecordsFailed", self.records_failed),
         ]
     }
 

@@ -22,6 +22,8 @@ pub enum Source {
     #[default]
     ExecutionLog,
     AccessLog,
+    /// An access-log line in a layout we do not read (CLF, CSV, XML): counted and skipped.
+    UnreadAccessLog,
 }
 
 /// A failure sentence that was an event's own message, with where its variable part starts.
@@ -255,6 +257,15 @@ where
                 request.last_timestamp = Some(ts);
             }
             requests.push(request);
+            anonymous = None;
+            continue;
+        }
+        if access_log::is_clf_line(&plain) {
+            requests.push(Request {
+                source: Source::UnreadAccessLog,
+                events: 1,
+                ..Request::default()
+            });
             anonymous = None;
             continue;
         }

@@ -8,7 +8,7 @@ use apigw_doctor::alert::render::Message;
 use apigw_doctor::alert::sns::{PublishError, Publisher, SnsPublisher};
 use apigw_doctor::config::Config;
 use apigw_doctor::finding::Finding;
-use apigw_doctor::handler;
+use apigw_doctor::handler::{self, Response};
 use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::metrics::Metrics;
 use apigw_doctor::remediate::{self, Remediator};
@@ -174,14 +174,34 @@ async fn handle_all<P: Publisher, R: Remediator>(
             }
         };
         let mut metrics = Metrics::default();
-        match handler::handle(&bytes, config, publisher, remediator, &mut metrics).await {
-            Ok(outcome) => eprintln!(
+        match handler::handle_payload(&bytes, config, publisher, remediator, &mut metrics).await {
+            Ok(Response::Logs(outcome)) => eprintln!(
                 "apigw-doctor: {name}: {} request{}, {} alert{} sent",
                 outcome.requests,
-                if outcome.requests == 1 { "" } else { "s" },
+                plural(outcome.requests),
                 outcome.alerts_sent,
-                if outcome.alerts_sent == 1 { "" } else { "s" }
+                plural(outcome.alerts_sent)
             ),
+            Ok(Response::Kinesis(response)) => {
+                let records = metrics.deliveries;
+                eprintln!(
+                    "apigw-doctor: {name}: {records} record{}, {} request{}, {} alert{} sent, {} batch item failure{}",
+                    plural(records),
+                    metrics.requests,
+                    plural(metrics.requests),
+                    metrics.alerts_sent,
+                    plural(metrics.alerts_sent),
+                    response.batch_item_failures.len(),
+                    plural(response.batch_item_failures.len() as u64),
+                );
+                for item in &response.batch_item_failures {
+                    eprintln!(
+                        "apigw-doctor: {name}: batch item failure: {}",
+                        item.item_identifier.as_deref().unwrap_or("?")
+                    );
+                    failed = true;
+                }
+            }
             Err(error) => {
                 eprintln!("apigw-doctor: {name}: {error}");
                 failed = true;
@@ -206,27 +226,52 @@ fn diagnose(
     } else {
         inputs
     };
+    // Only the inflate cap and ACCESS_LOG_APIS matter here; nothing is published.
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("apigw-doctor: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let options = ReadOptions {
         all: true,
         log_group,
-        ..ReadOptions::default()
+        config,
     };
     let colour = format == Format::Text && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for path in &inputs {
         let name = path.display().to_string();
-        let findings = match read(path)
+        let found = match read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| diagnose_input(&bytes, &options).map_err(|e| e.to_string()))
         {
-            Ok(findings) => findings,
+            Ok(found) => found,
             Err(error) => {
                 eprintln!("apigw-doctor: {name}: {error}");
                 failed = true;
                 continue;
             }
         };
+        if found.unread_access_log_lines > 0 {
+            eprintln!(
+                "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
+                 use a JSON access-log format (README, \"Access logs\")",
+                found.unread_access_log_lines,
+                if found.unread_access_log_lines == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        }
+        for failure in &found.failed_records {
+            eprintln!("apigw-doctor: {name}: {failure}");
+            failed = true;
+        }
+        let findings = found.findings;
         let total = findings.len();
         let shown: Vec<&Finding> = findings.iter().filter(|f| all || f.is_problem()).collect();
         let written = match format {
@@ -250,6 +295,10 @@ fn diagnose(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn read(path: &PathBuf) -> std::io::Result<Vec<u8>> {

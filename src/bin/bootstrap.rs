@@ -3,7 +3,7 @@
 
 use apigw_doctor::alert::sns::SnsPublisher;
 use apigw_doctor::config::Config;
-use apigw_doctor::handler::{self, Outcome};
+use apigw_doctor::handler;
 use apigw_doctor::metrics::{Metrics, emf_lines};
 use apigw_doctor::remediate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -29,18 +29,19 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             let mut metrics = Metrics::default();
-            let result = handler::handle(
+            // Boxed: keeps the future's type shallow enough for the compiler's layout query.
+            let result = Box::pin(handler::handle_payload(
                 event.payload.get().as_bytes(),
                 config,
                 publisher,
                 remediator,
                 &mut metrics,
-            )
+            ))
             .await;
             for line in emf_lines(&metrics, &config.metrics_namespace, now_ms()) {
                 println!("{line}");
             }
-            result.map(|outcome: Outcome| outcome)
+            result
         },
     ))
     .await

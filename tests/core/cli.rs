@@ -105,6 +105,16 @@ fn diagnose_prints_the_cause_of_every_sample_event() {
         ("log-injection", &[]),
         ("control-message", &[]),
         (
+            "http-api-access-log",
+            &[
+                ("function_error", 500),
+                ("function_timeout", 500),
+                ("missing_invoke_permission", 500),
+                ("authorizer_missing_invoke_permission", 500),
+                ("function_error", 500),
+            ],
+        ),
+        (
             "mixed-batch",
             &[
                 ("malformed_proxy_response", 502),
@@ -327,4 +337,98 @@ fn handle_fails_with_exit_2_on_a_bad_delivery_and_a_bad_setting() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("REMEDIATION_MODE"));
+}
+
+#[test]
+fn diagnose_counts_and_names_access_log_lines_it_does_not_read() {
+    let clf = b"203.0.113.9 - - [24/Nov/2026:10:02:11 +0000] \"GET /orders HTTP/1.1\" 502 36 r1\n\
+                203.0.113.9 - - [24/Nov/2026:10:02:12 +0000] \"GET /orders HTTP/1.1\" 502 36 r2\n";
+    let output = run(&["diagnose", "--format", "json"], Some(clf));
+    assert!(output.status.success());
+    assert!(json_lines(&output).is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("2 access-log lines in a CLF-like layout skipped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn diagnose_reads_records_pasted_pretty_printed_from_the_console() {
+    let output = run(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "tests/data/46-access-log-pretty-printed-console.log",
+        ],
+        None,
+    );
+    let lines = json_lines(&output);
+    assert_eq!(
+        causes(&lines),
+        owned(&[
+            ("missing_invoke_permission", 500),
+            ("integration_timeout", 504)
+        ])
+    );
+    assert_eq!(lines[0]["api_id"], "uwe3g5jm54");
+    assert_eq!(lines[0]["api_source"], "record");
+    assert_eq!(lines[0]["resource_path"], "/orders");
+}
+
+#[test]
+fn access_log_groups_take_the_api_from_the_operator_mapping() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "events/http-api-access-log.json",
+        ])
+        .env(
+            "ACCESS_LOG_APIS",
+            "/aws/vendedlogs/apigateway/orders-http-access=z9y8x7w6v5/live",
+        )
+        .current_dir(repo_path(""))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take();
+    let output = child.wait_with_output().unwrap();
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 5);
+    for line in &lines {
+        assert_eq!(line["api_id"], "z9y8x7w6v5");
+        assert_eq!(line["stage"], "live");
+        assert_eq!(line["api_source"], "mapping");
+    }
+}
+
+#[test]
+fn handle_reports_exactly_the_corrupt_kinesis_record() {
+    let output = run(
+        &["handle", "--format", "json", "events/kinesis-fan-in.json"],
+        None,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a batch item failure is a failure"
+    );
+    let subjects: Vec<String> = json_lines(&output)
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(subjects.len(), 5, "{subjects:?}");
+    assert!(subjects[0].contains("function_timeout on uwe3g5jm54/Prod"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let failures: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_once("batch item failure: ").map(|(_, id)| id))
+        .collect();
+    assert_eq!(
+        failures,
+        ["495903338346157801823176654302000000000000000000000000000002"]
+    );
 }

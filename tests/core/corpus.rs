@@ -62,7 +62,7 @@ fn every_corpus_case_gets_its_expected_cause_and_status() {
             all: true,
             ..ReadOptions::default()
         };
-        let findings = diagnose_input(text.as_bytes(), &options).unwrap();
+        let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
         let name = path.file_name().unwrap().to_string_lossy();
         if findings.is_empty() {
             failures.push(format!("{name}: no request found"));
@@ -122,7 +122,7 @@ fn injected_text_never_names_another_function() {
         all: true,
         ..ReadOptions::default()
     };
-    let findings = diagnose_input(text.as_bytes(), &options).unwrap();
+    let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].function_arn, None);
     assert!(findings[0].evidence.is_empty());
