@@ -148,6 +148,10 @@ impl Config {
         .iter()
         .filter_map(|entry| parse_access_log_api(entry))
         .collect();
+        let home_account = alert_topic_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(4))
+            .map(str::to_owned);
         Ok(Config {
             access_log_apis,
             alert_topic_arn,
@@ -216,6 +220,7 @@ impl Config {
                     0,
                     50,
                 )?,
+                home_account,
             },
         })
     }
@@ -360,6 +365,7 @@ mod tests {
         assert_eq!(c.sample_request_ids, 3);
         assert_eq!(c.max_alerts_per_invocation, 7);
         assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.remediation.home_account.as_deref(), Some("123456789012"));
     }
 
     #[test]

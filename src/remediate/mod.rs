@@ -32,6 +32,9 @@ pub struct Settings {
     pub scope: Scope,
     /// At most this many permissions added per invocation.
     pub max_changes: usize,
+    /// The account this function runs in (from ALERT_TOPIC_ARN, a topic of the same stack). Alerts of other
+    /// accounts (the Kinesis fan-in) are refused: our credentials cannot read or change their APIs and functions.
+    pub home_account: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             allowed_apis: Vec::new(),
             scope: Scope::Route,
             max_changes: 3,
+            home_account: None,
         }
     }
 }
@@ -171,6 +175,20 @@ impl Action {
     }
 }
 
+/// Refuses an alert of another account than ours, saying why.
+fn cross_account(settings: &Settings, account: &str) -> Option<Action> {
+    let home = settings.home_account.as_deref()?;
+    (home != account).then(|| {
+        Action::refused(
+            format!(
+                "the API is in account {account}, this function runs in {home}: cross-account remediation needs a \
+                 role to assume in that account, which is not built yet (README, \"Fan-in\"); add the permission there"
+            ),
+            None,
+        )
+    })
+}
+
 /// Decides, and in `auto` acts, for one alert. `budget` is the changes left in this invocation.
 pub async fn remediate<A: ApiConfig, P: PermissionApi>(
     alert: &Alert,
@@ -258,6 +276,9 @@ async fn plan_targets<A: ApiConfig>(
             None,
         ));
     };
+    if let Some(refusal) = cross_account(settings, account) {
+        return Err(refusal);
+    }
     if !settings.allowed_apis.is_empty() && !settings.allowed_apis.contains(api_id) {
         return Err(Action::refused(
             format!("API {api_id} is not in REMEDIATION_ALLOWED_APIS"),
@@ -522,6 +543,9 @@ impl Remediator for Offline {
                 None,
             )]);
         };
+        if let Some(refusal) = cross_account(&self.settings, account) {
+            return Report::from_actions(vec![refusal]);
+        }
         let (looked_up, source) = match (
             authorizer,
             &alert.method,
@@ -914,6 +938,27 @@ mod tests {
         let report = run(&a, &auto(&["*"]), &api, &lambda, &mut 3);
         assert_eq!(report.status, "refused");
         assert_eq!(*api.calls.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn alerts_of_other_accounts_are_refused_with_the_reason() {
+        let api = FakeApi::with_route("POST", "/orders", FUNCTION);
+        let lambda = FakeLambda::default();
+        let a = alert(Some("POST"), Some("/orders"));
+        let settings = Settings {
+            home_account: Some("999988887777".to_owned()),
+            ..auto(&["*"])
+        };
+        let report = run(&a, &settings, &api, &lambda, &mut 3);
+        assert_eq!(report.status, "refused");
+        let reason = report.actions[0].reason.as_deref().unwrap();
+        assert!(reason.contains("cross-account"), "{reason}");
+        assert_eq!(*api.calls.lock().unwrap(), 0);
+        let same = Settings {
+            home_account: a.account.clone(),
+            ..auto(&["*"])
+        };
+        assert_eq!(run(&a, &same, &api, &lambda, &mut 3).status, "applied");
     }
 
     #[test]

@@ -170,6 +170,18 @@ async fn bootstrap_binary_handles_events_through_the_runtime_api() {
         ]
     );
 
+    // A Kinesis batch from the fan-in stream: the partial batch response names exactly the corrupt record.
+    let (status, body) = post(port, invoke, &event("kinesis-fan-in"));
+    assert_eq!(status, 200, "{body}");
+    let response: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        response,
+        serde_json::json!({"batchItemFailures": [
+            {"itemIdentifier": "495903338346157801823176654302000000000000000000000000000002"}
+        ]})
+    );
+    assert_eq!(topic.drain(&queue).await.len(), 5);
+
     // A delivery that cannot be decoded fails the invocation with a typed error, and nothing is published.
     let (_, body) = post(port, invoke, &event("bad-payload"));
     let error: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));

@@ -198,6 +198,7 @@ fn config(mode: Mode, allowed: &[&str]) -> Config {
             allowed_apis: Vec::new(),
             scope: Scope::Route,
             max_changes: 3,
+            home_account: None,
         },
         ..Config::default()
     }
