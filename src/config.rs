@@ -13,6 +13,10 @@
 //! | `REMEDIATION_SCOPE` | `route` (`{api}/*/{METHOD}/{path}`) or `api` (`{api}/*`) | `route` |
 //! | `REMEDIATION_MAX_CHANGES` | permissions added per invocation at most (0–50) | `3` |
 //! | `ACCESS_LOG_APIS` | access-log groups → the API they log: `log-group=api-id/stage`, comma-separated (the name of an access-log group is the team's choice, so it says nothing by itself) | — |
+//! | `SUPPRESSION_TABLE` | DynamoDB table of the cross-invocation suppression state; unset: every invocation alerts on its own | — |
+//! | `SUPPRESSION_WINDOW_SECONDS` | after an alert, repeats are counted, not sent, for this long (60–86400) | `300` |
+//! | `SUPPRESSION_MAX_WINDOW_SECONDS` | windows double after each digest up to this (60–86400) | `3600` |
+//! | `RESOLVE_AFTER_SECONDS` | no occurrence for this long: one "resolved" message (60–604800) | `900` |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
@@ -20,6 +24,7 @@
 use crate::decode::DEFAULT_MAX_INFLATED_BYTES;
 use crate::remediate::Settings as RemediationSettings;
 use crate::remediate::plan::{Mode, Scope};
+use crate::suppress::Timing;
 
 pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
@@ -32,6 +37,10 @@ pub const REMEDIATION_ALLOWED_APIS: &str = "REMEDIATION_ALLOWED_APIS";
 pub const REMEDIATION_SCOPE: &str = "REMEDIATION_SCOPE";
 pub const REMEDIATION_MAX_CHANGES: &str = "REMEDIATION_MAX_CHANGES";
 pub const ACCESS_LOG_APIS: &str = "ACCESS_LOG_APIS";
+pub const SUPPRESSION_TABLE: &str = "SUPPRESSION_TABLE";
+pub const SUPPRESSION_WINDOW_SECONDS: &str = "SUPPRESSION_WINDOW_SECONDS";
+pub const SUPPRESSION_MAX_WINDOW_SECONDS: &str = "SUPPRESSION_MAX_WINDOW_SECONDS";
+pub const RESOLVE_AFTER_SECONDS: &str = "RESOLVE_AFTER_SECONDS";
 pub const AWS_REGION: &str = "AWS_REGION";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
@@ -47,6 +56,10 @@ pub const VARIABLES: &[&str] = &[
     REMEDIATION_SCOPE,
     REMEDIATION_MAX_CHANGES,
     ACCESS_LOG_APIS,
+    SUPPRESSION_TABLE,
+    SUPPRESSION_WINDOW_SECONDS,
+    SUPPRESSION_MAX_WINDOW_SECONDS,
+    RESOLVE_AFTER_SECONDS,
 ];
 
 /// Validated settings.
@@ -61,6 +74,8 @@ pub struct Config {
     pub remediation: RemediationSettings,
     /// The operator's mapping of access-log groups to APIs.
     pub access_log_apis: Vec<AccessLogApi>,
+    pub suppression_table: Option<String>,
+    pub suppression: Timing,
 }
 
 /// One `log-group=api-id/stage` entry of `ACCESS_LOG_APIS`.
@@ -94,6 +109,8 @@ impl Default for Config {
             region: "us-east-1".to_owned(),
             remediation: RemediationSettings::default(),
             access_log_apis: Vec::new(),
+            suppression_table: None,
+            suppression: Timing::default(),
         }
     }
 }
@@ -152,7 +169,46 @@ impl Config {
             .as_deref()
             .and_then(|arn| arn.split(':').nth(4))
             .map(str::to_owned);
+        let suppression_table = match get(SUPPRESSION_TABLE) {
+            Some(t)
+                if (3..=255).contains(&t.len())
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) =>
+            {
+                Some(t)
+            }
+            Some(t) => {
+                return Err(invalid(
+                    SUPPRESSION_TABLE,
+                    &t,
+                    "a DynamoDB table name: 3-255 letters, digits, _ - .",
+                ));
+            }
+            None => None,
+        };
+        let seconds = |name, default_ms: i64, max| -> Result<i64, ConfigError> {
+            number(name, (default_ms / 1000) as usize, 60, max).map(|s| s as i64 * 1000)
+        };
+        let defaults_timing = Timing::default();
+        let suppression = Timing {
+            window_ms: seconds(SUPPRESSION_WINDOW_SECONDS, defaults_timing.window_ms, 86_400)?,
+            max_window_ms: seconds(
+                SUPPRESSION_MAX_WINDOW_SECONDS,
+                defaults_timing.max_window_ms,
+                86_400,
+            )?,
+            quiet_ms: seconds(RESOLVE_AFTER_SECONDS, defaults_timing.quiet_ms, 604_800)?,
+        };
+        if suppression.max_window_ms < suppression.window_ms {
+            return Err(invalid(
+                SUPPRESSION_MAX_WINDOW_SECONDS,
+                &(suppression.max_window_ms / 1000).to_string(),
+                "must not be shorter than SUPPRESSION_WINDOW_SECONDS",
+            ));
+        }
         Ok(Config {
+            suppression_table,
+            suppression,
             access_log_apis,
             alert_topic_arn,
             metrics_namespace,
@@ -438,6 +494,35 @@ mod tests {
         ] {
             let err = config(&[(ACCESS_LOG_APIS, bad)]).unwrap_err();
             assert!(err.to_string().starts_with(ACCESS_LOG_APIS), "{err}");
+        }
+    }
+
+    #[test]
+    fn suppression_settings_are_read_in_seconds() {
+        let c = config(&[
+            (SUPPRESSION_TABLE, "apigw-doctor-state"),
+            (SUPPRESSION_WINDOW_SECONDS, "120"),
+            (SUPPRESSION_MAX_WINDOW_SECONDS, "960"),
+            (RESOLVE_AFTER_SECONDS, "600"),
+        ])
+        .unwrap();
+        assert_eq!(c.suppression_table.as_deref(), Some("apigw-doctor-state"));
+        assert_eq!(
+            c.suppression,
+            Timing {
+                window_ms: 120_000,
+                max_window_ms: 960_000,
+                quiet_ms: 600_000
+            }
+        );
+        assert_eq!(config(&[]).unwrap().suppression_table, None);
+        for (name, value) in [
+            (SUPPRESSION_TABLE, "no spaces allowed"),
+            (SUPPRESSION_WINDOW_SECONDS, "5"),
+            (SUPPRESSION_MAX_WINDOW_SECONDS, "61"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
         }
     }
 

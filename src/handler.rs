@@ -7,7 +7,7 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::alert::render::{Message, render, render_overflow};
+use crate::alert::render::{Message, render, render_noticed, render_overflow, render_state};
 use crate::alert::sns::{PublishError, Publisher};
 use crate::alert::{Plan, plan_alerts};
 use crate::config::Config;
@@ -16,6 +16,7 @@ use crate::finding::{Findings, Origin, find_escaped};
 use crate::kinesis::{self, PayloadKind};
 use crate::metrics::Metrics;
 use crate::remediate::{Remediator, Report};
+use crate::suppress::{Admission, NoSuppression, Notice, SuppressError, Suppressor, Undo};
 
 /// What one invocation did: the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,6 +52,9 @@ pub enum HandlerError {
         total: usize,
         first: PublishError,
     },
+    /// The sweep could not read the suppression table (a delivery never fails for it: it fails open).
+    #[error(transparent)]
+    Suppression(SuppressError),
 }
 
 impl HandlerError {
@@ -59,6 +63,7 @@ impl HandlerError {
         match self {
             HandlerError::Decode { .. } => "ApigwDoctor.DecodeError",
             HandlerError::Publish { .. } => "ApigwDoctor.PublishError",
+            HandlerError::Suppression(_) => "ApigwDoctor.SuppressionError",
         }
     }
 }
@@ -72,16 +77,33 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// What the function answers: the outcome of a subscription delivery, or the partial batch response of a
-/// Kinesis batch (Lambda reads `batchItemFailures` and retries only those records).
+/// What the function answers: the outcome of a subscription delivery, the partial batch response of a Kinesis
+/// batch (Lambda reads `batchItemFailures` and retries only those records), or what a sweep sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Logs(Outcome),
     Kinesis(KinesisEventResponse),
+    Sweep(SweepOutcome),
 }
 
-/// Handles any payload the function is sent: a subscription delivery or a Kinesis batch of them.
+/// What the scheduled sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepOutcome {
+    pub sweep: bool,
+    pub resolved_sent: u64,
+    pub digests_sent: u64,
+}
+
+/// The ports one invocation uses: where alerts go, what heals, what remembers.
+pub struct Handler<'a, P, R, S> {
+    pub config: &'a Config,
+    pub publisher: &'a P,
+    pub remediator: &'a R,
+    pub suppressor: &'a S,
+}
+
+/// Handles any payload without cross-invocation suppression (see [`Handler::payload`]).
 pub async fn handle_payload<P: Publisher, R: Remediator>(
     payload: &[u8],
     config: &Config,
@@ -89,18 +111,12 @@ pub async fn handle_payload<P: Publisher, R: Remediator>(
     remediator: &R,
     metrics: &mut Metrics,
 ) -> Result<Response, HandlerError> {
-    match kinesis::payload_kind(payload) {
-        PayloadKind::Kinesis => handle_kinesis(payload, config, publisher, remediator, metrics)
-            .await
-            .map(Response::Kinesis),
-        // Anything else is read as a delivery, whose decoder names what is wrong with it.
-        _ => handle(payload, config, publisher, remediator, metrics)
-            .await
-            .map(Response::Logs),
-    }
+    Handler::new(config, publisher, remediator, &NoSuppression)
+        .payload(payload, metrics)
+        .await
 }
 
-/// Handles one raw subscription event (`{"awslogs":{"data":...}}`).
+/// Handles one subscription event without cross-invocation suppression (see [`Handler::logs`]).
 pub async fn handle<P: Publisher, R: Remediator>(
     event: &[u8],
     config: &Config,
@@ -108,142 +124,243 @@ pub async fn handle<P: Publisher, R: Remediator>(
     remediator: &R,
     metrics: &mut Metrics,
 ) -> Result<Outcome, HandlerError> {
-    metrics.deliveries += 1;
-    match decode::envelope_data(event) {
-        Ok(data) => handle_data(&data, event.len(), config, publisher, remediator, metrics).await,
-        Err(source) => Err(decode_failure(event.len(), source, metrics)),
-    }
+    Handler::new(config, publisher, remediator, &NoSuppression)
+        .logs(event, metrics)
+        .await
 }
 
-/// Handles a Kinesis batch from a CloudWatch Logs destination: each record is one delivery from any account.
-/// A record that cannot be decoded, or whose alerts could not all be published, is reported in
-/// `batchItemFailures`; the others are done. Only an unreadable batch fails the whole invocation.
-pub async fn handle_kinesis<P: Publisher, R: Remediator>(
-    payload: &[u8],
-    config: &Config,
-    publisher: &P,
-    remediator: &R,
-    metrics: &mut Metrics,
-) -> Result<KinesisEventResponse, HandlerError> {
-    let event = match kinesis::parse(payload) {
-        Ok(event) => event,
-        Err(error) => {
-            let source = DecodeError::Envelope {
-                reason: format!("not a Kinesis event: {error}"),
-                size: payload.len(),
-            };
-            return Err(decode_failure(payload.len(), source, metrics));
+impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
+    pub fn new(config: &'a Config, publisher: &'a P, remediator: &'a R, suppressor: &'a S) -> Self {
+        Handler {
+            config,
+            publisher,
+            remediator,
+            suppressor,
         }
-    };
-    let mut response = KinesisEventResponse::default();
-    for record in &event.records {
+    }
+
+    /// Any payload the function is sent: a subscription delivery, a Kinesis batch of them, or the sweep.
+    pub async fn payload(
+        &self,
+        payload: &[u8],
+        metrics: &mut Metrics,
+    ) -> Result<Response, HandlerError> {
+        match kinesis::payload_kind(payload) {
+            PayloadKind::Kinesis => self.kinesis(payload, metrics).await.map(Response::Kinesis),
+            PayloadKind::Sweep => self.sweep(metrics).await.map(Response::Sweep),
+            // Anything else is read as a delivery, whose decoder names what is wrong with it.
+            PayloadKind::Logs | PayloadKind::Unknown => {
+                self.logs(payload, metrics).await.map(Response::Logs)
+            }
+        }
+    }
+
+    /// One raw subscription event (`{"awslogs":{"data":...}}`).
+    pub async fn logs(&self, event: &[u8], metrics: &mut Metrics) -> Result<Outcome, HandlerError> {
         metrics.deliveries += 1;
-        let data = &record.kinesis.data;
-        let span = tracing::info_span!(
-            "record",
-            sequence_number = %record.kinesis.sequence_number,
-            event_id = %record.event_id,
-            stream = %record.event_source_arn,
-        );
-        let result = handle_data(data, data.len(), config, publisher, remediator, metrics)
-            .instrument(span)
-            .await;
-        if let Err(error) = result {
-            metrics.records_failed += 1;
-            tracing::error!(
-                sequence_number = %record.kinesis.sequence_number,
-                stream = %record.event_source_arn,
-                error_type = error.error_type(),
-                %error,
-                "Record reported as a batch item failure"
-            );
-            response.add_failure(record.kinesis.sequence_number.as_ref());
+        match decode::envelope_data(event) {
+            Ok(data) => self.data(&data, event.len(), metrics).await,
+            Err(source) => Err(decode_failure(event.len(), source, metrics)),
         }
     }
-    Ok(response)
-}
 
-/// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
-async fn handle_data<P: Publisher, R: Remediator>(
-    data: &str,
-    size: usize,
-    config: &Config,
-    publisher: &P,
-    remediator: &R,
-    metrics: &mut Metrics,
-) -> Result<Outcome, HandlerError> {
-    let batch_json = decode::inflate(data, config.max_inflated_bytes);
-    let json = match batch_json {
-        Ok(json) => json,
-        Err(source) => return Err(decode_failure(size, source, metrics)),
-    };
-    let batch = match decode::parse_raw_batch(&json) {
-        Ok(batch) => batch,
-        Err(source) => return Err(decode_failure(size, source, metrics)),
-    };
-    if batch.is_control_message() {
-        metrics.control_messages += 1;
-        tracing::info!(log_group = %batch.log_group, "Control message received");
-        return Ok(Outcome {
-            control_message: true,
-            ..Outcome::default()
-        });
+    /// A Kinesis batch from a CloudWatch Logs destination: each record is one delivery from any account. A
+    /// record that cannot be decoded, or whose alerts could not all be published, is reported in
+    /// `batchItemFailures`; the others are done. Only an unreadable batch fails the whole invocation.
+    pub async fn kinesis(
+        &self,
+        payload: &[u8],
+        metrics: &mut Metrics,
+    ) -> Result<KinesisEventResponse, HandlerError> {
+        let event = match kinesis::parse(payload) {
+            Ok(event) => event,
+            Err(error) => {
+                let source = DecodeError::Envelope {
+                    reason: format!("not a Kinesis event: {error}"),
+                    size: payload.len(),
+                };
+                return Err(decode_failure(payload.len(), source, metrics));
+            }
+        };
+        let mut response = KinesisEventResponse::default();
+        for record in &event.records {
+            metrics.deliveries += 1;
+            let data = &record.kinesis.data;
+            let span = tracing::info_span!(
+                "record",
+                sequence_number = %record.kinesis.sequence_number,
+                event_id = %record.event_id,
+                stream = %record.event_source_arn,
+            );
+            let result = self.data(data, data.len(), metrics).instrument(span).await;
+            if let Err(error) = result {
+                metrics.records_failed += 1;
+                tracing::error!(
+                    sequence_number = %record.kinesis.sequence_number,
+                    stream = %record.event_source_arn,
+                    error_type = error.error_type(),
+                    %error,
+                    "Record reported as a batch item failure"
+                );
+                response.add_failure(record.kinesis.sequence_number.as_ref());
+            }
+        }
+        Ok(response)
     }
-    let (found, plan) = plan_batch(&batch, config);
-    metrics.events += batch.log_events.len() as u64;
-    metrics.requests += found.requests;
-    metrics.add_causes(&found.by_cause);
-    metrics.access_log_lines_unread += found.unread_access_log_lines;
-    if found.unread_access_log_lines > 0 {
-        tracing::warn!(
-            log_group = %batch.log_group,
-            lines = found.unread_access_log_lines,
-            "Access-log lines in a CLF-like layout skipped: use a JSON access-log format"
-        );
+
+    /// The scheduled sweep: "resolved" for problems quiet for the quiet period, digests for windows that ended
+    /// with requests no message reported.
+    pub async fn sweep(&self, metrics: &mut Metrics) -> Result<SweepOutcome, HandlerError> {
+        let due = match self.suppressor.sweep().await {
+            Ok(due) => due,
+            Err(error) => {
+                metrics.suppression_errors += 1;
+                tracing::error!(%error, "Sweep could not read the suppression table");
+                return Err(HandlerError::Suppression(error));
+            }
+        };
+        let mut outcome = SweepOutcome {
+            sweep: true,
+            ..SweepOutcome::default()
+        };
+        let mut messages = Vec::with_capacity(due.len());
+        for item in due {
+            let kind = item.notice.clone();
+            messages.push((
+                render_state(&item.state, &item.notice),
+                Some(Box::new(item.undo)),
+                kind,
+            ));
+        }
+        let mut failures = Vec::new();
+        for (message, undo, notice) in messages {
+            match self.send(&message, undo, metrics).await {
+                Ok(()) if matches!(notice, Notice::Resolved { .. }) => outcome.resolved_sent += 1,
+                Ok(()) => outcome.digests_sent += 1,
+                Err(error) => failures.push(error),
+            }
+        }
+        let total = outcome.resolved_sent + outcome.digests_sent + failures.len() as u64;
+        match failures.into_iter().next() {
+            None => Ok(outcome),
+            Some(first) => Err(HandlerError::Publish {
+                failed: (total - outcome.resolved_sent - outcome.digests_sent) as usize,
+                total: total as usize,
+                first,
+            }),
+        }
     }
-    // Remediation failures are reported in the alert; they never fail the invocation.
-    let mut budget = remediator.max_changes();
-    let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
-    for alert in &plan.alerts {
-        let report = remediator.remediate(alert, &mut budget).await;
-        metrics.add_remediation(&report);
-        messages.push(render(alert, &report));
-    }
-    messages.extend(render_overflow(&plan.overflow));
-    let total = messages.len();
-    let mut failures: Vec<PublishError> = Vec::new();
-    for message in &messages {
-        match publisher.publish(message).await {
+
+    /// Publishes one message; when it cannot go out, takes back the suppression state that admitted it, so that
+    /// the retry alerts again.
+    async fn send(
+        &self,
+        message: &Message,
+        undo: Option<Box<Undo>>,
+        metrics: &mut Metrics,
+    ) -> Result<(), PublishError> {
+        match self.publisher.publish(message).await {
             Ok(id) => {
                 metrics.alerts_sent += 1;
                 tracing::info!(message_id = %id, subject = %message.subject, "Alert published");
+                Ok(())
             }
             Err(error) => {
                 metrics.publish_failures += 1;
                 tracing::error!(%error, subject = %message.subject, "Alert not published");
-                failures.push(error);
+                if let Some(undo) = undo {
+                    self.suppressor.undo(undo).await;
+                }
+                Err(error)
             }
         }
     }
-    let outcome = Outcome {
-        control_message: false,
-        events: batch.log_events.len() as u64,
-        requests: found.requests,
-        causes: found
-            .by_cause
-            .iter()
-            .map(|(c, n)| (c.as_str().to_owned(), *n))
-            .collect(),
-        unread_access_log_lines: found.unread_access_log_lines,
-        alerts_sent: (total - failures.len()) as u64,
-    };
-    match failures.into_iter().next() {
-        None => Ok(outcome),
-        Some(first) => Err(HandlerError::Publish {
-            failed: total - outcome.alerts_sent as usize,
-            total,
-            first,
-        }),
+
+    /// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
+    async fn data(
+        &self,
+        data: &str,
+        size: usize,
+        metrics: &mut Metrics,
+    ) -> Result<Outcome, HandlerError> {
+        let config = self.config;
+        let json = match decode::inflate(data, config.max_inflated_bytes) {
+            Ok(json) => json,
+            Err(source) => return Err(decode_failure(size, source, metrics)),
+        };
+        let batch = match decode::parse_raw_batch(&json) {
+            Ok(batch) => batch,
+            Err(source) => return Err(decode_failure(size, source, metrics)),
+        };
+        if batch.is_control_message() {
+            metrics.control_messages += 1;
+            tracing::info!(log_group = %batch.log_group, "Control message received");
+            return Ok(Outcome {
+                control_message: true,
+                ..Outcome::default()
+            });
+        }
+        let (found, plan) = plan_batch(&batch, config);
+        metrics.events += batch.log_events.len() as u64;
+        metrics.requests += found.requests;
+        metrics.add_causes(&found.by_cause);
+        metrics.access_log_lines_unread += found.unread_access_log_lines;
+        if found.unread_access_log_lines > 0 {
+            tracing::warn!(
+                log_group = %batch.log_group,
+                lines = found.unread_access_log_lines,
+                "Access-log lines in a CLF-like layout skipped: use a JSON access-log format"
+            );
+        }
+        // Remediation failures are reported in the alert; they never fail the invocation.
+        let mut budget = self.remediator.max_changes();
+        let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
+        for alert in &plan.alerts {
+            let report = self.remediator.remediate(alert, &mut budget).await;
+            metrics.add_remediation(&report);
+            let (notice, undo) = match self.suppressor.admit(alert, &report).await {
+                Admission::Send { notice, undo } => (notice, undo),
+                Admission::Suppress => {
+                    metrics.alerts_suppressed += 1;
+                    tracing::info!(fingerprint = %alert.fingerprint, count = alert.count, "Alert suppressed");
+                    continue;
+                }
+                Admission::FailOpen { reason } => {
+                    metrics.suppression_errors += 1;
+                    tracing::warn!(%reason, fingerprint = %alert.fingerprint, "Suppression unavailable: alerting anyway");
+                    (None, None)
+                }
+            };
+            messages.push((render_noticed(alert, &report, notice.as_ref()), undo));
+        }
+        messages.extend(render_overflow(&plan.overflow).map(|m| (m, None)));
+        let total = messages.len();
+        let mut failures: Vec<PublishError> = Vec::new();
+        for (message, undo) in messages {
+            if let Err(error) = self.send(&message, undo, metrics).await {
+                failures.push(error);
+            }
+        }
+        let outcome = Outcome {
+            control_message: false,
+            events: batch.log_events.len() as u64,
+            requests: found.requests,
+            causes: found
+                .by_cause
+                .iter()
+                .map(|(c, n)| (c.as_str().to_owned(), *n))
+                .collect(),
+            unread_access_log_lines: found.unread_access_log_lines,
+            alerts_sent: (total - failures.len()) as u64,
+        };
+        match failures.into_iter().next() {
+            None => Ok(outcome),
+            Some(first) => Err(HandlerError::Publish {
+                failed: total - outcome.alerts_sent as usize,
+                total,
+                first,
+            }),
+        }
     }
 }
 

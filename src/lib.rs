@@ -41,4 +41,5 @@ pub mod remediate;
 pub mod request;
 pub mod shape;
 pub mod signature;
+pub mod suppress;
 pub mod synth;

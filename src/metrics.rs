@@ -25,11 +25,15 @@ pub struct Metrics {
     pub access_log_lines_unread: u64,
     /// Kinesis records reported in `batchItemFailures`.
     pub records_failed: u64,
+    /// Alerts counted in the suppression table instead of sent.
+    pub alerts_suppressed: u64,
+    /// Suppression table errors: alerts went out anyway (fail open).
+    pub suppression_errors: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 13] {
+    pub fn counters(&self) -> [(&'static str, u64); 15] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -44,6 +48,8 @@ impl Metrics {
             ("RemediationsFailed", self.remediations_failed),
             ("AccessLogLinesUnread", self.access_log_lines_unread),
             ("RecordsFailed", self.records_failed),
+            ("AlertsSuppressed", self.alerts_suppressed),
+            ("SuppressionErrors", self.suppression_errors),
         ]
     }
 

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{Alert, Severity};
 use crate::remediate::Report;
+use crate::suppress::{Notice, State};
 
 /// SNS: the subject must be under 100 printable ASCII characters with no line break.
 pub const MAX_SUBJECT_CHARS: usize = 99;
@@ -52,6 +53,9 @@ pub struct AlertDocument<'a> {
     pub last_seen_iso: Option<String>,
     pub links: Links,
     pub remediation: &'a Report,
+    /// Why this message goes out, when cross-invocation suppression is on (`SUPPRESSION_TABLE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<&'a Notice>,
 }
 
 /// Console links and the Logs Insights query for the first sample request.
@@ -65,10 +69,28 @@ pub struct Links {
 
 /// Renders one alert, with what self-healing did about it.
 pub fn render(alert: &Alert, remediation: &Report) -> Message {
+    render_noticed(alert, remediation, None)
+}
+
+/// [`render`] with the reason it goes out: a digest reports the requests counted since the last message (its
+/// count and times replace this invocation's); a breakthrough says why it did not wait.
+pub fn render_noticed(alert: &Alert, remediation: &Report, notice: Option<&Notice>) -> Message {
+    let digest;
+    let alert = match notice {
+        Some(Notice::Digest { count, since, last }) => {
+            let mut a = alert.clone();
+            a.count = *count;
+            a.first_seen = Some(*since);
+            a.last_seen = Some(*last);
+            digest = a;
+            &digest
+        }
+        _ => alert,
+    };
     let links = links(alert);
     let mut evidence_lines = alert.evidence.len();
     loop {
-        let message = render_with(alert, &links, remediation, evidence_lines);
+        let message = render_with(alert, &links, remediation, notice, evidence_lines);
         if message.structured().len() <= MAX_MESSAGE_BYTES || evidence_lines == 0 {
             return message;
         }
@@ -80,11 +102,13 @@ fn render_with(
     alert: &Alert,
     links: &Links,
     remediation: &Report,
+    notice: Option<&Notice>,
     evidence_lines: usize,
 ) -> Message {
     let mut trimmed = alert.clone();
     trimmed.evidence.truncate(evidence_lines);
-    let mut text = email_text(&trimmed, links);
+    let mut text = notice.map(notice_line).unwrap_or_default();
+    text.push_str(&email_text(&trimmed, links));
     text.push_str(&remediation_text(remediation));
     let document = AlertDocument {
         schema: "apigw-doctor.alert/v1",
@@ -94,15 +118,20 @@ fn render_with(
         last_seen_iso: trimmed.last_seen.and_then(iso),
         links: links.clone(),
         remediation,
+        notice,
     };
     let machine = serde_json::to_string(&document).unwrap_or_default();
+    let mut attributes = attributes(&trimmed, remediation);
+    if let Some(notice) = notice {
+        attributes.push(("notice", notice.as_str().to_owned()));
+    }
     Message {
-        subject: subject(&trimmed),
-        attributes: attributes(&trimmed, remediation),
+        subject: noticed_subject(&subject(&trimmed), notice),
+        attributes,
         bodies: Bodies {
             default: text.clone(),
             email: text,
-            https: chatbot(&trimmed, links, remediation),
+            https: chatbot(&trimmed, links, remediation, notice),
             sqs: machine.clone(),
             lambda: machine,
         },
@@ -148,6 +177,137 @@ pub fn subject(alert: &Alert) -> String {
         route
     };
     sanitize_subject(&format!("{head}{route}{tail}"))
+}
+
+/// The subject of a digest says so up front; others keep the alert's subject.
+fn noticed_subject(subject: &str, notice: Option<&Notice>) -> String {
+    match notice {
+        Some(Notice::Digest { .. }) => sanitize_subject(&subject.replacen(
+            "[apigw-doctor] ",
+            "[apigw-doctor] still failing: ",
+            1,
+        )),
+        _ => subject.to_owned(),
+    }
+}
+
+/// The first line of a noticed message's text.
+fn notice_line(notice: &Notice) -> String {
+    let at = |ms: &i64| iso(*ms).unwrap_or_else(|| ms.to_string());
+    match notice {
+        Notice::First => String::new(),
+        Notice::Digest { count, since, last } => format!(
+            "Still failing: {} since {}, the last at {} (digest: repeats are counted, not sent, until the \
+             suppression window ends).\n\n",
+            plural(*count, "request", "requests"),
+            at(since),
+            at(last)
+        ),
+        Notice::Breakthrough { reason } => {
+            format!("Sent at once, inside the suppression window: {reason}.\n\n")
+        }
+        Notice::Resolved {
+            total,
+            first_seen,
+            last_seen,
+        } => format!(
+            "Resolved: no occurrence since {} ({} from {}).\n",
+            at(last_seen),
+            plural(*total, "request", "requests"),
+            at(first_seen)
+        ),
+    }
+}
+
+/// A message the sweep sends from the stored state alone (no delivery to quote): "resolved", or the digest
+/// of a window that ended with requests no message reported. Same fingerprint, so the same Chatbot thread.
+pub fn render_state(state: &State, notice: &Notice) -> Message {
+    let status = state
+        .status
+        .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
+    let api = match (&state.api_id, &state.stage) {
+        (Some(a), Some(s)) => format!("{a}/{s}"),
+        (Some(a), None) => a.clone(),
+        _ => state
+            .log_group
+            .clone()
+            .unwrap_or_else(|| "an unknown API".to_owned()),
+    };
+    let route = match (&state.method, &state.resource_path) {
+        (Some(m), Some(p)) => format!(" {m} {p}"),
+        (None, Some(p)) => format!(" {p}"),
+        _ => String::new(),
+    };
+    let (head, icon) = match notice {
+        Notice::Resolved { .. } => ("resolved: ", ":white_check_mark:"),
+        Notice::Digest { .. } => ("still failing: ", ":rotating_light:"),
+        _ => ("", ":rotating_light:"),
+    };
+    let title = format!("{head}{status} {} on {api}{route}", state.cause);
+    let subject = sanitize_subject(&format!("[apigw-doctor] {title}"));
+    let mut text = notice_line(notice);
+    text.push_str(&format!(
+        "\nCause: {}\nAPI: {api}{route}\nAccount: {}, region {}\nFingerprint: {}\n\n-- apigw-doctor\n",
+        state.cause,
+        state.account.as_deref().unwrap_or("unknown"),
+        state.region,
+        state.fingerprint
+    ));
+    let machine = json!({
+        "schema": "apigw-doctor.notice/v1",
+        "fingerprint": state.fingerprint,
+        "notice": notice,
+        "cause": state.cause,
+        "status": state.status,
+        "account": state.account,
+        "region": state.region,
+        "api_id": state.api_id,
+        "stage": state.stage,
+        "method": state.method,
+        "resource_path": state.resource_path,
+        "first_seen_iso": iso(state.first_seen),
+        "last_seen_iso": iso(state.last_seen),
+        "total": state.total,
+    })
+    .to_string();
+    let chat = json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": state.fingerprint,
+        "content": {"textType": "client-markdown", "title": format!("{icon} {title}"), "description": text},
+        "metadata": {"threadId": state.fingerprint, "summary": subject, "eventType": state.cause},
+    })
+    .to_string();
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+    let severity = match state.severity {
+        2 => Severity::Critical,
+        1 => Severity::High,
+        _ => Severity::Medium,
+    };
+    Message {
+        subject,
+        attributes: vec![
+            ("cause", state.cause.clone()),
+            (
+                "status",
+                state
+                    .status
+                    .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+            ),
+            ("api_id", or_unknown(&state.api_id)),
+            ("stage", or_unknown(&state.stage)),
+            ("severity", severity.as_str().to_owned()),
+            ("remediation", "none".to_owned()),
+            ("notice", notice.as_str().to_owned()),
+        ],
+        bodies: Bodies {
+            default: text.clone(),
+            email: text,
+            https: chat,
+            sqs: machine.clone(),
+            lambda: machine,
+        },
+    }
 }
 
 /// Printable ASCII only, no line breaks, at most [`MAX_SUBJECT_CHARS`].
@@ -343,7 +503,12 @@ pub fn remediation_text(report: &Report) -> String {
 }
 
 /// The AWS Chatbot / Amazon Q Developer custom notification: what Slack and Teams channels receive.
-pub fn chatbot(alert: &Alert, links: &Links, remediation: &Report) -> String {
+pub fn chatbot(
+    alert: &Alert,
+    links: &Links,
+    remediation: &Report,
+    notice: Option<&Notice>,
+) -> String {
     let status = alert
         .status
         .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
@@ -353,12 +518,13 @@ pub fn chatbot(alert: &Alert, links: &Links, remediation: &Report) -> String {
         Severity::High => ":red_circle:",
         Severity::Medium => ":warning:",
     };
-    let mut description = format!(
+    let mut description = notice.map(notice_line).unwrap_or_default();
+    description.push_str(&format!(
         "*{}* on `{}` `{route}`: {}",
         plural(alert.count, "request", "requests"),
         api_label(alert),
         alert.summary
-    );
+    ));
     if let Some(detail) = &alert.detail {
         description.push_str(&format!("\n*What is wrong:* {detail}"));
     }
@@ -419,7 +585,12 @@ pub fn chatbot(alert: &Alert, links: &Links, remediation: &Report) -> String {
         "id": alert.fingerprint,
         "content": {
             "textType": "client-markdown",
-            "title": format!("{icon} {status} {} on {} {route}", alert.cause, api_label(alert)),
+            "title": format!(
+                "{icon} {}{status} {} on {} {route}",
+                if matches!(notice, Some(Notice::Digest { .. })) { "still failing: " } else { "" },
+                alert.cause,
+                api_label(alert)
+            ),
             "description": description,
             "nextSteps": next_steps,
             "keywords": [alert.cause.as_str(), alert.severity.as_str(), status],

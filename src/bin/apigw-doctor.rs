@@ -8,7 +8,9 @@ use apigw_doctor::alert::render::Message;
 use apigw_doctor::alert::sns::{PublishError, Publisher, SnsPublisher};
 use apigw_doctor::config::Config;
 use apigw_doctor::finding::Finding;
-use apigw_doctor::handler::{self, Response};
+use apigw_doctor::handler::{Handler, Response};
+use apigw_doctor::suppress::dynamo::Configured;
+use apigw_doctor::suppress::{NoSuppression, Suppressor};
 use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::metrics::Metrics;
 use apigw_doctor::remediate::{self, Remediator};
@@ -143,23 +145,25 @@ fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
                 let sdk = apigw_doctor::aws::sdk_config().await;
                 let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
                 let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
-                handle_all(&config, &publisher, &remediator, &events).await
+                let suppressor = Configured::new(&config, &sdk);
+                let handler = Handler::new(&config, &publisher, &remediator, &suppressor);
+                handle_all(&handler, &events).await
             }
             // No AWS: print the messages, and the remediation plan as far as it can be made offline.
             None => {
                 let remediator = remediate::Offline {
                     settings: config.remediation.clone(),
                 };
-                handle_all(&config, &StdoutPublisher { format }, &remediator, &events).await
+                let publisher = StdoutPublisher { format };
+                let handler = Handler::new(&config, &publisher, &remediator, &NoSuppression);
+                handle_all(&handler, &events).await
             }
         }
     })
 }
 
-async fn handle_all<P: Publisher, R: Remediator>(
-    config: &Config,
-    publisher: &P,
-    remediator: &R,
+async fn handle_all<P: Publisher, R: Remediator, S: Suppressor>(
+    handler: &Handler<'_, P, R, S>,
     events: &[PathBuf],
 ) -> ExitCode {
     let mut failed = false;
@@ -174,7 +178,13 @@ async fn handle_all<P: Publisher, R: Remediator>(
             }
         };
         let mut metrics = Metrics::default();
-        match handler::handle_payload(&bytes, config, publisher, remediator, &mut metrics).await {
+        match handler.payload(&bytes, &mut metrics).await {
+            Ok(Response::Sweep(outcome)) => eprintln!(
+                "apigw-doctor: {name}: sweep: {} resolved, {} digest{} sent",
+                outcome.resolved_sent,
+                outcome.digests_sent,
+                plural(outcome.digests_sent)
+            ),
             Ok(Response::Logs(outcome)) => eprintln!(
                 "apigw-doctor: {name}: {} request{}, {} alert{} sent",
                 outcome.requests,

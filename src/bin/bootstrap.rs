@@ -3,7 +3,8 @@
 
 use apigw_doctor::alert::sns::SnsPublisher;
 use apigw_doctor::config::Config;
-use apigw_doctor::handler;
+use apigw_doctor::handler::Handler;
+use apigw_doctor::suppress::dynamo::Configured;
 use apigw_doctor::metrics::{Metrics, emf_lines};
 use apigw_doctor::remediate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -25,19 +26,14 @@ async fn main() -> Result<(), Error> {
     let sdk = apigw_doctor::aws::sdk_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
     let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
-    let (config, publisher, remediator) = (&config, &publisher, &remediator);
+    let suppressor = Configured::new(&config, &sdk);
+    let handler = Handler::new(&config, &publisher, &remediator, &suppressor);
+    let (config, handler) = (&config, &handler);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             let mut metrics = Metrics::default();
             // Boxed: keeps the future's type shallow enough for the compiler's layout query.
-            let result = Box::pin(handler::handle_payload(
-                event.payload.get().as_bytes(),
-                config,
-                publisher,
-                remediator,
-                &mut metrics,
-            ))
-            .await;
+            let result = Box::pin(handler.payload(event.payload.get().as_bytes(), &mut metrics)).await;
             for line in emf_lines(&metrics, &config.metrics_namespace, now_ms()) {
                 println!("{line}");
             }
