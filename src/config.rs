@@ -191,7 +191,11 @@ impl Config {
         };
         let defaults_timing = Timing::default();
         let suppression = Timing {
-            window_ms: seconds(SUPPRESSION_WINDOW_SECONDS, defaults_timing.window_ms, 86_400)?,
+            window_ms: seconds(
+                SUPPRESSION_WINDOW_SECONDS,
+                defaults_timing.window_ms,
+                86_400,
+            )?,
             max_window_ms: seconds(
                 SUPPRESSION_MAX_WINDOW_SECONDS,
                 defaults_timing.max_window_ms,

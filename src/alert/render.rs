@@ -743,6 +743,71 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_says_so_and_reports_its_own_count_in_the_same_thread() {
+        let alert = crate::alert::tests_support::alert();
+        let notice = Notice::Digest {
+            count: 1240,
+            since: 1_732_440_000_000,
+            last: 1_732_441_860_000,
+        };
+        let m = render_noticed(&alert, &Report::none(), Some(&notice));
+        assert!(
+            m.subject
+                .starts_with("[apigw-doctor] still failing: 502 malformed_proxy_response"),
+            "{}",
+            m.subject
+        );
+        assert!(m.subject.ends_with("(1240)"), "{}", m.subject);
+        assert!(m.bodies.email.starts_with(
+            "Still failing: 1240 requests since 2024-11-24T09:20:00Z, the last at 2024-11-24T09:51:00Z"
+        ));
+        assert!(m.attributes.contains(&("notice", "digest".to_owned())));
+        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        assert_eq!(chat["metadata"]["threadId"], alert.fingerprint);
+        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        assert_eq!(machine["notice"]["count"], 1240);
+        assert_eq!(machine["count"], 1240);
+        // Without a notice nothing changes.
+        let plain = render(&alert, &Report::none());
+        assert!(!plain.attributes.iter().any(|(k, _)| *k == "notice"));
+        assert!(!plain.bodies.sqs.contains("\"notice\""));
+    }
+
+    #[test]
+    fn resolved_threads_with_the_alert_and_names_the_problem() {
+        let state = State {
+            fingerprint: "0123456789abcdef".to_owned(),
+            cause: "function_timeout".to_owned(),
+            status: Some(502),
+            api_id: Some("a1b2c3d4e5".to_owned()),
+            stage: Some("prod".to_owned()),
+            method: Some("GET".to_owned()),
+            resource_path: Some("/echo".to_owned()),
+            region: "us-east-1".to_owned(),
+            total: 9,
+            first_seen: 1_732_440_000_000,
+            last_seen: 1_732_440_060_000,
+            ..State::default()
+        };
+        let notice = Notice::Resolved {
+            total: 9,
+            first_seen: state.first_seen,
+            last_seen: state.last_seen,
+        };
+        let m = render_state(&state, &notice);
+        assert_eq!(
+            m.subject,
+            "[apigw-doctor] resolved: 502 function_timeout on a1b2c3d4e5/prod GET /echo"
+        );
+        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        assert_eq!(chat["metadata"]["threadId"], "0123456789abcdef");
+        assert!(m.bodies.email.starts_with(
+            "Resolved: no occurrence since 2024-11-24T09:21:00Z (9 requests from 2024-11-24T09:20:00Z)."
+        ));
+        assert!(m.attributes.contains(&("notice", "resolved".to_owned())));
+    }
+
+    #[test]
     fn iso_formats_milliseconds() {
         assert_eq!(
             iso(1_732_440_000_007).as_deref(),

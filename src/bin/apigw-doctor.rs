@@ -9,11 +9,11 @@ use apigw_doctor::alert::sns::{PublishError, Publisher, SnsPublisher};
 use apigw_doctor::config::Config;
 use apigw_doctor::finding::Finding;
 use apigw_doctor::handler::{Handler, Response};
-use apigw_doctor::suppress::dynamo::Configured;
-use apigw_doctor::suppress::{NoSuppression, Suppressor};
 use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::metrics::Metrics;
 use apigw_doctor::remediate::{self, Remediator};
+use apigw_doctor::suppress::dynamo::Configured;
+use apigw_doctor::suppress::{NoSuppression, Suppressor};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]

@@ -4,9 +4,9 @@
 use apigw_doctor::alert::sns::SnsPublisher;
 use apigw_doctor::config::Config;
 use apigw_doctor::handler::Handler;
-use apigw_doctor::suppress::dynamo::Configured;
 use apigw_doctor::metrics::{Metrics, emf_lines};
 use apigw_doctor::remediate;
+use apigw_doctor::suppress::dynamo::Configured;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 
@@ -33,7 +33,8 @@ async fn main() -> Result<(), Error> {
         move |event: LambdaEvent<Box<RawValue>>| async move {
             let mut metrics = Metrics::default();
             // Boxed: keeps the future's type shallow enough for the compiler's layout query.
-            let result = Box::pin(handler.payload(event.payload.get().as_bytes(), &mut metrics)).await;
+            let result =
+                Box::pin(handler.payload(event.payload.get().as_bytes(), &mut metrics)).await;
             for line in emf_lines(&metrics, &config.metrics_namespace, now_ms()) {
                 println!("{line}");
             }

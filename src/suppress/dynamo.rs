@@ -151,10 +151,7 @@ impl Suppressor for DynamoSuppressor {
                 now,
                 &self.timing,
             );
-            match self
-                .put(&next, previous.as_ref().map(|p| p.version))
-                .await
-            {
+            match self.put(&next, previous.as_ref().map(|p| p.version)).await {
                 Ok(()) => {
                     return match notice {
                         Some(notice) => Admission::Send {
@@ -177,7 +174,10 @@ impl Suppressor for DynamoSuppressor {
             }
         }
         Admission::FailOpen {
-            reason: format!("suppression table {}: still contended after {ATTEMPTS} attempts", self.table),
+            reason: format!(
+                "suppression table {}: still contended after {ATTEMPTS} attempts",
+                self.table
+            ),
         }
     }
 

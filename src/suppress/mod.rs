@@ -255,11 +255,7 @@ pub struct SuppressError {
 
 /// Cross-invocation noise control, behind a port so the handler can run without it.
 pub trait Suppressor {
-    fn admit(
-        &self,
-        alert: &Alert,
-        remediation: &Report,
-    ) -> impl Future<Output = Admission> + Send;
+    fn admit(&self, alert: &Alert, remediation: &Report) -> impl Future<Output = Admission> + Send;
     fn undo(&self, undo: Box<Undo>) -> impl Future<Output = ()> + Send;
     fn sweep(&self) -> impl Future<Output = Result<Vec<SweepItem>, SuppressError>> + Send;
 }

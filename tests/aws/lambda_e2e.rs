@@ -182,6 +182,14 @@ async fn bootstrap_binary_handles_events_through_the_runtime_api() {
     );
     assert_eq!(topic.drain(&queue).await.len(), 5);
 
+    // The scheduled sweep's payload is understood (without SUPPRESSION_TABLE there is nothing to close).
+    let (status, body) = post(port, invoke, br#"{"apigw-doctor":"sweep"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        serde_json::json!({"sweep": true, "resolved_sent": 0, "digests_sent": 0})
+    );
+
     // A delivery that cannot be decoded fails the invocation with a typed error, and nothing is published.
     let (_, body) = post(port, invoke, &event("bad-payload"));
     let error: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));

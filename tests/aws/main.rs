@@ -11,3 +11,4 @@ mod lambda_e2e;
 mod remediate;
 mod sns;
 mod support;
+mod suppression;

@@ -1,0 +1,326 @@
+//! Noise control across invocations against DynamoDB, SNS and SQS on moto, with the clock in the test's hands:
+//! first alert, suppression, digest, back-off, breakthrough on a new cause, resolved; two concurrent handlers on
+//! one fingerprint send one alert; a missing table fails open; a message that could not be published is not
+//! counted as sent.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use apigw_doctor::alert::sns::SnsPublisher;
+use apigw_doctor::config::Config;
+use apigw_doctor::handler::{Handler, Response};
+use apigw_doctor::metrics::Metrics;
+use apigw_doctor::remediate::Disabled;
+use apigw_doctor::suppress::Timing;
+use apigw_doctor::suppress::dynamo::DynamoSuppressor;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use serde_json::Value;
+
+use crate::support::{Topic, event, sdk, unique};
+
+const MIN: i64 = 60_000;
+const T0: i64 = 1_764_000_000_000;
+
+/// The table as template.yaml declares it.
+async fn create_table(sdk: &aws_config::SdkConfig) -> String {
+    let name = unique("suppression");
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("fingerprint")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("fingerprint")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+struct Rig {
+    sdk: aws_config::SdkConfig,
+    topic: Topic,
+    queue: String,
+    table: String,
+    clock: Arc<AtomicI64>,
+    config: Config,
+}
+
+impl Rig {
+    async fn new() -> Rig {
+        let sdk = sdk().await;
+        let topic = Topic::create(&sdk).await;
+        let queue = topic.subscribe(&sdk, true, None).await;
+        let table = create_table(&sdk).await;
+        Rig {
+            sdk,
+            topic,
+            queue,
+            table,
+            clock: Arc::new(AtomicI64::new(T0)),
+            config: Config {
+                suppression: Timing {
+                    window_ms: 5 * MIN,
+                    max_window_ms: 20 * MIN,
+                    quiet_ms: 15 * MIN,
+                },
+                ..Config::default()
+            },
+        }
+    }
+
+    fn suppressor(&self, table: &str) -> DynamoSuppressor {
+        let clock = self.clock.clone();
+        DynamoSuppressor::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            table,
+            self.config.suppression,
+            Arc::new(move || clock.load(Ordering::SeqCst)),
+        )
+    }
+
+    fn at(&self, minutes: i64) {
+        self.clock.store(T0 + minutes * MIN, Ordering::SeqCst);
+    }
+
+    /// Handles `payload` at the current clock and returns what SQS received: (notice, cause, machine JSON).
+    async fn run(
+        &self,
+        payload: &[u8],
+        metrics: &mut Metrics,
+        topic_arn: &str,
+    ) -> Vec<(String, String, Value)> {
+        let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&self.sdk), topic_arn);
+        let suppressor = self.suppressor(&self.table);
+        let handler = Handler::new(&self.config, &publisher, &Disabled, &suppressor);
+        let _ = handler.payload(payload, metrics).await;
+        self.received().await
+    }
+
+    async fn received(&self) -> Vec<(String, String, Value)> {
+        let mut got: Vec<(String, String, Value)> = self
+            .topic
+            .drain(&self.queue)
+            .await
+            .into_iter()
+            .map(|(body, attributes)| {
+                (
+                    attributes
+                        .get("notice")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                    attributes["cause"].as_str().unwrap().to_owned(),
+                    serde_json::from_str(&body).unwrap(),
+                )
+            })
+            .collect();
+        got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        got
+    }
+}
+
+fn kinds(got: &[(String, String, Value)]) -> Vec<(&str, &str)> {
+    got.iter()
+        .map(|(n, c, _)| (n.as_str(), c.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn first_alert_then_suppression_digests_with_back_off_breakthrough_and_resolved() {
+    let rig = Rig::new().await;
+    let timeout = event("function-timeout");
+    let arn = rig.topic.arn.clone();
+    let mut metrics = Metrics::default();
+
+    // First occurrence: at once.
+    rig.at(0);
+    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    assert_eq!(kinds(&got), [("first", "function_timeout")]);
+    let fingerprint = got[0].2["fingerprint"].as_str().unwrap().to_owned();
+
+    // Repeats inside the 5-minute window: counted, not sent.
+    for minute in [1, 2] {
+        rig.at(minute);
+        assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+    }
+    assert_eq!(metrics.alerts_suppressed, 2);
+
+    // The window ends while the problem persists: one digest with everything since the first alert.
+    rig.at(5);
+    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    assert_eq!(kinds(&got), [("digest", "function_timeout")]);
+    let digest = &got[0].2;
+    assert_eq!(digest["notice"]["kind"], "digest");
+    assert_eq!(digest["notice"]["count"], 3, "two suppressed + this one");
+    assert_eq!(digest["notice"]["since"], T0);
+    assert_eq!(digest["count"], 3);
+    assert_eq!(digest["fingerprint"], fingerprint.as_str());
+
+    // Back-off: the next window is 10 minutes, so minute 10 is suppressed and minute 15 is the next digest.
+    rig.at(10);
+    assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+    rig.at(15);
+    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    assert_eq!(kinds(&got), [("digest", "function_timeout")]);
+    assert_eq!(got[0].2["notice"]["count"], 2);
+
+    // A new cause on the same API breaks through at once; the persisting timeout stays suppressed.
+    rig.at(16);
+    let got = rig.run(&event("mixed-batch"), &mut metrics, &arn).await;
+    assert_eq!(
+        kinds(&got),
+        [
+            ("first", "malformed_proxy_response"),
+            ("first", "missing_invoke_permission")
+        ]
+    );
+
+    // Quiet: the sweep before the quiet period sends nothing; after it, one resolved message per problem.
+    let sweep = br#"{"apigw-doctor":"sweep"}"#;
+    rig.at(30);
+    assert!(rig.run(sweep, &mut metrics, &arn).await.is_empty());
+    rig.at(31);
+    let got = rig.run(sweep, &mut metrics, &arn).await;
+    assert_eq!(
+        kinds(&got),
+        [
+            ("resolved", "function_timeout"),
+            ("resolved", "malformed_proxy_response"),
+            ("resolved", "missing_invoke_permission")
+        ]
+    );
+    let resolved = &got[0].2;
+    assert_eq!(resolved["schema"], "apigw-doctor.notice/v1");
+    assert_eq!(resolved["fingerprint"], fingerprint.as_str(), "same thread");
+    assert_eq!(
+        resolved["notice"]["total"], 7,
+        "1 + 2 + 1 + 1 + 1 + 1 requests"
+    );
+    // Resolved once only; the next occurrence is a new first alert.
+    rig.at(40);
+    assert!(rig.run(sweep, &mut metrics, &arn).await.is_empty());
+    rig.at(41);
+    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    assert_eq!(kinds(&got), [("first", "function_timeout")]);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn the_sweep_sends_the_digest_of_a_window_no_delivery_closed() {
+    let rig = Rig::new().await;
+    let timeout = event("function-timeout");
+    let arn = rig.topic.arn.clone();
+    let mut metrics = Metrics::default();
+    rig.at(0);
+    assert_eq!(rig.run(&timeout, &mut metrics, &arn).await.len(), 1);
+    rig.at(2);
+    assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+    rig.at(6);
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &arn);
+    let suppressor = rig.suppressor(&rig.table);
+    let handler = Handler::new(&rig.config, &publisher, &Disabled, &suppressor);
+    let response = handler
+        .payload(br#"{"apigw-doctor":"sweep"}"#, &mut metrics)
+        .await
+        .unwrap();
+    let Response::Sweep(outcome) = response else {
+        panic!("a sweep answers with its outcome");
+    };
+    assert_eq!((outcome.digests_sent, outcome.resolved_sent), (1, 0));
+    let got = rig.received().await;
+    assert_eq!(kinds(&got), [("digest", "function_timeout")]);
+    assert_eq!(got[0].2["notice"]["count"], 1);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn two_concurrent_handlers_on_one_fingerprint_send_one_alert() {
+    let rig = Rig::new().await;
+    let payload = event("missing-invoke-permission");
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &rig.topic.arn);
+    let (one, two) = (rig.suppressor(&rig.table), rig.suppressor(&rig.table));
+    let first = Handler::new(&rig.config, &publisher, &Disabled, &one);
+    let second = Handler::new(&rig.config, &publisher, &Disabled, &two);
+    let (mut m1, mut m2) = (Metrics::default(), Metrics::default());
+    let (r1, r2) = tokio::join!(
+        first.payload(&payload, &mut m1),
+        second.payload(&payload, &mut m2)
+    );
+    r1.unwrap();
+    r2.unwrap();
+    assert_eq!(m1.alerts_sent + m2.alerts_sent, 1);
+    assert_eq!(m1.alerts_suppressed + m2.alerts_suppressed, 1);
+    assert_eq!(m1.suppression_errors + m2.suppression_errors, 0);
+    let got = rig.received().await;
+    assert_eq!(kinds(&got), [("first", "missing_invoke_permission")]);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_missing_table_fails_open_and_the_alerts_still_go_out() {
+    let rig = Rig::new().await;
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &rig.topic.arn);
+    let suppressor = rig.suppressor("no-such-table");
+    let handler = Handler::new(&rig.config, &publisher, &Disabled, &suppressor);
+    let mut metrics = Metrics::default();
+    for _ in 0..2 {
+        handler
+            .payload(&event("mixed-batch"), &mut metrics)
+            .await
+            .unwrap();
+    }
+    assert_eq!(metrics.alerts_sent, 6, "every alert, both times");
+    assert_eq!(metrics.suppression_errors, 6);
+    let got = rig.received().await;
+    assert_eq!(got.len(), 6);
+    assert!(
+        got.iter().all(|(notice, _, _)| notice.is_empty()),
+        "plain alerts"
+    );
+    // The sweep cannot fail open: it fails, and the schedule retries it.
+    let err = handler
+        .payload(br#"{"apigw-doctor":"sweep"}"#, &mut metrics)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ApigwDoctor.SuppressionError");
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn an_alert_that_could_not_be_published_is_not_remembered_as_sent() {
+    let rig = Rig::new().await;
+    let payload = event("missing-invoke-permission");
+    let mut metrics = Metrics::default();
+    rig.at(0);
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic";
+    assert!(rig.run(&payload, &mut metrics, missing).await.is_empty());
+    assert_eq!(metrics.publish_failures, 1);
+    let items = aws_sdk_dynamodb::Client::new(&rig.sdk)
+        .scan()
+        .table_name(&rig.table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert!(items.is_empty(), "the state was taken back: {items:?}");
+    // The retry (Lambda's) alerts at once, as the first occurrence.
+    rig.at(1);
+    let got = rig.run(&payload, &mut metrics, &rig.topic.arn).await;
+    assert_eq!(kinds(&got), [("first", "missing_invoke_permission")]);
+}
