@@ -50,6 +50,11 @@ pub struct LogEvent<'a> {
 pub struct RawText<'a>(&'a str);
 
 impl<'a> RawText<'a> {
+    /// A string's content between its quotes, as [`crate::scan`] found it.
+    pub(crate) fn from_escaped(escaped: &'a str) -> Self {
+        RawText(escaped)
+    }
+
     /// The string's content between its quotes, escapes included.
     pub fn escaped(&self) -> &'a str {
         self.0
@@ -112,12 +117,23 @@ impl RawBatch<'_> {
 }
 
 /// Parses inflated subscription JSON for the hot path. A control message yields a batch with no events.
+/// CloudWatch Logs' own compact layout is read by [`crate::scan`]; anything else by serde_json, whose answer
+/// (and error message) the scanner never contradicts.
 pub fn parse_raw_batch(json: &[u8]) -> Result<RawBatch<'_>, DecodeError> {
-    let mut batch: RawBatch<'_> = serde_json::from_slice(json).map_err(|e| json_error(json, &e))?;
+    let mut batch = match crate::scan::scan_batch(json) {
+        Some(batch) => batch,
+        None => parse_raw_batch_with_serde(json)?,
+    };
     if is_control(&batch.message_type)? {
         batch.log_events.clear();
     }
     Ok(batch)
+}
+
+/// [`parse_raw_batch`]'s layout through serde_json only: the fallback, and the reference the scanner is
+/// tested against.
+pub fn parse_raw_batch_with_serde(json: &[u8]) -> Result<RawBatch<'_>, DecodeError> {
+    serde_json::from_slice(json).map_err(|e| json_error(json, &e))
 }
 
 fn json_error(json: &[u8], error: &serde_json::Error) -> DecodeError {

@@ -39,6 +39,7 @@ pub mod logline;
 pub mod metrics;
 pub mod remediate;
 pub mod request;
+pub mod scan;
 pub mod shape;
 pub mod signature;
 pub mod suppress;

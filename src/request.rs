@@ -227,20 +227,30 @@ fn reassemble_with<'a, I>(events: I, escaped: bool) -> Vec<Request<'a>>
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    let mut requests: Vec<Request<'a>> = Vec::new();
-    let mut by_id: HashMap<&'a str, usize, foldhash::fast::RandomState> = HashMap::default();
+    let events = events.into_iter();
+    // About 20 lines per request in a stage's log.
+    let expected = events.size_hint().0 / 16;
+    let mut requests: Vec<Request<'a>> = Vec::with_capacity(expected);
+    let mut by_id: HashMap<&'a str, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(expected, foldhash::fast::RandomState::default());
     let mut anonymous: Option<usize> = None;
+    // A request's lines mostly come in runs: the previous line's request is checked before the map.
+    let mut last: Option<(&'a str, usize)> = None;
     for (timestamp, message) in events {
         let (id, text) = split_request_id(message);
         if let Some(id) = id {
-            let at = *by_id.entry(id).or_insert_with(|| {
-                requests.push(Request {
-                    request_id: Some(Cow::Borrowed(id)),
-                    escaped,
-                    ..Request::default()
-                });
-                requests.len() - 1
-            });
+            let at = match last {
+                Some((last_id, at)) if last_id == id => at,
+                _ => *by_id.entry(id).or_insert_with(|| {
+                    requests.push(Request {
+                        request_id: Some(Cow::Borrowed(id)),
+                        escaped,
+                        ..Request::default()
+                    });
+                    requests.len() - 1
+                }),
+            };
+            last = Some((id, at));
             requests[at].absorb(text, timestamp);
             continue;
         }
@@ -308,8 +318,14 @@ where
     requests
 }
 
+/// The first whitespace-separated token (ASCII whitespace: log tokens are ASCII).
 fn first_token(s: &str) -> &str {
-    s.split_whitespace().next().unwrap_or("")
+    let s = s.trim_ascii_start();
+    let end = s
+        .bytes()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    &s[..end]
 }
 
 static FUNCTIONS_ARN: LazyLock<memmem::Finder<'static>> =

@@ -1,0 +1,411 @@
+//! A fast reader for the one JSON layout CloudWatch Logs writes into a subscription delivery, compact and in this
+//! key order or any other:
+//! `{"messageType":..,"owner":..,"logGroup":..,"logStream":..,"subscriptionFilters":[..],"logEvents":[{"id":..,
+//! "timestamp":..,"message":..},..]}`.
+//!
+//! serde_json validates every string byte by byte; here the buffer is checked once (UTF-8, which std does at
+//! memory speed on ASCII, and no control byte anywhere, which compact JSON never has), then each string is
+//! skipped with `memchr2` over `"` and `\`. Anything this reader does not expect (whitespace, an unknown key,
+//! a number that is not an integer, a bad escape) makes it give up, and the caller reads the buffer with
+//! serde_json instead: the result is always what serde_json would give, only sooner.
+
+use std::borrow::Cow;
+
+use crate::decode::{RawBatch, RawEvent, RawText, unescape};
+
+/// The batch, or `None` when the buffer is not in the layout this reader knows.
+pub fn scan_batch(json: &[u8]) -> Option<RawBatch<'_>> {
+    let text = std::str::from_utf8(json).ok()?;
+    if has_control_byte(json) {
+        return None;
+    }
+    let mut r = Reader {
+        b: json,
+        s: text,
+        i: 0,
+    };
+    let mut batch = RawBatch {
+        message_type: Cow::Borrowed(""),
+        owner: Cow::Borrowed(""),
+        log_group: Cow::Borrowed(""),
+        log_stream: Cow::Borrowed(""),
+        log_events: Vec::new(),
+    };
+    // serde_json refuses a duplicate field: so do we (by giving up).
+    let mut seen = Seen::default();
+    r.eat(b'{')?;
+    if !r.peek_is(b'}') {
+        loop {
+            let key = r.string()?;
+            r.eat(b':')?;
+            match key {
+                "messageType" => {
+                    seen.first(0)?;
+                    batch.message_type = r.text()?;
+                }
+                "owner" => {
+                    seen.first(1)?;
+                    batch.owner = r.text()?;
+                }
+                "logGroup" => {
+                    seen.first(2)?;
+                    batch.log_group = r.text()?;
+                }
+                "logStream" => {
+                    seen.first(3)?;
+                    batch.log_stream = r.text()?;
+                }
+                "subscriptionFilters" => {
+                    seen.first(4)?;
+                    r.string_array()?;
+                }
+                "logEvents" => {
+                    seen.first(5)?;
+                    batch.log_events = r.events()?;
+                }
+                _ => return None,
+            }
+            if !r.comma_or(b'}')? {
+                break;
+            }
+        }
+    } else {
+        r.i += 1;
+    }
+    (seen.has(0) && r.i == json.len()).then_some(batch)
+}
+
+/// Which fields an object had.
+#[derive(Default)]
+struct Seen(u8);
+
+impl Seen {
+    /// `None` when field `bit` was already there.
+    fn first(&mut self, bit: u8) -> Option<()> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        Some(())
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.0 & (1 << bit) != 0
+    }
+}
+
+/// Any byte below 0x20 (JSON forbids them raw inside strings; compact JSON has none outside).
+fn has_control_byte(b: &[u8]) -> bool {
+    // A minimum without early exit: the compiler vectorises it, and the answer is almost always "none".
+    b.iter().copied().min().unwrap_or(u8::MAX) < 0x20
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek_is(&self, byte: u8) -> bool {
+        self.b.get(self.i) == Some(&byte)
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        if self.peek_is(byte) {
+            self.i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// After a value: `true` on `,` (another follows), `false` on `close`.
+    fn comma_or(&mut self, close: u8) -> Option<bool> {
+        match self.b.get(self.i)? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            &c if c == close => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A string's raw content (escapes left in), after checking each escape is one JSON allows.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut at = start;
+        loop {
+            at += memchr::memchr2(b'"', b'\\', self.b.get(at..)?)?;
+            if self.b[at] == b'"' {
+                self.i = at + 1;
+                return self.s.get(start..at);
+            }
+            match *self.b.get(at + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
+                b'u' => {
+                    let hex = self.b.get(at + 2..at + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    at += 6;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string as serde's `Cow<str>` gives it: borrowed unless it has escapes.
+    fn text(&mut self) -> Option<Cow<'a, str>> {
+        let raw = self.string()?;
+        if raw.contains('\\') {
+            // Lone surrogates and the like: serde_json decides.
+            serde_json::from_str::<String>(&format!("\"{raw}\""))
+                .ok()
+                .map(Cow::Owned)
+        } else {
+            Some(unescape(raw))
+        }
+    }
+
+    fn string_array(&mut self) -> Option<()> {
+        self.eat(b'[')?;
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.text()?;
+            if !self.comma_or(b']')? {
+                return Some(());
+            }
+        }
+    }
+
+    fn integer(&mut self) -> Option<i64> {
+        let start = self.i;
+        if self.peek_is(b'-') {
+            self.i += 1;
+        }
+        let digits = self
+            .b
+            .get(self.i..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        // No leading zeros (JSON), no fraction or exponent (we only read integers here).
+        if digits == 0 || (digits > 1 && self.b[self.i] == b'0') {
+            return None;
+        }
+        self.i += digits;
+        if matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.s.get(start..self.i)?.parse().ok()
+    }
+
+    fn events(&mut self) -> Option<Vec<RawEvent<'a>>> {
+        self.eat(b'[')?;
+        // About 380 bytes per event in a stage's log: reserve once instead of growing.
+        let mut events = Vec::with_capacity((self.b.len() - self.i) / 320);
+        if self.eat(b']').is_some() {
+            return Some(events);
+        }
+        loop {
+            events.push(self.event()?);
+            if !self.comma_or(b']')? {
+                return Some(events);
+            }
+        }
+    }
+
+    fn literal(&mut self, text: &[u8]) -> Option<()> {
+        if self.b.get(self.i..)?.starts_with(text) {
+            self.i += text.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// `{"id":"..","timestamp":N,"message":".."}`, the order CloudWatch Logs writes: no key to look up.
+    fn event_in_order(&mut self) -> Option<RawEvent<'a>> {
+        self.literal(br#"{"id":"#)?;
+        self.string()?;
+        self.literal(br#","timestamp":"#)?;
+        let timestamp = self.integer()?;
+        self.literal(br#","message":"#)?;
+        let message = RawText::from_escaped(self.string()?);
+        self.literal(b"}")?;
+        Some(RawEvent { timestamp, message })
+    }
+
+    fn event(&mut self) -> Option<RawEvent<'a>> {
+        let start = self.i;
+        if let Some(event) = self.event_in_order() {
+            return Some(event);
+        }
+        self.i = start;
+        self.eat(b'{')?;
+        let mut timestamp = 0;
+        let mut message = None;
+        let mut seen = Seen::default();
+        if self.eat(b'}').is_some() {
+            return None; // serde_json: missing field `message`
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            match key {
+                "id" => {
+                    seen.first(0)?;
+                    self.string()?;
+                }
+                "timestamp" => {
+                    seen.first(1)?;
+                    timestamp = self.integer()?;
+                }
+                "message" => {
+                    seen.first(2)?;
+                    message = Some(RawText::from_escaped(self.string()?));
+                }
+                _ => return None,
+            }
+            if !self.comma_or(b'}')? {
+                break;
+            }
+        }
+        Some(RawEvent {
+            timestamp,
+            message: message?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::parse_raw_batch_with_serde;
+
+    fn same(json: &str) {
+        let fast = scan_batch(json.as_bytes());
+        let slow = parse_raw_batch_with_serde(json.as_bytes()).ok();
+        match (&fast, &slow) {
+            (Some(f), Some(s)) => {
+                assert_eq!(f.message_type, s.message_type);
+                assert_eq!(f.owner, s.owner);
+                assert_eq!(f.log_group, s.log_group);
+                assert_eq!(f.log_stream, s.log_stream);
+                assert_eq!(f.log_events.len(), s.log_events.len());
+                for (a, b) in f.log_events.iter().zip(&s.log_events) {
+                    assert_eq!(a.timestamp, b.timestamp);
+                    assert_eq!(a.message.escaped(), b.message.escaped());
+                }
+            }
+            (Some(_), None) => panic!("scanner accepted what serde_json rejects: {json}"),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn reads_the_cloudwatch_layout() {
+        let json = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"API-Gateway-Execution-Logs_a1b2c3d4e5/prod","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1732440000000,"message":"(a) Method completed with status: 502"},{"id":"2","timestamp":1,"message":"(a) body {\"k\":\"v\\u00e9\"}"}]}"#;
+        let batch = scan_batch(json.as_bytes()).unwrap();
+        assert_eq!(batch.log_events.len(), 2);
+        assert_eq!(
+            batch.log_events[1].message.escaped(),
+            r#"(a) body {\"k\":\"v\\u00e9\"}"#
+        );
+        same(json);
+    }
+
+    #[test]
+    fn reads_every_sample_delivery_itself() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(wire) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(json) = crate::decode::decode(&wire, crate::decode::DEFAULT_MAX_INFLATED_BYTES)
+            else {
+                continue; // bad-payload, the Kinesis batch
+            };
+            assert!(scan_batch(&json).is_some(), "{}", path.display());
+            same(std::str::from_utf8(&json).unwrap());
+            read += 1;
+        }
+        assert!(read >= 20, "{read}");
+    }
+
+    #[test]
+    fn reads_events_in_any_key_order() {
+        let json = r#"{"logEvents":[{"message":"m","timestamp":5,"id":"1"},{"timestamp":6,"message":"n"}],"messageType":"DATA_MESSAGE"}"#;
+        let batch = scan_batch(json.as_bytes()).unwrap();
+        assert_eq!(batch.log_events[0].timestamp, 5);
+        assert_eq!(batch.log_events[1].message.escaped(), "n");
+        same(json);
+    }
+
+    #[test]
+    fn gives_up_on_anything_else() {
+        for json in [
+            r#"{ "messageType":"DATA_MESSAGE"}"#,
+            r#"{"messageType":"DATA_MESSAGE","extra":1}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":1.5,"message":"x"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":01,"message":"x"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"bad \q escape"}]}"#,
+            "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"raw\ttab\"}]}",
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1"}]}"#,
+            r#"{"owner":"x"}"#,
+            r#"{"messageType":"DATA_MESSAGE"} trailing"#,
+            r#"{"messageType":"DATA_MESSAGE""#,
+            r#"{"messageType":"DATA_MESSAGE","owner":"a","owner":"b"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a","message":"b"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"a","id":"2"}]}"#,
+        ] {
+            assert!(scan_batch(json.as_bytes()).is_none(), "{json}");
+            same(json);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_serde_json(
+            messages in proptest::collection::vec(".{0,40}", 0..6),
+            owner in ".{0,12}",
+            timestamps in proptest::collection::vec(proptest::num::i64::ANY, 6),
+        ) {
+            let events: Vec<serde_json::Value> = messages
+                .iter()
+                .zip(&timestamps)
+                .map(|(m, t)| serde_json::json!({"id": "x", "timestamp": t, "message": m}))
+                .collect();
+            let doc = serde_json::json!({
+                "messageType": "DATA_MESSAGE", "owner": owner, "logGroup": "g", "logStream": "s",
+                "subscriptionFilters": ["f"], "logEvents": events,
+            });
+            let json = doc.to_string();
+            // Compact JSON without control characters is read by the scanner itself.
+            if !json.bytes().any(|b| b < 0x20) {
+                proptest::prop_assert!(scan_batch(json.as_bytes()).is_some());
+            }
+            same(&json);
+        }
+
+        #[test]
+        fn never_accepts_what_serde_rejects(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                same(text);
+            } else {
+                proptest::prop_assert!(scan_batch(&bytes).is_none());
+            }
+        }
+    }
+}
