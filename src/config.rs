@@ -22,6 +22,7 @@
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
 
 use crate::decode::DEFAULT_MAX_INFLATED_BYTES;
+use crate::finding::is_api_id;
 use crate::remediate::Settings as RemediationSettings;
 use crate::remediate::plan::{Mode, Scope};
 use crate::suppress::Timing;
@@ -261,11 +262,7 @@ impl Config {
                 allowed_apis: list(
                     get(REMEDIATION_ALLOWED_APIS),
                     REMEDIATION_ALLOWED_APIS,
-                    |a| {
-                        a.len() == 10
-                            && a.bytes()
-                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                    },
+                    is_api_id,
                 )?,
                 scope: match get(REMEDIATION_SCOPE).as_deref() {
                     None | Some("route") => Scope::Route,
@@ -333,10 +330,7 @@ fn parse_access_log_api(entry: &str) -> Option<AccessLogApi> {
         && log_group
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
-    let api_ok = api_id.len() == 10
-        && api_id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let api_ok = is_api_id(api_id);
     let stage_ok = !stage.is_empty()
         && stage.len() <= 128
         && stage

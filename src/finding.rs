@@ -51,16 +51,20 @@ impl Origin {
 pub fn execution_log_group(name: &str) -> Option<(&str, &str)> {
     let rest = name.strip_prefix("API-Gateway-Execution-Logs_")?;
     let (api_id, stage) = rest.split_once('/')?;
-    let api_ok = api_id.len() == 10
-        && api_id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let api_ok = is_api_id(api_id);
     let stage_ok = !stage.is_empty()
         && stage.len() <= 128
         && stage
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     (api_ok && stage_ok).then_some((api_id, stage))
+}
+
+/// An API Gateway API id: 10 lower-case letters and digits.
+pub fn is_api_id(s: &str) -> bool {
+    s.len() == 10
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// Where the API id and stage of a finding came from.

@@ -237,19 +237,23 @@ where
     // A request's lines mostly come in runs: the previous line's request is checked before the map.
     let mut last: Option<(&'a str, usize)> = None;
     for (timestamp, message) in events {
+        // A line of the same request as the one before: its known-good id is compared, not parsed again.
+        if let Some((last_id, at)) = last
+            && let Some(text) = strip_id_prefix(message, last_id)
+        {
+            requests[at].absorb(text, timestamp);
+            continue;
+        }
         let (id, text) = split_request_id(message);
         if let Some(id) = id {
-            let at = match last {
-                Some((last_id, at)) if last_id == id => at,
-                _ => *by_id.entry(id).or_insert_with(|| {
-                    requests.push(Request {
-                        request_id: Some(Cow::Borrowed(id)),
-                        escaped,
-                        ..Request::default()
-                    });
-                    requests.len() - 1
-                }),
-            };
+            let at = *by_id.entry(id).or_insert_with(|| {
+                requests.push(Request {
+                    request_id: Some(Cow::Borrowed(id)),
+                    escaped,
+                    ..Request::default()
+                });
+                requests.len() - 1
+            });
             last = Some((id, at));
             requests[at].absorb(text, timestamp);
             continue;
@@ -316,6 +320,15 @@ where
         }
     }
     requests
+}
+
+/// `message` without its `(id) ` prefix when that prefix is exactly `id` (what [`split_request_id`] gives).
+fn strip_id_prefix<'m>(message: &'m str, id: &str) -> Option<&'m str> {
+    let rest = message
+        .strip_prefix('(')?
+        .strip_prefix(id)?
+        .strip_prefix(')')?;
+    Some(rest.strip_prefix(' ').unwrap_or(rest))
 }
 
 /// The first whitespace-separated token (ASCII whitespace: log tokens are ASCII).

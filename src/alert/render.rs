@@ -139,19 +139,34 @@ fn render_with(
 }
 
 fn attributes(alert: &Alert, remediation: &Report) -> Vec<(&'static str, String)> {
+    filter_attributes(
+        alert.cause.as_str(),
+        alert.status,
+        [&alert.api_id, &alert.stage],
+        alert.severity,
+        remediation.status,
+    )
+}
+
+/// The message attributes subscription filter policies select on; every value non-empty.
+fn filter_attributes(
+    cause: &str,
+    status: Option<u16>,
+    [api_id, stage]: [&Option<String>; 2],
+    severity: Severity,
+    remediation: &str,
+) -> Vec<(&'static str, String)> {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
     vec![
-        ("cause", alert.cause.as_str().to_owned()),
+        ("cause", cause.to_owned()),
         (
             "status",
-            alert
-                .status
-                .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+            status.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
         ),
-        ("api_id", or_unknown(&alert.api_id)),
-        ("stage", or_unknown(&alert.stage)),
-        ("severity", alert.severity.as_str().to_owned()),
-        ("remediation", remediation.status.to_owned()),
+        ("api_id", or_unknown(api_id)),
+        ("stage", or_unknown(stage)),
+        ("severity", severity.as_str().to_owned()),
+        ("remediation", remediation.to_owned()),
     ]
 }
 
@@ -278,28 +293,22 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
         "metadata": {"threadId": state.fingerprint, "summary": subject, "eventType": state.cause},
     })
     .to_string();
-    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
     let severity = match state.severity {
         2 => Severity::Critical,
         1 => Severity::High,
         _ => Severity::Medium,
     };
+    let mut attributes = filter_attributes(
+        &state.cause,
+        state.status,
+        [&state.api_id, &state.stage],
+        severity,
+        "none",
+    );
+    attributes.push(("notice", notice.as_str().to_owned()));
     Message {
         subject,
-        attributes: vec![
-            ("cause", state.cause.clone()),
-            (
-                "status",
-                state
-                    .status
-                    .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
-            ),
-            ("api_id", or_unknown(&state.api_id)),
-            ("stage", or_unknown(&state.stage)),
-            ("severity", severity.as_str().to_owned()),
-            ("remediation", "none".to_owned()),
-            ("notice", notice.as_str().to_owned()),
-        ],
+        attributes,
         bodies: Bodies {
             default: text.clone(),
             email: text,
