@@ -240,14 +240,7 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
     let status = state
         .status
         .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
-    let api = match (&state.api_id, &state.stage) {
-        (Some(a), Some(s)) => format!("{a}/{s}"),
-        (Some(a), None) => a.clone(),
-        _ => state
-            .log_group
-            .clone()
-            .unwrap_or_else(|| "an unknown API".to_owned()),
-    };
+    let api = where_label(&state.api_id, &state.stage, &state.log_group);
     let route = match (&state.method, &state.resource_path) {
         (Some(m), Some(p)) => format!(" {m} {p}"),
         (None, Some(p)) => format!(" {p}"),
@@ -328,11 +321,19 @@ fn sanitize_subject(s: &str) -> String {
 }
 
 fn api_label(alert: &Alert) -> String {
-    match (&alert.api_id, &alert.stage) {
+    where_label(&alert.api_id, &alert.stage, &alert.log_group)
+}
+
+/// `api/stage`, else the API id, else the log group.
+fn where_label(
+    api_id: &Option<String>,
+    stage: &Option<String>,
+    log_group: &Option<String>,
+) -> String {
+    match (api_id, stage) {
         (Some(a), Some(s)) => format!("{a}/{s}"),
         (Some(a), None) => a.clone(),
-        _ => alert
-            .log_group
+        _ => log_group
             .clone()
             .unwrap_or_else(|| "an unknown API".to_owned()),
     }
