@@ -10,8 +10,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
-    Admission, State, SuppressError, Suppressor, SweepItem, Timing, Undo, is_remediation_event,
-    on_occurrence, on_sweep,
+    Admission, State, SuppressError, Suppressor, SweepItem, Timing, Undo, on_occurrence, on_sweep,
 };
 use crate::alert::Alert;
 use crate::remediate::Report;
@@ -133,7 +132,6 @@ impl DynamoSuppressor {
 
 impl Suppressor for DynamoSuppressor {
     async fn admit(&self, alert: &Alert, remediation: &Report) -> Admission {
-        let remediation_event = is_remediation_event(remediation);
         for _ in 0..ATTEMPTS {
             let previous = match self.get(&alert.fingerprint).await {
                 Ok(previous) => previous,
@@ -144,13 +142,8 @@ impl Suppressor for DynamoSuppressor {
                 }
             };
             let now = (self.clock)();
-            let (notice, next) = on_occurrence(
-                previous.as_ref(),
-                alert,
-                remediation_event,
-                now,
-                &self.timing,
-            );
+            let (notice, next) =
+                on_occurrence(previous.as_ref(), alert, remediation, now, &self.timing);
             match self.put(&next, previous.as_ref().map(|p| p.version)).await {
                 Ok(()) => {
                     return match notice {
@@ -297,6 +290,10 @@ fn to_item(state: &State) -> HashMap<String, AttributeValue> {
     text("method", &state.method);
     text("resource_path", &state.resource_path);
     text("log_group", &state.log_group);
+    item.insert(
+        "remediation".to_owned(),
+        AttributeValue::S(state.remediation.clone()),
+    );
     for (name, value) in [
         ("first_seen", state.first_seen),
         ("last_seen", state.last_seen),
@@ -340,6 +337,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<State> {
         suppressed: int("suppressed")? as u64,
         total: int("total")? as u64,
         severity: int("severity")? as u8,
+        remediation: text("remediation").unwrap_or_default(),
         version: int("version")? as u64,
         cause: text("cause")?,
         status: int("status").and_then(|s| u16::try_from(s).ok()),
@@ -369,6 +367,7 @@ mod tests {
             suppressed: 5,
             total: 9,
             severity: 2,
+            remediation: "dry-run".into(),
             version: 4,
             cause: "function_error".into(),
             status: Some(502),

@@ -53,6 +53,8 @@ pub struct State {
     /// Requests in this episode.
     pub total: u64,
     pub severity: u8,
+    /// The last remediation status reported for it (`none`, `dry-run`, `applied`, `refused`, `failed`).
+    pub remediation: String,
     /// Bumped on every write; writes are conditional on it.
     pub version: u64,
     // What the sweep needs to say which problem it closes.
@@ -96,12 +98,16 @@ impl Notice {
     }
 }
 
-/// Whether a remediation report is an event people must hear about (a change made, or one that failed).
-pub fn is_remediation_event(report: &Report) -> bool {
-    report
+/// Whether a remediation report is an event people must hear about now: a permission was just added, or
+/// self-healing started failing. A failure that persists is not news again: it rides along in digests.
+pub fn is_remediation_event(report: &Report, previous: Option<&State>) -> bool {
+    let added = report
         .actions
         .iter()
-        .any(|a| a.outcome == "applied" || a.outcome == "failed")
+        .any(|a| a.outcome == "applied" && a.reason.is_none());
+    let newly_failed =
+        report.status == "failed" && previous.is_none_or(|p| p.remediation != "failed");
+    added || newly_failed
 }
 
 fn severity_rank(severity: Severity) -> u8 {
@@ -120,6 +126,7 @@ fn opened(alert: &Alert, now: i64, timing: &Timing, version: u64) -> State {
         suppressed: 0,
         total: alert.count,
         severity: severity_rank(alert.severity),
+        remediation: String::new(),
         version,
         cause: alert.cause.as_str().to_owned(),
         status: alert.status,
@@ -137,16 +144,20 @@ fn opened(alert: &Alert, now: i64, timing: &Timing, version: u64) -> State {
 pub fn on_occurrence(
     previous: Option<&State>,
     alert: &Alert,
-    remediation_event: bool,
+    remediation: &Report,
     now: i64,
     timing: &Timing,
 ) -> (Option<Notice>, State) {
     let version = previous.map_or(0, |p| p.version) + 1;
+    let remediation_event = is_remediation_event(remediation, previous);
     let Some(prev) = previous.filter(|p| p.open && now - p.last_seen < timing.quiet_ms) else {
         // Never seen, resolved, or back after a quiet period the sweep has not closed yet.
-        return (Some(Notice::First), opened(alert, now, timing, version));
+        let mut next = opened(alert, now, timing, version);
+        next.remediation = remediation.status.to_owned();
+        return (Some(Notice::First), next);
     };
     let mut next = prev.clone();
+    next.remediation = remediation.status.to_owned();
     next.version = version;
     next.last_seen = now;
     next.total += alert.count;
@@ -294,6 +305,21 @@ mod tests {
         }
     }
 
+    fn none() -> Report {
+        Report::none()
+    }
+
+    fn report(outcome: &'static str, reason: Option<&str>) -> Report {
+        Report {
+            status: outcome,
+            actions: vec![crate::remediate::Action {
+                outcome,
+                reason: reason.map(str::to_owned),
+                fix: None,
+            }],
+        }
+    }
+
     fn alert(count: u64) -> Alert {
         let mut a = sample();
         a.count = count;
@@ -303,12 +329,12 @@ mod tests {
     #[test]
     fn first_then_suppressed_then_digest_with_doubling_windows() {
         let t = timing();
-        let (n, s) = on_occurrence(None, &alert(3), false, 0, &t);
+        let (n, s) = on_occurrence(None, &alert(3), &none(), 0, &t);
         assert_eq!(n, Some(Notice::First));
-        let (n, s) = on_occurrence(Some(&s), &alert(10), false, MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(10), &none(), MIN, &t);
         assert_eq!(n, None);
         assert_eq!(s.suppressed, 10);
-        let (n, s) = on_occurrence(Some(&s), &alert(5), false, 5 * MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(5), &none(), 5 * MIN, &t);
         assert_eq!(
             n,
             Some(Notice::Digest {
@@ -320,15 +346,15 @@ mod tests {
         assert_eq!(s.window_ms, 10 * MIN);
         assert_eq!(s.total, 18);
         // The next window is twice as long: 9 minutes later is still inside it.
-        let (n, s) = on_occurrence(Some(&s), &alert(1), false, 14 * MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &none(), 14 * MIN, &t);
         assert_eq!(n, None);
-        let (n, s) = on_occurrence(Some(&s), &alert(1), false, 15 * MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &none(), 15 * MIN, &t);
         assert!(matches!(n, Some(Notice::Digest { count: 2, .. })));
         assert_eq!(s.window_ms, 20 * MIN, "capped at the maximum");
-        let (_, s) = on_occurrence(Some(&s), &alert(1), false, 16 * MIN, &t);
-        let (n, s) = on_occurrence(Some(&s), &alert(1), false, 30 * MIN, &t);
+        let (_, s) = on_occurrence(Some(&s), &alert(1), &none(), 16 * MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &none(), 30 * MIN, &t);
         assert_eq!(n, None);
-        let (n, s) = on_occurrence(Some(&s), &alert(1), false, 35 * MIN, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &none(), 35 * MIN, &t);
         assert!(matches!(n, Some(Notice::Digest { .. })));
         assert_eq!(s.window_ms, 20 * MIN);
     }
@@ -336,17 +362,43 @@ mod tests {
     #[test]
     fn remediation_and_higher_severity_break_through() {
         let t = timing();
-        let (_, s) = on_occurrence(None, &alert(1), false, 0, &t);
-        let (n, s) = on_occurrence(Some(&s), &alert(1), true, MIN, &t);
+        let (_, s) = on_occurrence(None, &alert(1), &none(), 0, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &report("applied", None), MIN, &t);
         assert_eq!(
             n,
             Some(Notice::Breakthrough {
                 reason: "remediation"
             })
         );
+        // Self-healing starting to fail is news once; failing again is not.
+        let (n, s) = on_occurrence(
+            Some(&s),
+            &alert(1),
+            &report("failed", Some("denied")),
+            MIN,
+            &t,
+        );
+        assert!(matches!(n, Some(Notice::Breakthrough { .. })));
+        let (n, s) = on_occurrence(
+            Some(&s),
+            &alert(1),
+            &report("failed", Some("denied")),
+            MIN,
+            &t,
+        );
+        assert_eq!(n, None);
+        // A statement found already there (a retried invocation) is not a new change.
+        let (n, s) = on_occurrence(
+            Some(&s),
+            &alert(1),
+            &report("applied", Some("already there")),
+            MIN,
+            &t,
+        );
+        assert_eq!(n, None);
         let mut worse = alert(1);
         worse.severity = Severity::Critical;
-        let (n, _) = on_occurrence(Some(&s), &worse, false, 2 * MIN, &t);
+        let (n, _) = on_occurrence(Some(&s), &worse, &none(), 2 * MIN, &t);
         assert_eq!(
             n,
             Some(Notice::Breakthrough {
@@ -358,7 +410,7 @@ mod tests {
     #[test]
     fn sweep_resolves_after_the_quiet_period_and_a_new_occurrence_reopens() {
         let t = timing();
-        let (_, s) = on_occurrence(None, &alert(2), false, 0, &t);
+        let (_, s) = on_occurrence(None, &alert(2), &none(), 0, &t);
         assert_eq!(on_sweep(&s, 14 * MIN, &t), None);
         let (n, closed) = on_sweep(&s, 15 * MIN, &t).unwrap();
         assert_eq!(
@@ -371,7 +423,7 @@ mod tests {
         );
         assert!(!closed.open);
         assert_eq!(on_sweep(&closed, 60 * MIN, &t), None, "resolved once");
-        let (n, reopened) = on_occurrence(Some(&closed), &alert(1), false, 61 * MIN, &t);
+        let (n, reopened) = on_occurrence(Some(&closed), &alert(1), &none(), 61 * MIN, &t);
         assert_eq!(n, Some(Notice::First));
         assert_eq!(reopened.version, closed.version + 1);
     }
@@ -379,8 +431,8 @@ mod tests {
     #[test]
     fn sweep_sends_the_digest_of_a_window_no_delivery_closed() {
         let t = timing();
-        let (_, s) = on_occurrence(None, &alert(1), false, 0, &t);
-        let (_, s) = on_occurrence(Some(&s), &alert(7), false, MIN, &t);
+        let (_, s) = on_occurrence(None, &alert(1), &none(), 0, &t);
+        let (_, s) = on_occurrence(Some(&s), &alert(7), &none(), MIN, &t);
         assert_eq!(on_sweep(&s, 4 * MIN, &t), None);
         let (n, s) = on_sweep(&s, 5 * MIN, &t).unwrap();
         assert_eq!(
@@ -398,8 +450,8 @@ mod tests {
     #[test]
     fn an_occurrence_after_the_quiet_period_opens_a_new_episode_even_unswept() {
         let t = timing();
-        let (_, s) = on_occurrence(None, &alert(1), false, 0, &t);
-        let (n, s) = on_occurrence(Some(&s), &alert(1), false, 16 * MIN, &t);
+        let (_, s) = on_occurrence(None, &alert(1), &none(), 0, &t);
+        let (n, s) = on_occurrence(Some(&s), &alert(1), &none(), 16 * MIN, &t);
         assert_eq!(n, Some(Notice::First));
         assert_eq!(s.first_seen, 16 * MIN);
         assert_eq!(s.total, 1);
