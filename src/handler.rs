@@ -223,29 +223,27 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
             sweep: true,
             ..SweepOutcome::default()
         };
-        let mut messages = Vec::with_capacity(due.len());
-        for item in due {
-            let kind = item.notice.clone();
-            messages.push((
-                render_state(&item.state, &item.notice),
-                Some(Box::new(item.undo)),
-                kind,
-            ));
-        }
+        let total = due.len();
         let mut failures = Vec::new();
-        for (message, undo, notice) in messages {
-            match self.send(&message, undo, metrics).await {
-                Ok(()) if matches!(notice, Notice::Resolved { .. }) => outcome.resolved_sent += 1,
+        for item in due {
+            let message = render_state(&item.state, &item.notice);
+            match self
+                .send(&message, Some(Box::new(item.undo)), metrics)
+                .await
+            {
+                Ok(()) if matches!(item.notice, Notice::Resolved { .. }) => {
+                    outcome.resolved_sent += 1;
+                }
                 Ok(()) => outcome.digests_sent += 1,
                 Err(error) => failures.push(error),
             }
         }
-        let total = outcome.resolved_sent + outcome.digests_sent + failures.len() as u64;
+        let failed = failures.len();
         match failures.into_iter().next() {
             None => Ok(outcome),
             Some(first) => Err(HandlerError::Publish {
-                failed: (total - outcome.resolved_sent - outcome.digests_sent) as usize,
-                total: total as usize,
+                failed,
+                total,
                 first,
             }),
         }
