@@ -13,18 +13,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/synth.rs"]
+mod synth;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use apigw_doctor::alert::Plan;
-use apigw_doctor::classify::Cause;
-use apigw_doctor::config::Config;
-use apigw_doctor::decode::{self, DEFAULT_MAX_INFLATED_BYTES};
-use apigw_doctor::finding::{Findings, Origin, find_escaped};
-use apigw_doctor::handler::plan_batch;
-use apigw_doctor::synth::{GroundTruth, Shape, generate};
+use apigw_doctor::diagnose::classify::Cause;
+use apigw_doctor::diagnose::finding::{Findings, Origin, find_escaped};
+use apigw_doctor::ingest::{self, DEFAULT_MAX_INFLATED_BYTES};
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::plan_batch;
 use base64::Engine as _;
+use synth::{GroundTruth, Shape, generate};
 
 /// Lambda's asynchronous invocation payload limit.
 const ASYNC_PAYLOAD_LIMIT: usize = 1024 * 1024;
@@ -44,10 +47,10 @@ fn delivery(name: &'static str, lines: usize) -> Delivery {
         failures_per_mille: 50,
         seed: 42,
     });
-    let event = decode::encode(&batch).unwrap();
-    let json = decode::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let event = ingest::encode(&batch).unwrap();
+    let json = ingest::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
     let compressed_len = base64::engine::general_purpose::STANDARD
-        .decode(decode::envelope_data(&event).unwrap().as_bytes())
+        .decode(ingest::envelope_data(&event).unwrap().as_bytes())
         .unwrap()
         .len();
     Delivery {
@@ -77,9 +80,9 @@ fn largest() -> Delivery {
 /// Everything the Lambda does before publishing: the product's hot path.
 /// Exactly the handler's pure part (`handler::plan_batch`), after the same decode steps.
 fn end_to_end(event: &[u8]) -> (Findings, Plan) {
-    let data = decode::envelope_data(event).unwrap();
-    let json = decode::inflate(&data, DEFAULT_MAX_INFLATED_BYTES).unwrap();
-    let batch = decode::parse_raw_batch(&json).unwrap();
+    let data = ingest::envelope_data(event).unwrap();
+    let json = ingest::inflate(&data, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let batch = ingest::parse_raw_batch(&json).unwrap();
     plan_batch(&batch, &Config::default())
 }
 
@@ -128,11 +131,11 @@ fn table(deliveries: &[Delivery]) -> Vec<f64> {
     );
     println!("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
     for d in deliveries {
-        let data = decode::envelope_data(&d.event).unwrap().into_owned();
+        let data = ingest::envelope_data(&d.event).unwrap().into_owned();
         let compressed = base64::engine::general_purpose::STANDARD
             .decode(data.as_bytes())
             .unwrap();
-        let json = decode::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+        let json = ingest::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap();
         let budget = Duration::from_secs(2);
         let runs = 20;
         let libdeflate = measure(runs, budget, || {
@@ -144,33 +147,33 @@ fn table(deliveries: &[Delivery]) -> Vec<f64> {
             (
                 "base64 (envelope + decode)",
                 measure(runs, budget, || {
-                    let data = decode::envelope_data(&d.event).unwrap();
-                    decode::base64_decode(&data).unwrap()
+                    let data = ingest::envelope_data(&d.event).unwrap();
+                    ingest::base64_decode(&data).unwrap()
                 }),
             ),
             (
                 "inflate: flate2 streaming (fallback)",
                 measure(runs, budget, || {
-                    decode::gunzip_streaming(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
+                    ingest::gunzip_streaming(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
                 }),
             ),
             (
                 "inflate: ours (libdeflate one-shot)",
                 measure(runs, budget, || {
-                    decode::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
+                    ingest::gunzip(&compressed, DEFAULT_MAX_INFLATED_BYTES).unwrap()
                 }),
             ),
             ("inflate: libdeflate (reference)", libdeflate),
             (
                 "JSON parse (owned, unescaped: the old path)",
                 measure(runs, budget, || {
-                    decode::parse_batch(&json).unwrap().log_events.len()
+                    ingest::parse_batch(&json).unwrap().log_events.len()
                 }),
             ),
             (
                 "JSON parse (serde_json RawValue, borrowed, escaped: the fallback)",
                 measure(runs, budget, || {
-                    decode::parse_raw_batch_with_serde(&json)
+                    ingest::parse_raw_batch_with_serde(&json)
                         .unwrap()
                         .log_events
                         .len()
@@ -179,13 +182,13 @@ fn table(deliveries: &[Delivery]) -> Vec<f64> {
             (
                 "JSON parse (ours: scanner, borrowed, escaped)",
                 measure(runs, budget, || {
-                    decode::parse_raw_batch(&json).unwrap().log_events.len()
+                    ingest::parse_raw_batch(&json).unwrap().log_events.len()
                 }),
             ),
             (
                 "JSON + reassemble + classify",
                 measure(runs, budget, || {
-                    let batch = decode::parse_raw_batch(&json).unwrap();
+                    let batch = ingest::parse_raw_batch(&json).unwrap();
                     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream);
                     find_escaped(
                         &origin,
@@ -264,7 +267,7 @@ fn memory(file: &Path) {
     let before = status_kb("VmRSS:");
     let (found, plan) = end_to_end(&event);
     let peak = status_kb("VmHWM:");
-    let inflated = decode::decode(&event, DEFAULT_MAX_INFLATED_BYTES)
+    let inflated = ingest::decode(&event, DEFAULT_MAX_INFLATED_BYTES)
         .unwrap()
         .len();
     let growth = peak.saturating_sub(before) * 1024;

@@ -1,10 +1,10 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
-use crate::config::Config;
-use crate::decode::{self, DecodeError};
-use crate::finding::{Findings, Origin, find, find_escaped};
-use crate::kinesis;
-use crate::logline::parse_text;
+use crate::diagnose::finding::{Findings, Origin, find, find_escaped};
+use crate::ingest::kinesis;
+use crate::ingest::{self, DecodeError};
+use crate::lambda::config::Config;
+use crate::requests::logline::parse_text;
 
 /// The kind of one input, as detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn detect(bytes: &[u8]) -> InputKind {
 pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     match detect(bytes) {
         InputKind::Delivery => {
-            let json = decode::decode(bytes, options.config.max_inflated_bytes)?;
+            let json = ingest::decode(bytes, options.config.max_inflated_bytes)?;
             diagnose_json(&json, options)
         }
         InputKind::DataMessage => diagnose_json(bytes, options),
@@ -78,7 +78,7 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
             let mut all = Findings::default();
             for record in &event.records {
                 let found =
-                    decode::inflate(&record.kinesis.data, options.config.max_inflated_bytes)
+                    ingest::inflate(&record.kinesis.data, options.config.max_inflated_bytes)
                         .map_err(InputError::from)
                         .and_then(|json| diagnose_json(&json, options));
                 match found {
@@ -97,7 +97,7 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
                 log_group: options.log_group.clone(),
                 ..Origin::default()
             }
-            .with_mapping(&options.config);
+            .with_mapping(&options.config.access_log_apis);
             let events = parse_text(text);
             Ok(find(
                 &origin,
@@ -110,9 +110,9 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
 
 fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     // The same path as the Lambda: messages stay escaped in the buffer.
-    let batch = decode::parse_raw_batch(json)?;
+    let batch = ingest::parse_raw_batch(json)?;
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
-        .with_mapping(&options.config);
+        .with_mapping(&options.config.access_log_apis);
     Ok(find_escaped(
         &origin,
         batch

@@ -1,46 +1,33 @@
-//! apigw-doctor: tells why an Amazon API Gateway API answered 5xx, from its logs.
+//! apigw-doctor: tells why an Amazon API Gateway API answered 5xx, from its logs, heals the one cause that can
+//! be healed safely, and alerts through SNS.
 //!
-//! A pure core with I/O at the edges:
+//! A pure core with I/O at the edges. Every import points down this flow:
 //!
 //! ```text
-//! event bytes ─decode─► Batch ─reassemble─► [Request] ─classify─► [Diagnosis] ─► [Finding] ─plan─► [Alert]
-//!  (awslogs)    (pure)          (pure)                  (pure)                    (pure)   (pure)
-//!                                                                                      render ─► Publisher (SNS)
+//!  bytes ─ingest─► Batch ─requests─► [Request] ─diagnose─► [Finding] ─alert─► [Alert] ─┬─ remediate ─► Lambda/API Gateway
+//! (awslogs,        (pure)            (pure)               (pure)       (pure)          ├─ suppress ──► DynamoDB
+//!  Kinesis)                                                                            └─ publish ───► SNS
+//!                                         lambda: the order of steps, config, metrics ◄─┘
 //! ```
 //!
-//! - [`decode`]: subscription delivery → [`decode::Batch`], typed [`decode::DecodeError`], inflate cap
-//! - [`logline`]: `(request-id) message` and the text forms people paste
-//! - [`signature`]: the table of real log sentences, matched at the start of each message
-//! - [`request`]: reassembly of events into [`request::Request`]s
-//! - [`access_log`]: access-log records (REST and HTTP APIs) into requests
-//! - [`classify`]: request → [`classify::Diagnosis`] with a [`classify::Cause`] label
-//! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its shape
-//! - [`advice`]: cause → explanation and fix
-//! - [`finding`]: a diagnosis with its origin (account, log group, API, stage)
-//! - [`input`]: the inputs the CLI accepts
-//! - [`alert`]: grouping by fingerprint, rendering (email, Chatbot, machine JSON), the SNS adapter
-//! - [`config`]: environment → validated settings, shared by the Lambda and the CLI
-//! - [`metrics`]: Embedded Metric Format counters
-//! - [`handler`]: the order of steps, shared by the Lambda and `apigw-doctor handle`
-//! - [`aws`]: the SDK configuration (one TLS stack)
+//! - [`signature`]: the catalogue of real log sentences (the ground: reassembly and classification read it)
+//! - [`ingest`]: bytes → events: envelope, base64, capped inflate, the JSON scanner, Kinesis records
+//! - [`requests`]: events → [`requests::Request`]: reassembly, log-line prefixes and pasted forms, access logs
+//! - [`diagnose`]: requests → [`diagnose::Diagnosis`] and [`diagnose::Finding`]: classify, shape, advice
+//! - [`alert`]: findings → one [`alert::Alert`] per distinct problem (fingerprint)
+//! - [`remediate`]: the guarded fix for a missing invoke permission: pure planner + AWS adapters
+//! - [`suppress`]: noise control across invocations: pure state machine + DynamoDB adapter
+//! - [`publish`]: alerts, reports and notices → SNS messages (email, Chatbot, machine JSON) + the SNS adapter
+//! - [`lambda`]: the edges: the handler (order of steps), config, metrics, the SDK set-up
+//! - [`input`]: what the CLI accepts (files, pastes, saved events), above the pure stages
 
-pub mod access_log;
-pub mod advice;
 pub mod alert;
-pub mod aws;
-pub mod classify;
-pub mod config;
-pub mod decode;
-pub mod finding;
-pub mod handler;
+pub mod diagnose;
+pub mod ingest;
 pub mod input;
-pub mod kinesis;
-pub mod logline;
-pub mod metrics;
+pub mod lambda;
+pub mod publish;
 pub mod remediate;
-pub mod request;
-pub mod scan;
-pub mod shape;
+pub mod requests;
 pub mod signature;
 pub mod suppress;
-pub mod synth;

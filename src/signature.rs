@@ -1,6 +1,6 @@
 //! The table of real API Gateway log messages, matched at the start of an event's own message.
 //!
-//! Every entry cites its row in `shared/docs/signatures.md` (the catalogue). Matching is anchored: a sentence
+//! Every entry cites its row in `docs/how-it-decides.md` (the catalogue). Matching is anchored: a sentence
 //! counts only when it *begins* the event's message after the `(request-id) ` prefix, so the same words inside
 //! a logged body, header or path (attacker-controlled) are never a signal. One index lookup per event (an
 //! anchored Aho-Corasick search over the same table is the reference it is tested against).
@@ -93,7 +93,7 @@ static TABLE: &[(&str, Kind)] = &[
     ),
     // §1 row 19: authorizer denied, 401.
     ("Unauthorized request: ", Kind::Unauthorized),
-    // §1 notes: seen once, WebSocket authorizer (corpus 21).
+    // §1 row 6: seen on a WebSocket authorizer (corpus 21).
     ("Gateway response type: ", Kind::GatewayResponse),
     // §3: console "Test" header.
     ("Execution log for request ", Kind::ExecutionLogHeader),

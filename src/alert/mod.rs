@@ -2,16 +2,13 @@
 //! method + resource path, cause), never per log line. The fingerprint hashes those fields only, never a
 //! request id or a raw message, so the same problem has the same fingerprint in every delivery.
 
-pub mod render;
-pub mod sns;
-
 use std::collections::HashMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::classify::Cause;
-use crate::finding::{ApiSource, Finding};
+use crate::diagnose::classify::Cause;
+use crate::diagnose::finding::{ApiSource, Finding};
 
 /// How urgent a cause is: a subscriber can filter on it (SNS message attribute `severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -331,8 +328,8 @@ pub(crate) mod tests_support {
                 "Method completed with status: 502".to_owned(),
             ],
             detail: Some("body is a JSON object, not a string".to_owned()),
-            summary: crate::advice::advice(Cause::MalformedProxyResponse).summary,
-            advice: crate::advice::advice(Cause::MalformedProxyResponse).fix,
+            summary: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).summary,
+            advice: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).fix,
             log_group: Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".to_owned()),
             log_streams: vec!["e369853df766fa44e1ed0ff613f563bd".to_owned()],
             statuses: vec![(502, 37)],
@@ -343,7 +340,7 @@ pub(crate) mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, find};
+    use crate::diagnose::finding::{Origin, find};
 
     fn findings(text: &str) -> Vec<Finding> {
         let origin = Origin::new(

@@ -4,13 +4,13 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apigw_doctor::alert::render::Message;
-use apigw_doctor::alert::sns::{PublishError, Publisher, SnsPublisher};
-use apigw_doctor::config::Config;
-use apigw_doctor::finding::Finding;
-use apigw_doctor::handler::{Handler, Response};
+use apigw_doctor::diagnose::finding::Finding;
 use apigw_doctor::input::{ReadOptions, diagnose_input};
-use apigw_doctor::metrics::Metrics;
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::lambda::{Handler, Response};
+use apigw_doctor::publish::render::Message;
+use apigw_doctor::publish::sns::{PublishError, Publisher, SnsPublisher};
 use apigw_doctor::remediate::{self, Remediator};
 use apigw_doctor::suppress::dynamo::Configured;
 use apigw_doctor::suppress::{NoSuppression, Suppressor};
@@ -142,10 +142,14 @@ fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
     runtime.block_on(async {
         match config.alert_topic_arn.clone() {
             Some(topic) => {
-                let sdk = apigw_doctor::aws::sdk_config().await;
+                let sdk = apigw_doctor::lambda::aws::sdk_config().await;
                 let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
                 let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
-                let suppressor = Configured::new(&config, &sdk);
+                let suppressor = Configured::new(
+                    config.suppression_table.as_deref(),
+                    config.suppression,
+                    &sdk,
+                );
                 let handler = Handler::new(&config, &publisher, &remediator, &suppressor);
                 handle_all(&handler, &events).await
             }

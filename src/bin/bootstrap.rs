@@ -1,10 +1,10 @@
 //! The Lambda function: wiring only. Config is validated at cold start (init fails naming the variable), the SNS
 //! client is built once, and each event goes through `handler::handle`.
 
-use apigw_doctor::alert::sns::SnsPublisher;
-use apigw_doctor::config::Config;
-use apigw_doctor::handler::Handler;
-use apigw_doctor::metrics::{Metrics, emf_lines};
+use apigw_doctor::lambda::Handler;
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::metrics::{Metrics, emf_lines};
+use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate;
 use apigw_doctor::suppress::dynamo::Configured;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -23,10 +23,14 @@ async fn main() -> Result<(), Error> {
             return Err(error.to_string().into());
         }
     };
-    let sdk = apigw_doctor::aws::sdk_config().await;
+    let sdk = apigw_doctor::lambda::aws::sdk_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
     let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
-    let suppressor = Configured::new(&config, &sdk);
+    let suppressor = Configured::new(
+        config.suppression_table.as_deref(),
+        config.suppression,
+        &sdk,
+    );
     let handler = Handler::new(&config, &publisher, &remediator, &suppressor);
     let (config, handler) = (&config, &handler);
     lambda_runtime::run(service_fn(

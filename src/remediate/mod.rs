@@ -15,8 +15,8 @@ use std::future::Future;
 use serde::Serialize;
 
 use crate::alert::Alert;
-use crate::classify::Cause;
-use crate::finding::ApiSource;
+use crate::diagnose::classify::Cause;
+use crate::diagnose::finding::ApiSource;
 use plan::{
     Decision, Facts, Fix, FunctionRef, Mode, PolicyState, Scope, Source, decide, source_arn,
 };

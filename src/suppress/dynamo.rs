@@ -217,19 +217,19 @@ impl Suppressor for DynamoSuppressor {
     }
 }
 
-/// The suppressor the configuration asks for: DynamoDB when `SUPPRESSION_TABLE` is set, else none.
+/// The suppressor the configuration asks for: DynamoDB when a table is named (`SUPPRESSION_TABLE`), else none.
 pub enum Configured {
     Off(super::NoSuppression),
     Dynamo(DynamoSuppressor),
 }
 
 impl Configured {
-    pub fn new(config: &crate::config::Config, sdk: &aws_config::SdkConfig) -> Configured {
-        match &config.suppression_table {
+    pub fn new(table: Option<&str>, timing: Timing, sdk: &aws_config::SdkConfig) -> Configured {
+        match table {
             Some(table) => Configured::Dynamo(DynamoSuppressor::new(
                 Client::new(sdk),
-                table.clone(),
-                config.suppression,
+                table.to_owned(),
+                timing,
                 system_clock(),
             )),
             None => Configured::Off(super::NoSuppression),

@@ -2,10 +2,10 @@
 //! with GetRecords, turned into the event Lambda's event source mapping sends, handled by the library publishing
 //! to SNS on moto. The corrupt record, and only it, comes back in `batchItemFailures`.
 
-use apigw_doctor::alert::sns::SnsPublisher;
-use apigw_doctor::config::Config;
-use apigw_doctor::handler::{Response, handle_payload};
-use apigw_doctor::metrics::Metrics;
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::lambda::{Response, handle_payload};
+use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate::Disabled;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::ShardIteratorType;

@@ -1,11 +1,11 @@
 //! Self-healing over the real wire: a REST API, a function and its policy in moto; the handler in each mode.
 //! Asserted with GetPolicy and on the SNS message.
 
-use apigw_doctor::alert::sns::SnsPublisher;
-use apigw_doctor::config::Config;
-use apigw_doctor::decode::{Batch, LogEvent, encode};
-use apigw_doctor::handler::handle;
-use apigw_doctor::metrics::Metrics;
+use apigw_doctor::ingest::{Batch, LogEvent, encode};
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::handle;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate::Settings;
 use apigw_doctor::remediate::aws::live;
 use apigw_doctor::remediate::plan::{Mode, Scope};

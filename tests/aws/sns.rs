@@ -1,10 +1,10 @@
 //! The handler (the library the Lambda runs) publishing to SNS on moto, read back from SQS subscribers.
 
-use apigw_doctor::alert::sns::SnsPublisher;
-use apigw_doctor::config::Config;
-use apigw_doctor::decode::{Batch, LogEvent, encode};
-use apigw_doctor::handler::{HandlerError, handle};
-use apigw_doctor::metrics::Metrics;
+use apigw_doctor::ingest::{Batch, LogEvent, encode};
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::lambda::{HandlerError, handle};
+use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate::Disabled;
 use serde_json::Value;
 

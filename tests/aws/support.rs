@@ -22,7 +22,7 @@ pub fn moto_endpoint() -> String {
 
 pub async fn sdk() -> aws_config::SdkConfig {
     moto_endpoint();
-    apigw_doctor::aws::sdk_config().await
+    apigw_doctor::lambda::aws::sdk_config().await
 }
 
 /// A name no other test uses, so tests can share one moto server.

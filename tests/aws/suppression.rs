@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use apigw_doctor::alert::sns::SnsPublisher;
-use apigw_doctor::config::Config;
-use apigw_doctor::handler::{Handler, Response};
-use apigw_doctor::metrics::Metrics;
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::lambda::{Handler, Response};
+use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate::Disabled;
 use apigw_doctor::suppress::Timing;
 use apigw_doctor::suppress::dynamo::DynamoSuppressor;

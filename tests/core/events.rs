@@ -1,6 +1,6 @@
 //! Every sample event in events/ decodes to its readable twin in events/decoded/.
 
-use apigw_doctor::decode;
+use apigw_doctor::ingest;
 use serde_json::Value;
 
 use crate::repo_path;
@@ -24,11 +24,11 @@ fn every_sample_event_decodes_to_its_twin() {
         let wire = std::fs::read(&path).unwrap();
         match twin.get("expected_error").and_then(Value::as_str) {
             Some(kind) => {
-                let err = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES).unwrap_err();
+                let err = ingest::decode(&wire, ingest::DEFAULT_MAX_INFLATED_BYTES).unwrap_err();
                 assert_eq!(err.kind(), kind, "{name}");
             }
             None => {
-                let json = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES)
+                let json = ingest::decode(&wire, ingest::DEFAULT_MAX_INFLATED_BYTES)
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 let decoded: Value = serde_json::from_slice(&json).unwrap();
                 assert_eq!(decoded, twin, "{name} differs from its twin");
@@ -46,7 +46,7 @@ fn kinesis_sample_records_decode_to_their_twins_but_the_corrupt_one() {
         &std::fs::read(repo_path("events/decoded/kinesis-fan-in.json")).unwrap(),
     )
     .unwrap();
-    let event = apigw_doctor::kinesis::parse(&wire).unwrap();
+    let event = apigw_doctor::ingest::kinesis::parse(&wire).unwrap();
     assert_eq!(event.records.len(), 4);
     let mut failed = Vec::new();
     for (record, expected) in event
@@ -54,7 +54,7 @@ fn kinesis_sample_records_decode_to_their_twins_but_the_corrupt_one() {
         .iter()
         .zip(twin["records"].as_array().unwrap())
     {
-        match decode::inflate(&record.kinesis.data, decode::DEFAULT_MAX_INFLATED_BYTES) {
+        match ingest::inflate(&record.kinesis.data, ingest::DEFAULT_MAX_INFLATED_BYTES) {
             Ok(json) => {
                 let decoded: Value = serde_json::from_slice(&json).unwrap();
                 assert_eq!(&decoded, expected);
@@ -71,8 +71,8 @@ fn kinesis_sample_records_decode_to_their_twins_but_the_corrupt_one() {
 #[test]
 fn control_message_is_an_empty_batch() {
     let wire = std::fs::read(repo_path("events/control-message.json")).unwrap();
-    let json = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES).unwrap();
-    let batch = decode::parse_batch(&json).unwrap();
+    let json = ingest::decode(&wire, ingest::DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let batch = ingest::parse_batch(&json).unwrap();
     assert!(batch.is_control_message());
     assert!(batch.log_events.is_empty());
 }

@@ -6,9 +6,15 @@
 mod cli;
 mod corpus;
 mod events;
+mod generator;
+mod layout;
 mod properties;
 mod remediate_mocks;
 mod snapshots;
+// The benchmark's generator: its own tests (ground truth, realistic lines) run here, with the engine's.
+#[allow(dead_code)]
+#[path = "../../benches/support/synth.rs"]
+mod synth;
 mod template;
 
 use std::path::{Path, PathBuf};

@@ -1,9 +1,9 @@
 //! Arbitrary bytes and strings into decode and the text parser never panic.
 
-use apigw_doctor::decode;
+use apigw_doctor::ingest;
 use apigw_doctor::input::{ReadOptions, diagnose_input};
-use apigw_doctor::logline::parse_text;
-use apigw_doctor::request::reassemble;
+use apigw_doctor::requests::logline::parse_text;
+use apigw_doctor::requests::reassemble;
 use proptest::prelude::*;
 
 proptest! {
@@ -11,15 +11,15 @@ proptest! {
 
     #[test]
     fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = decode::decode(&bytes, 1 << 16);
-        let _ = decode::gunzip(&bytes, 1 << 16);
-        let _ = decode::parse_batch(&bytes);
+        let _ = ingest::decode(&bytes, 1 << 16);
+        let _ = ingest::gunzip(&bytes, 1 << 16);
+        let _ = ingest::parse_batch(&bytes);
     }
 
     #[test]
     fn decode_never_panics_on_arbitrary_awslogs_data(data in ".{0,256}") {
         let event = serde_json::json!({"awslogs": {"data": data}}).to_string();
-        prop_assert!(decode::decode(event.as_bytes(), 1 << 16).is_err());
+        prop_assert!(ingest::decode(event.as_bytes(), 1 << 16).is_err());
     }
 
     #[test]

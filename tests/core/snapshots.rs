@@ -1,16 +1,16 @@
 //! Snapshots (insta) of what people receive: the email text, the Chatbot JSON, subject and attributes, for a few
 //! representative deliveries. Time comes from the log events, so the output is deterministic.
 
-use apigw_doctor::config::Config;
-use apigw_doctor::decode;
-use apigw_doctor::handler::plan_messages;
+use apigw_doctor::ingest;
+use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::plan_messages;
 
 use crate::repo_path;
 
-fn messages(event: &str) -> Vec<apigw_doctor::alert::render::Message> {
+fn messages(event: &str) -> Vec<apigw_doctor::publish::render::Message> {
     let wire = std::fs::read(repo_path(&format!("events/{event}.json"))).unwrap();
-    let json = decode::decode(&wire, decode::DEFAULT_MAX_INFLATED_BYTES).unwrap();
-    let batch = decode::parse_raw_batch(&json).unwrap();
+    let json = ingest::decode(&wire, ingest::DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let batch = ingest::parse_raw_batch(&json).unwrap();
     let config = Config {
         region: "eu-west-2".to_owned(),
         ..Config::default()

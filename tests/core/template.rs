@@ -1,6 +1,6 @@
 //! template.yaml and config.rs name the same variables (cfn-lint itself runs in scripts/test.sh).
 
-use apigw_doctor::config::VARIABLES;
+use apigw_doctor::lambda::config::VARIABLES;
 
 use crate::repo_path;
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::classify::Cause;
+use crate::diagnose::classify::Cause;
 
 /// What one invocation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

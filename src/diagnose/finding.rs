@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::advice::advice;
-use crate::classify::{Cause, Diagnosis, classify};
-use crate::request::{Request, Source, reassemble, reassemble_escaped};
+use super::advice::advice;
+use super::classify::{Cause, Diagnosis, classify};
+use crate::requests::{Request, Source, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
 /// only, never from message text.
@@ -30,12 +30,12 @@ impl Origin {
         }
     }
 
-    /// Adds the operator's mapping for this log group, if any.
-    pub fn with_mapping(mut self, config: &crate::config::Config) -> Origin {
+    /// Adds the operator's mapping for this log group, if any (`ACCESS_LOG_APIS`, built by the config).
+    pub fn with_mapping(mut self, mapping: &[AccessLogApi]) -> Origin {
         self.mapped_api = self
             .log_group
             .as_deref()
-            .and_then(|group| config.mapped_api(group))
+            .and_then(|group| mapped_api(mapping, group))
             .map(|(api, stage)| (api.to_owned(), stage.to_owned()));
         self
     }
@@ -44,6 +44,23 @@ impl Origin {
     pub fn execution_log_api(&self) -> Option<(&str, &str)> {
         execution_log_group(self.log_group.as_deref()?)
     }
+}
+
+/// One `log-group=api-id/stage` entry of the operator's access-log mapping: the name of an access-log group is
+/// the team's choice, so it says nothing by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogApi {
+    pub log_group: String,
+    pub api_id: String,
+    pub stage: String,
+}
+
+/// The API id and stage `mapping` gives an access-log group.
+pub fn mapped_api<'m>(mapping: &'m [AccessLogApi], log_group: &str) -> Option<(&'m str, &'m str)> {
+    mapping
+        .iter()
+        .find(|m| m.log_group == log_group)
+        .map(|m| (m.api_id.as_str(), m.stage.as_str()))
 }
 
 /// Parses `API-Gateway-Execution-Logs_{api-id}/{stage}` strictly: API ids are 10 lower-case letters and digits,
@@ -198,7 +215,7 @@ where
     findings_of(origin, reassemble(events), all)
 }
 
-/// [`find`] over messages still JSON-escaped (a [`crate::decode::RawBatch`]): the Lambda's hot path.
+/// [`find`] over messages still JSON-escaped (a [`crate::ingest::RawBatch`]): the Lambda's hot path.
 pub fn find_escaped<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,

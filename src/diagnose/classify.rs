@@ -1,15 +1,15 @@
-//! [`Request`] → [`Diagnosis`]: the cause label of `signatures.md` §0, the status the client got, and the
+//! [`Request`] → [`Diagnosis`]: the cause label of `docs/how-it-decides.md` §0, the status the client got, and the
 //! decisive lines. A total function: what no signature explains is `unknown_5xx` with its evidence, never a guess.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::request::{Request, Signal, Source};
-use crate::shape;
+use super::shape;
+use crate::requests::{Request, Signal, Source};
 use crate::signature::Failure;
 
-/// The stable vocabulary of the CLI output, the alerts and the SNS message attributes (`signatures.md` §0),
+/// The stable vocabulary of the CLI output, the alerts and the SNS message attributes (`docs/how-it-decides.md` §0),
 /// plus `incomplete` for a request whose final status is not in this batch and which shows no failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -498,7 +498,7 @@ pub fn cut(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::reassemble;
+    use crate::requests::reassemble;
 
     fn diagnose(text: &str) -> Diagnosis {
         let requests = reassemble(text.lines().map(|l| (None, l)));

@@ -21,8 +21,9 @@
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
 
-use crate::decode::DEFAULT_MAX_INFLATED_BYTES;
-use crate::finding::is_api_id;
+pub use crate::diagnose::finding::AccessLogApi;
+use crate::diagnose::finding::is_api_id;
+use crate::ingest::DEFAULT_MAX_INFLATED_BYTES;
 use crate::remediate::Settings as RemediationSettings;
 use crate::remediate::plan::{Mode, Scope};
 use crate::suppress::Timing;
@@ -77,14 +78,6 @@ pub struct Config {
     pub access_log_apis: Vec<AccessLogApi>,
     pub suppression_table: Option<String>,
     pub suppression: Timing,
-}
-
-/// One `log-group=api-id/stage` entry of `ACCESS_LOG_APIS`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessLogApi {
-    pub log_group: String,
-    pub api_id: String,
-    pub stage: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -284,10 +277,7 @@ impl Config {
 
     /// The API id and stage the operator mapped to an access-log group.
     pub fn mapped_api(&self, log_group: &str) -> Option<(&str, &str)> {
-        self.access_log_apis
-            .iter()
-            .find(|m| m.log_group == log_group)
-            .map(|m| (m.api_id.as_str(), m.stage.as_str()))
+        crate::diagnose::finding::mapped_api(&self.access_log_apis, log_group)
     }
 
     /// The Lambda cannot run without a topic; the CLI can.

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::decode::{RawBatch, RawEvent, RawText, unescape};
+use super::batch::{RawBatch, RawEvent, RawText, unescape};
 
 /// The batch, or `None` when the buffer is not in the layout this reader knows.
 pub fn scan_batch(json: &[u8]) -> Option<RawBatch<'_>> {
@@ -290,7 +290,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::parse_raw_batch_with_serde;
+    use crate::ingest::delivery::parse_raw_batch_with_serde;
 
     fn same(json: &str) {
         let fast = scan_batch(json.as_bytes());
@@ -333,8 +333,10 @@ mod tests {
             let Ok(wire) = std::fs::read(&path) else {
                 continue;
             };
-            let Ok(json) = crate::decode::decode(&wire, crate::decode::DEFAULT_MAX_INFLATED_BYTES)
-            else {
+            let Ok(json) = crate::ingest::delivery::decode(
+                &wire,
+                crate::ingest::delivery::DEFAULT_MAX_INFLATED_BYTES,
+            ) else {
                 continue; // bad-payload, the Kinesis batch
             };
             assert!(scan_batch(&json).is_some(), "{}", path.display());

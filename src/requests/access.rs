@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::request::{Request, Signal, Source};
+use super::request::{Request, Signal, Source};
 use crate::signature::{self, Failure, Kind};
 
 // Not `statusCode`: that is a Lambda proxy response, not an access-log record.

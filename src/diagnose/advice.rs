@@ -1,7 +1,7 @@
-//! Cause → what it means and how to fix it. Short, accurate, and true to `signatures.md` (§2 lists the advice
+//! Cause → what it means and how to fix it. Short, accurate, and true to `docs/how-it-decides.md` (§2 lists the advice
 //! commonly given that is wrong).
 
-use crate::classify::Cause;
+use super::classify::Cause;
 
 /// The explanation and the fix for one cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Alert, Severity};
+use crate::alert::{Alert, Severity};
 use crate::remediate::Report;
 use crate::suppress::{Notice, State};
 

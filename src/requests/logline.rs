@@ -60,12 +60,11 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
             continue;
         }
         let opens = if prefixed {
-            had_prefix
-                || is_json_record(message) && crate::access_log::parse_record(message).is_some()
+            had_prefix || is_json_record(message) && super::access::parse_record(message).is_some()
         } else {
             signature::starts_an_event(message)
                 || is_json_record(message)
-                || crate::access_log::is_clf_line(message)
+                || super::access::is_clf_line(message)
         };
         match events.last_mut() {
             Some(last) if !opens => {
@@ -104,7 +103,7 @@ fn pretty_record(input: &str, message: &str) -> Option<(String, usize)> {
     };
     let end = start + stream.byte_offset();
     let record = value.to_string();
-    crate::access_log::parse_record(&record).map(|_| (record, end))
+    super::access::parse_record(&record).map(|_| (record, end))
 }
 
 /// A whole access-log record on one line.

@@ -1,5 +1,17 @@
-//! The only place that knows the order of steps: decode → reassemble → classify → plan alerts → publish.
-//! Shared by the Lambda (`bootstrap`) and `apigw-doctor handle`.
+//! The edges: the only place that knows the order of steps (decode → reassemble → classify → plan alerts →
+//! remediate → suppress → render → publish), shared by the Lambda (`bootstrap`) and `apigw-doctor handle`.
+//!
+//! In: the raw payload Lambda hands over (a subscription delivery, a Kinesis batch, the scheduled sweep) and
+//! the ports built from [`config::Config`]. Out: an [`Outcome`] (the function's response), messages on SNS,
+//! EMF metrics in the function's log.
+//!
+//! - [`config`]: environment → validated settings; builds each lower stage's own settings
+//! - [`metrics`]: Embedded Metric Format counters
+//! - [`aws`]: the SDK configuration (one TLS stack)
+
+pub mod aws;
+pub mod config;
+pub mod metrics;
 
 use std::collections::BTreeMap;
 
@@ -7,14 +19,14 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::alert::render::{Message, render, render_noticed, render_overflow, render_state};
-use crate::alert::sns::{PublishError, Publisher};
 use crate::alert::{Plan, plan_alerts};
-use crate::config::Config;
-use crate::decode::{self, DecodeError, RawBatch};
-use crate::finding::{Findings, Origin, find_escaped};
-use crate::kinesis::{self, PayloadKind};
-use crate::metrics::Metrics;
+use crate::diagnose::finding::{Findings, Origin, find_escaped};
+use crate::ingest::kinesis::{self, PayloadKind};
+use crate::ingest::{self, DecodeError, RawBatch};
+use crate::lambda::config::Config;
+use crate::lambda::metrics::Metrics;
+use crate::publish::render::{Message, render, render_noticed, render_overflow, render_state};
+use crate::publish::sns::{PublishError, Publisher};
 use crate::remediate::{Remediator, Report};
 use crate::suppress::{Admission, NoSuppression, Notice, SuppressError, Suppressor, Undo};
 
@@ -158,7 +170,7 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
     /// One raw subscription event (`{"awslogs":{"data":...}}`).
     pub async fn logs(&self, event: &[u8], metrics: &mut Metrics) -> Result<Outcome, HandlerError> {
         metrics.deliveries += 1;
-        match decode::envelope_data(event) {
+        match ingest::envelope_data(event) {
             Ok(data) => self.data(&data, event.len(), metrics).await,
             Err(source) => Err(decode_failure(event.len(), source, metrics)),
         }
@@ -282,11 +294,11 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
         metrics: &mut Metrics,
     ) -> Result<Outcome, HandlerError> {
         let config = self.config;
-        let json = match decode::inflate(data, config.max_inflated_bytes) {
+        let json = match ingest::inflate(data, config.max_inflated_bytes) {
             Ok(json) => json,
             Err(source) => return Err(decode_failure(size, source, metrics)),
         };
-        let batch = match decode::parse_raw_batch(&json) {
+        let batch = match ingest::parse_raw_batch(&json) {
             Ok(batch) => batch,
             Err(source) => return Err(decode_failure(size, source, metrics)),
         };
@@ -364,8 +376,8 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
 
 /// The pure part of an invocation: what a decoded batch says, and the alerts it calls for.
 pub fn plan_batch(batch: &RawBatch<'_>, config: &Config) -> (Findings, Plan) {
-    let origin =
-        Origin::new(&batch.owner, &batch.log_group, &batch.log_stream).with_mapping(config);
+    let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
+        .with_mapping(&config.access_log_apis);
     let found = find_escaped(
         &origin,
         batch

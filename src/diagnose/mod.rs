@@ -1,0 +1,18 @@
+//! Requests → diagnoses → findings: the third stage, pure.
+//!
+//! In: reassembled [`crate::requests::Request`]s and where they came from ([`Origin`]). Out: a [`Diagnosis`] per
+//! request (its [`Cause`] label, the status the client got, the evidence) and [`Findings`] ready to group into
+//! alerts or to print.
+//!
+//! - [`classify`]: request → [`Diagnosis`] with a [`Cause`] label; the catalogue's pitfalls as rules
+//! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its JSON shape
+//! - [`advice`]: cause → what it means and how to fix it
+//! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`] and [`find_escaped`]
+
+pub mod advice;
+pub mod classify;
+pub mod finding;
+pub mod shape;
+
+pub use classify::{Cause, Diagnosis, classify};
+pub use finding::{Finding, Findings, Origin, find, find_escaped};

@@ -1,0 +1,22 @@
+//! Bytes → events: the first stage.
+//!
+//! In: what reaches the function (a CloudWatch Logs subscription delivery `{"awslogs":{"data":...}}`, or a Kinesis
+//! event whose records each carry one). Out: the inflated JSON and a [`Batch`] / [`RawBatch`] borrowed from it, or
+//! a [`DecodeError`] that names the step that failed.
+//!
+//! - [`batch`]: the two views of a delivery (unescaped [`Batch`], escaped-in-the-buffer [`RawBatch`])
+//! - [`delivery`]: envelope, base64, capped inflate, parse; the entry point [`decode`]
+//! - [`scan`]: a fast reader for CloudWatch Logs' own compact JSON layout (serde_json is the fallback)
+//! - [`kinesis`]: the Kinesis fan-in event, read record by record
+
+pub mod batch;
+pub mod delivery;
+pub mod kinesis;
+pub mod scan;
+
+pub use batch::{Batch, LogEvent, RawBatch, RawEvent, RawText, unescape};
+pub use delivery::{
+    DEFAULT_MAX_INFLATED_BYTES, DecodeError, base64_decode, decode, encode, encode_json,
+    envelope_data, gunzip, gunzip_streaming, inflate, parse_batch, parse_raw_batch,
+    parse_raw_batch_with_serde,
+};

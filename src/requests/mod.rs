@@ -1,0 +1,17 @@
+//! Events → requests: the second stage.
+//!
+//! In: `(timestamp, message)` pairs, from a delivery (messages still JSON-escaped in its buffer) or from pasted
+//! text. Out: one [`Request`] per request, with its final status, route, function, failure lines and context.
+//!
+//! - [`request`]: the [`Request`] type and how one execution-log line updates it
+//! - [`reassemble`]: grouping lines into requests; the entry points [`reassemble()`] and [`reassemble_escaped`]
+//! - [`logline`]: the `(request-id)` prefix, and the text forms people paste
+//! - [`access`]: access-log records (REST and HTTP APIs), read by field meaning
+
+pub mod access;
+pub mod logline;
+pub mod reassemble;
+pub mod request;
+
+pub use reassemble::{reassemble, reassemble_escaped};
+pub use request::{Request, Signal, Source};

@@ -1,0 +1,205 @@
+//! Reassembly: events → one [`Request`] per request id, in order of first appearance.
+//!
+//! Events with a `(request-id)` prefix are grouped by id; access-log records are a request each; lines without
+//! an id (pastes) are split where a new execution starts or after the final status.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::access;
+use super::logline::split_request_id;
+use super::request::{Request, Source};
+use crate::ingest::unescape;
+use crate::signature::{self, Failure, Kind};
+
+/// Groups events into requests in order of first appearance. Events with a `(request-id)` prefix are grouped by
+/// id; events without one (pasted logs, console tests) are split where a new execution starts or after the final
+/// status; access-log records are a request each.
+pub fn reassemble<'a, I>(events: I) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    reassemble_with(events, false)
+}
+
+/// [`reassemble`] over messages still JSON-escaped, as they sit in the delivery buffer: nothing is copied;
+/// what a request keeps is unescaped later, and only if it is reported. Signature starts are plain ASCII, which
+/// JSON never escapes, so matching is the same on both forms.
+pub fn reassemble_escaped<'a, I>(events: I) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    reassemble_with(events, true)
+}
+
+fn reassemble_with<'a, I>(events: I, escaped: bool) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    let events = events.into_iter();
+    // About 20 lines per request in a stage's log.
+    let expected = events.size_hint().0 / 16;
+    let mut requests: Vec<Request<'a>> = Vec::with_capacity(expected);
+    let mut by_id: HashMap<&'a str, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(expected, foldhash::fast::RandomState::default());
+    let mut anonymous: Option<usize> = None;
+    // A request's lines mostly come in runs: the previous line's request is checked before the map.
+    let mut last: Option<(&'a str, usize)> = None;
+    for (timestamp, message) in events {
+        // A line of the same request as the one before: its known-good id is compared, not parsed again.
+        if let Some((last_id, at)) = last
+            && let Some(text) = strip_id_prefix(message, last_id)
+        {
+            requests[at].absorb(text, timestamp);
+            continue;
+        }
+        let (id, text) = split_request_id(message);
+        if let Some(id) = id {
+            let at = *by_id.entry(id).or_insert_with(|| {
+                requests.push(Request {
+                    request_id: Some(Cow::Borrowed(id)),
+                    escaped,
+                    ..Request::default()
+                });
+                requests.len() - 1
+            });
+            last = Some((id, at));
+            requests[at].absorb(text, timestamp);
+            continue;
+        }
+        // Access-log records and bare field values are small and rare: read them unescaped.
+        let plain = if escaped {
+            unescape(text)
+        } else {
+            Cow::Borrowed(text)
+        };
+        if let Some(record) = access::parse_record(&plain) {
+            let mut request = record;
+            if let Some(ts) = timestamp {
+                request.first_timestamp = Some(ts);
+                request.last_timestamp = Some(ts);
+            }
+            requests.push(request);
+            anonymous = None;
+            continue;
+        }
+        if access::is_clf_line(&plain) {
+            requests.push(Request {
+                source: Source::UnreadAccessLog,
+                events: 1,
+                ..Request::default()
+            });
+            anonymous = None;
+            continue;
+        }
+        let kind = signature::match_start(text).map(|m| m.0);
+        if let Some(Kind::Failure(
+            failure @ (Failure::HttpApiFunctionError
+            | Failure::AccessLogFunctionError
+            | Failure::HttpApiIntegrationPermission
+            | Failure::HttpApiAuthorizerPermission),
+        )) = kind
+        {
+            // A bare access-log field value (e.g. from a Logs Insights query) is a whole record on its own.
+            requests.push(access::request_from_error_value(failure, &plain));
+            anonymous = None;
+            continue;
+        }
+        let opens_new = match anonymous {
+            None => true,
+            Some(at) => {
+                let current = &requests[at];
+                current.closed
+                    || (matches!(
+                        kind,
+                        Some(Kind::StartingExecution | Kind::ExecutionLogHeader)
+                    ) && (current.started_execution
+                        || current.events > 0 && current.request_id.is_some()))
+            }
+        };
+        if opens_new {
+            requests.push(Request {
+                escaped,
+                ..Request::default()
+            });
+            anonymous = Some(requests.len() - 1);
+        }
+        if let Some(at) = anonymous {
+            requests[at].absorb(text, timestamp);
+        }
+    }
+    requests
+}
+
+/// `message` without its `(id) ` prefix when that prefix is exactly `id` (what [`split_request_id`] gives).
+fn strip_id_prefix<'m>(message: &'m str, id: &str) -> Option<&'m str> {
+    let rest = message
+        .strip_prefix('(')?
+        .strip_prefix(id)?
+        .strip_prefix(')')?;
+    Some(rest.strip_prefix(' ').unwrap_or(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<(Option<i64>, &str)> {
+        text.lines().map(|l| (None, l)).collect()
+    }
+
+    #[test]
+    fn reassemble_groups_interleaved_events_by_request_id() {
+        let text = "(a) Starting execution for request: a\n(b) Starting execution for request: b\n\
+                    (a) Method completed with status: 200\n(b) Method completed with status: 502";
+        let requests = reassemble(lines(text));
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].request_id.as_deref(), Some("a"));
+        assert_eq!(requests[0].status, Some(200));
+        assert_eq!(requests[1].status, Some(502));
+    }
+
+    #[test]
+    fn reassemble_reads_route_latency_arn_and_headers() {
+        let text = "(r) HTTP Method: POST, Resource Path: /orders/{id}\n\
+            (r) Endpoint request URI: https://lambda.eu-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-2:123456789012:function:orders:live/invocations\n\
+            (r) Received response. Status: 200, Integration latency: 426 ms\n\
+            (r) Endpoint response headers: {Date=Tue, 26 Feb 2019 16:48:37 GMT, x-amzn-RequestId=abc, X-Amz-Function-Error=Unhandled, Content-Type=application/json}\n\
+            (r) Method completed with status: 502";
+        let r = &reassemble(lines(text))[0];
+        assert_eq!(r.method.as_deref(), Some("POST"));
+        assert_eq!(r.resource_path.as_deref(), Some("/orders/{id}"));
+        assert_eq!(
+            r.function_arn,
+            Some("arn:aws:lambda:eu-west-2:123456789012:function:orders:live")
+        );
+        assert_eq!(r.integration_latency_ms, Some(426));
+        assert_eq!(r.function_error_header, Some("Unhandled"));
+        assert_eq!(r.lambda_request_id, Some("abc"));
+        assert_eq!(r.status, Some(502));
+    }
+
+    #[test]
+    fn authorizer_phase_arn_is_the_authorizers() {
+        let text = "(r) Starting authorizer: abc123 for request: r\n\
+            (r) Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations\n\
+            (r) Execution failed due to configuration error: Invalid permissions on Lambda function";
+        let r = &reassemble(lines(text))[0];
+        assert_eq!(r.authorizer_id, Some("abc123"));
+        assert_eq!(
+            r.authorizer_arn,
+            Some("arn:aws:lambda:us-east-1:123456789012:function:auth")
+        );
+        assert_eq!(r.function_arn, None);
+    }
+
+    #[test]
+    fn events_without_ids_split_after_the_final_status() {
+        let text = "Execution failed due to a timeout error\nMethod completed with status: 504\n\
+                    Execution failed due to configuration error: Invalid permissions on Lambda function\n\
+                    Method completed with status: 500";
+        let requests = reassemble(lines(text));
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].status, Some(500));
+    }
+}
