@@ -4,7 +4,7 @@
 //! request (its [`Cause`] label, the status the client got, the evidence) and [`Findings`] ready to group into
 //! alerts or to print.
 //!
-//! - [`classify`]: request → [`Diagnosis`] with a [`Cause`] label; the catalogue's pitfalls as rules
+//! - [`mod@classify`]: request → [`Diagnosis`] with a [`Cause`] label; the catalogue's pitfalls as rules
 //! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its JSON shape
 //! - [`advice`]: cause → what it means and how to fix it
 //! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`] and [`find_escaped`]

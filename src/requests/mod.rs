@@ -4,7 +4,7 @@
 //! text. Out: one [`Request`] per request, with its final status, route, function, failure lines and context.
 //!
 //! - [`request`]: the [`Request`] type and how one execution-log line updates it
-//! - [`reassemble`]: grouping lines into requests; the entry points [`reassemble()`] and [`reassemble_escaped`]
+//! - [`mod@reassemble`]: grouping lines into requests; the entry points [`reassemble()`] and [`reassemble_escaped`]
 //! - [`logline`]: the `(request-id)` prefix, and the text forms people paste
 //! - [`access`]: access-log records (REST and HTTP APIs), read by field meaning
 

@@ -1,4 +1,4 @@
-//! One request as read from its lines: [`Request`], and how one line updates it ([`Request::absorb`]).
+//! One request as read from its lines: [`Request`], and how one line updates it (`Request::absorb`).
 //!
 //! Strings borrow from the events (and so from the inflated delivery); a request allocates once, plus a small
 //! vector only when it has failure lines. Which function to *fix* never comes from here: these fields are for

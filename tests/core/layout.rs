@@ -190,3 +190,33 @@ fn each_stage_is_a_folder_and_the_development_doc_names_every_file() {
         "not in docs/development.md: {missing:?}"
     );
 }
+
+#[test]
+fn every_link_in_the_readme_and_docs_resolves_inside_the_repo() {
+    let mut pages = vec![repo_path("README.md"), repo_path("events/README.md")];
+    for entry in fs::read_dir(repo_path("docs")).unwrap() {
+        pages.push(entry.unwrap().path());
+    }
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = fs::read_to_string(page).unwrap();
+        for (at, _) in text.match_indices("](") {
+            let target = text[at + 2..].split(')').next().unwrap_or("");
+            let path = target.split('#').next().unwrap_or("");
+            if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+                continue;
+            }
+            if !page.parent().unwrap().join(path).exists() {
+                broken.push(format!("{}: {target}", page.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links that go nowhere: {broken:#?}");
+    let readme = fs::read_to_string(repo_path("README.md")).unwrap();
+    // The top screen decides: the README stays short and the detail lives in docs/.
+    assert!(
+        readme.lines().count() <= 250,
+        "README.md is {} lines",
+        readme.lines().count()
+    );
+}
