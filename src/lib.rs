@@ -17,6 +17,7 @@
 //! - [`alert`]: findings → one [`alert::Alert`] per distinct problem (fingerprint)
 //! - [`remediate`]: the guarded fix for a missing invoke permission: pure planner + AWS adapters
 //! - [`suppress`]: noise control across invocations: pure state machine + DynamoDB adapter
+//! - [`subscribe`]: keeps API Gateway's log groups subscribed (discovery): pure decisions + CloudWatch Logs adapter
 //! - [`publish`]: alerts, reports and notices → SNS messages (email, Chatbot, machine JSON) + the SNS adapter
 //! - [`lambda`]: the edges: the handler (order of steps), config, metrics, the SDK set-up
 //! - [`input`]: what the CLI accepts (files, pastes, saved events), above the pure stages
@@ -30,4 +31,5 @@ pub mod publish;
 pub mod remediate;
 pub mod requests;
 pub mod signature;
+pub mod subscribe;
 pub mod suppress;

@@ -189,6 +189,10 @@ async fn handle_all<P: Publisher, R: Remediator, S: Suppressor>(
                 outcome.digests_sent,
                 plural(outcome.digests_sent)
             ),
+            Ok(Response::CustomResource(outcome)) => eprintln!(
+                "apigw-doctor: {name}: custom resource {}: {}",
+                outcome.request_type, outcome.status
+            ),
             Ok(Response::Logs(outcome)) => eprintln!(
                 "apigw-doctor: {name}: {} request{}, {} alert{} sent",
                 outcome.requests,

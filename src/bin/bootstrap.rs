@@ -3,9 +3,11 @@
 
 use apigw_doctor::lambda::Handler;
 use apigw_doctor::lambda::config::Config;
+use apigw_doctor::lambda::custom_resource::HttpResponder;
 use apigw_doctor::lambda::metrics::{Metrics, emf_lines};
 use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate;
+use apigw_doctor::subscribe::aws::CloudWatchLogs;
 use apigw_doctor::suppress::dynamo::Configured;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
@@ -31,14 +33,27 @@ async fn main() -> Result<(), Error> {
         config.suppression,
         &sdk,
     );
-    let handler = Handler::new(&config, &publisher, &remediator, &suppressor);
+    if config.allows_every_function() {
+        tracing::warn!(
+            "REMEDIATION_ALLOWED_FUNCTIONS contains *: auto mode may add permissions to every function of the account"
+        );
+    }
+    let logs = CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk));
+    let handler = Handler::new(&config, &publisher, &remediator, &suppressor)
+        .with_account(&logs, &HttpResponder);
     let (config, handler) = (&config, &handler);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             let mut metrics = Metrics::default();
+            let function_arn = Some(event.context.invoked_function_arn.as_str())
+                .filter(|arn| arn.starts_with("arn:"));
             // Boxed: keeps the future's type shallow enough for the compiler's layout query.
-            let result =
-                Box::pin(handler.payload(event.payload.get().as_bytes(), &mut metrics)).await;
+            let result = Box::pin(handler.invoke(
+                event.payload.get().as_bytes(),
+                function_arn,
+                &mut metrics,
+            ))
+            .await;
             for line in emf_lines(&metrics, &config.metrics_namespace, now_ms()) {
                 println!("{line}");
             }

@@ -47,6 +47,8 @@ pub enum PayloadKind {
     Kinesis,
     /// `{"apigw-doctor":"sweep"}`: the scheduled sweep that closes quiet problems.
     Sweep,
+    /// A CloudFormation custom-resource request (`RequestType`, `ResponseURL`): the stack's own set-up.
+    CustomResource,
     Unknown,
 }
 
@@ -58,11 +60,18 @@ pub fn payload_kind(payload: &[u8]) -> PayloadKind {
         records: Option<serde::de::IgnoredAny>,
         #[serde(rename = "apigw-doctor", borrow)]
         apigw_doctor: Option<Cow<'a, str>>,
+        #[serde(rename = "RequestType")]
+        request_type: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "ResponseURL")]
+        response_url: Option<serde::de::IgnoredAny>,
     }
     match serde_json::from_slice::<Probe<'_>>(payload) {
         Ok(p) if p.awslogs.is_some() => PayloadKind::Logs,
         Ok(p) if p.records.is_some() => PayloadKind::Kinesis,
         Ok(p) if p.apigw_doctor.as_deref() == Some("sweep") => PayloadKind::Sweep,
+        Ok(p) if p.request_type.is_some() && p.response_url.is_some() => {
+            PayloadKind::CustomResource
+        }
         _ => PayloadKind::Unknown,
     }
 }
@@ -88,6 +97,10 @@ mod tests {
         assert_eq!(
             payload_kind(br#"{"apigw-doctor":"sweep"}"#),
             PayloadKind::Sweep
+        );
+        assert_eq!(
+            payload_kind(br#"{"RequestType":"Create","ResponseURL":"https://x","StackId":"s"}"#),
+            PayloadKind::CustomResource
         );
         assert_eq!(payload_kind(br#"{"hello":1}"#), PayloadKind::Unknown);
         assert_eq!(payload_kind(b"not json"), PayloadKind::Unknown);

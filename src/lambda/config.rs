@@ -17,6 +17,11 @@
 //! | `SUPPRESSION_WINDOW_SECONDS` | after an alert, repeats are counted, not sent, for this long (60–86400) | `300` |
 //! | `SUPPRESSION_MAX_WINDOW_SECONDS` | windows double after each digest up to this (60–86400) | `3600` |
 //! | `RESOLVE_AFTER_SECONDS` | no occurrence for this long: one "resolved" message (60–604800) | `900` |
+//! | `DISCOVERY` | `on`: the sweep subscribes API Gateway log groups that have no filter of ours; `off`: only what the operator subscribed | `off` |
+//! | `SUBSCRIPTION_FILTER_NAME` | the name of the filters discovery puts (one per stack); only filters with this name are changed or removed | `apigw-doctor` |
+//! | `SUBSCRIPTION_FILTER_PATTERN` | their filter pattern; empty sends every line | — |
+//! | `ACCESS_LOG_GROUP_PREFIX` | also subscribe log groups whose names start with this (access logs) | — |
+//! | `DISCOVERY_ONLY` | comma-separated REST API ids or log group names: discovery subscribes only these | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
@@ -26,6 +31,7 @@ use crate::diagnose::finding::is_api_id;
 use crate::ingest::DEFAULT_MAX_INFLATED_BYTES;
 use crate::remediate::Settings as RemediationSettings;
 use crate::remediate::plan::{Mode, Scope};
+use crate::subscribe::Settings as DiscoverySettings;
 use crate::suppress::Timing;
 
 pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
@@ -43,6 +49,11 @@ pub const SUPPRESSION_TABLE: &str = "SUPPRESSION_TABLE";
 pub const SUPPRESSION_WINDOW_SECONDS: &str = "SUPPRESSION_WINDOW_SECONDS";
 pub const SUPPRESSION_MAX_WINDOW_SECONDS: &str = "SUPPRESSION_MAX_WINDOW_SECONDS";
 pub const RESOLVE_AFTER_SECONDS: &str = "RESOLVE_AFTER_SECONDS";
+pub const DISCOVERY: &str = "DISCOVERY";
+pub const SUBSCRIPTION_FILTER_NAME: &str = "SUBSCRIPTION_FILTER_NAME";
+pub const SUBSCRIPTION_FILTER_PATTERN: &str = "SUBSCRIPTION_FILTER_PATTERN";
+pub const ACCESS_LOG_GROUP_PREFIX: &str = "ACCESS_LOG_GROUP_PREFIX";
+pub const DISCOVERY_ONLY: &str = "DISCOVERY_ONLY";
 pub const AWS_REGION: &str = "AWS_REGION";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
@@ -62,6 +73,11 @@ pub const VARIABLES: &[&str] = &[
     SUPPRESSION_WINDOW_SECONDS,
     SUPPRESSION_MAX_WINDOW_SECONDS,
     RESOLVE_AFTER_SECONDS,
+    DISCOVERY,
+    SUBSCRIPTION_FILTER_NAME,
+    SUBSCRIPTION_FILTER_PATTERN,
+    ACCESS_LOG_GROUP_PREFIX,
+    DISCOVERY_ONLY,
 ];
 
 /// Validated settings.
@@ -78,6 +94,7 @@ pub struct Config {
     pub access_log_apis: Vec<AccessLogApi>,
     pub suppression_table: Option<String>,
     pub suppression: Timing,
+    pub discovery: DiscoverySettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +122,7 @@ impl Default for Config {
             access_log_apis: Vec::new(),
             suppression_table: None,
             suppression: Timing::default(),
+            discovery: DiscoverySettings::default(),
         }
     }
 }
@@ -204,7 +222,9 @@ impl Config {
                 "must not be shorter than SUPPRESSION_WINDOW_SECONDS",
             ));
         }
+        let discovery = discovery_settings(&get)?;
         Ok(Config {
+            discovery,
             suppression_table,
             suppression,
             access_log_apis,
@@ -275,6 +295,12 @@ impl Config {
         })
     }
 
+    /// Whether `auto` may change every function of the account (`*` among the patterns).
+    pub fn allows_every_function(&self) -> bool {
+        self.remediation.mode == Mode::Auto
+            && self.remediation.allowed_functions.iter().any(|p| p == "*")
+    }
+
     /// The API id and stage the operator mapped to an access-log group.
     pub fn mapped_api(&self, log_group: &str) -> Option<(&str, &str)> {
         crate::diagnose::finding::mapped_api(&self.access_log_apis, log_group)
@@ -286,6 +312,56 @@ impl Config {
             name: ALERT_TOPIC_ARN,
         })
     }
+}
+
+/// A log group name (or prefix): 1-512 of letters, digits and `_ - / . #`.
+fn valid_log_group_name(s: &str) -> bool {
+    (1..=512).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-/.#".contains(&b))
+}
+
+fn discovery_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<DiscoverySettings, ConfigError> {
+    let defaults = DiscoverySettings::default();
+    let enabled = match get(DISCOVERY).as_deref() {
+        None | Some("off") => false,
+        Some("on") => true,
+        Some(other) => return Err(invalid(DISCOVERY, other, "expected on or off")),
+    };
+    let filter_name = match get(SUBSCRIPTION_FILTER_NAME) {
+        None => defaults.filter_name,
+        Some(n) if (1..=512).contains(&n.len()) && !n.contains(':') && !n.contains('*') => n,
+        Some(n) => {
+            return Err(invalid(
+                SUBSCRIPTION_FILTER_NAME,
+                &n,
+                "1-512 characters, no : or *",
+            ));
+        }
+    };
+    let access_log_prefix = match get(ACCESS_LOG_GROUP_PREFIX) {
+        None => None,
+        Some(p) if valid_log_group_name(&p) => Some(p),
+        Some(p) => {
+            return Err(invalid(
+                ACCESS_LOG_GROUP_PREFIX,
+                &p,
+                "a log group name prefix: letters, digits and _ - / . #",
+            ));
+        }
+    };
+    let only = list(get(DISCOVERY_ONLY), DISCOVERY_ONLY, |entry| {
+        is_api_id(entry) || valid_log_group_name(entry)
+    })?;
+    Ok(DiscoverySettings {
+        enabled,
+        filter_name,
+        filter_pattern: get(SUBSCRIPTION_FILTER_PATTERN).unwrap_or_default(),
+        access_log_prefix,
+        only,
+    })
 }
 
 /// A comma-separated list whose every item passes `valid`.
@@ -382,6 +458,55 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn discovery_is_read_and_validated() {
+        let c = config(&[
+            (DISCOVERY, "on"),
+            (SUBSCRIPTION_FILTER_NAME, "apigw-doctor-prod"),
+            (SUBSCRIPTION_FILTER_PATTERN, "?\"Execution failed\""),
+            (ACCESS_LOG_GROUP_PREFIX, "/aws/apigateway/access-"),
+            (DISCOVERY_ONLY, "a1b2c3d4e5, /team/access-orders"),
+        ])
+        .unwrap();
+        assert!(c.discovery.enabled);
+        assert_eq!(c.discovery.filter_name, "apigw-doctor-prod");
+        assert_eq!(c.discovery.filter_pattern, "?\"Execution failed\"");
+        assert_eq!(
+            c.discovery.access_log_prefix.as_deref(),
+            Some("/aws/apigateway/access-")
+        );
+        assert_eq!(c.discovery.only, ["a1b2c3d4e5", "/team/access-orders"]);
+        assert!(!config(&[]).unwrap().discovery.enabled);
+        for (name, bad) in [
+            (DISCOVERY, "yes"),
+            (SUBSCRIPTION_FILTER_NAME, "a:b"),
+            (ACCESS_LOG_GROUP_PREFIX, "bad prefix"),
+            (DISCOVERY_ONLY, "not an id!"),
+        ] {
+            let err = config(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_star_in_the_allow_list_is_flagged_in_auto_mode_only() {
+        let star = [
+            (REMEDIATION_MODE, "auto"),
+            (REMEDIATION_ALLOWED_FUNCTIONS, "orders-*,*"),
+        ];
+        assert!(config(&star).unwrap().allows_every_function());
+        let dry = [
+            (REMEDIATION_MODE, "dry-run"),
+            (REMEDIATION_ALLOWED_FUNCTIONS, "*"),
+        ];
+        assert!(!config(&dry).unwrap().allows_every_function());
+        let named = [
+            (REMEDIATION_MODE, "auto"),
+            (REMEDIATION_ALLOWED_FUNCTIONS, "orders-*"),
+        ];
+        assert!(!config(&named).unwrap().allows_every_function());
     }
 
     #[test]

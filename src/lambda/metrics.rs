@@ -29,11 +29,17 @@ pub struct Metrics {
     pub alerts_suppressed: u64,
     /// Suppression table errors: alerts went out anyway (fail open).
     pub suppression_errors: u64,
+    /// Log groups discovery put our subscription filter on (new or updated).
+    pub log_groups_subscribed: u64,
+    /// Log groups with two filters of others: not watched.
+    pub log_groups_full: u64,
+    /// CloudWatch Logs calls of discovery that failed (the next sweep tries again).
+    pub subscription_errors: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 15] {
+    pub fn counters(&self) -> [(&'static str, u64); 18] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -50,6 +56,9 @@ impl Metrics {
             ("RecordsFailed", self.records_failed),
             ("AlertsSuppressed", self.alerts_suppressed),
             ("SuppressionErrors", self.suppression_errors),
+            ("LogGroupsSubscribed", self.log_groups_subscribed),
+            ("LogGroupsFull", self.log_groups_full),
+            ("SubscriptionErrors", self.subscription_errors),
         ]
     }
 
@@ -63,6 +72,13 @@ impl Metrics {
                 _ => self.remediations_refused += 1,
             }
         }
+    }
+
+    /// Counts what a discovery run did.
+    pub fn add_subscriptions(&mut self, report: &crate::subscribe::Report) {
+        self.log_groups_subscribed += (report.subscribed.len() + report.updated.len()) as u64;
+        self.log_groups_full += report.full.len() as u64;
+        self.subscription_errors += report.failed.len() as u64;
     }
 
     pub fn add_causes(&mut self, by_cause: &BTreeMap<Cause, u64>) {

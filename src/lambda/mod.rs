@@ -7,10 +7,12 @@
 //!
 //! - [`config`]: environment → validated settings; builds each lower stage's own settings
 //! - [`metrics`]: Embedded Metric Format counters
+//! - [`custom_resource`]: CloudFormation's requests to subscribe the log groups on deploy and unsubscribe on delete
 //! - [`aws`]: the SDK configuration (one TLS stack)
 
 pub mod aws;
 pub mod config;
+pub mod custom_resource;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -28,7 +30,9 @@ use crate::lambda::metrics::Metrics;
 use crate::publish::render::{Message, render, render_noticed, render_overflow, render_state};
 use crate::publish::sns::{PublishError, Publisher};
 use crate::remediate::{Remediator, Report};
+use crate::subscribe::{self, LogsApi};
 use crate::suppress::{Admission, NoSuppression, Notice, SuppressError, Suppressor, Undo};
+use custom_resource::Responder;
 
 /// What one invocation did: the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -67,6 +71,9 @@ pub enum HandlerError {
     /// The sweep could not read the suppression table (a delivery never fails for it: it fails open).
     #[error(transparent)]
     Suppression(SuppressError),
+    /// A CloudFormation request could not be read or answered: the invocation fails so Lambda retries it.
+    #[error("custom resource: {reason}")]
+    CustomResource { reason: String },
 }
 
 impl HandlerError {
@@ -76,6 +83,7 @@ impl HandlerError {
             HandlerError::Decode { .. } => "ApigwDoctor.DecodeError",
             HandlerError::Publish { .. } => "ApigwDoctor.PublishError",
             HandlerError::Suppression(_) => "ApigwDoctor.SuppressionError",
+            HandlerError::CustomResource { .. } => "ApigwDoctor.CustomResourceError",
         }
     }
 }
@@ -97,6 +105,7 @@ pub enum Response {
     Logs(Outcome),
     Kinesis(KinesisEventResponse),
     Sweep(SweepOutcome),
+    CustomResource(CustomResourceOutcome),
 }
 
 /// What the scheduled sweep did.
@@ -105,14 +114,60 @@ pub struct SweepOutcome {
     pub sweep: bool,
     pub resolved_sent: u64,
     pub digests_sent: u64,
+    /// What discovery did, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<subscribe::Report>,
 }
 
-/// The ports one invocation uses: where alerts go, what heals, what remembers.
-pub struct Handler<'a, P, R, S> {
+/// What a CloudFormation request did, and what was answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomResourceOutcome {
+    pub request_type: String,
+    pub status: &'static str,
+    pub subscriptions: subscribe::Report,
+}
+
+/// The CloudWatch Logs port where discovery does not run (the CLI, tests of other paths): it sees no log group.
+pub struct NoLogs;
+
+impl LogsApi for NoLogs {
+    async fn log_groups(&self, _: &str) -> Result<Vec<String>, subscribe::SubscribeError> {
+        Ok(Vec::new())
+    }
+    async fn filters(&self, _: &str) -> Result<Vec<subscribe::Filter>, subscribe::SubscribeError> {
+        Ok(Vec::new())
+    }
+    async fn put_filter(
+        &self,
+        _: &str,
+        _: &subscribe::Settings,
+        _: &str,
+    ) -> Result<(), subscribe::SubscribeError> {
+        Ok(())
+    }
+    async fn delete_filter(&self, _: &str, _: &str) -> Result<(), subscribe::SubscribeError> {
+        Ok(())
+    }
+}
+
+/// The responder where no CloudFormation request is expected: it refuses.
+pub struct NoResponder;
+
+impl Responder for NoResponder {
+    async fn respond(&self, _: &str, _: &custom_resource::Response) -> Result<(), String> {
+        Err("no responder configured".to_owned())
+    }
+}
+
+/// The ports one invocation uses: where alerts go, what heals, what remembers, and (in the Lambda) the log
+/// groups to keep subscribed and CloudFormation to answer.
+pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder> {
     pub config: &'a Config,
     pub publisher: &'a P,
     pub remediator: &'a R,
     pub suppressor: &'a S,
+    pub logs: &'a L,
+    pub responder: &'a C,
 }
 
 /// Handles any payload without cross-invocation suppression (see [`Handler::payload`]).
@@ -141,25 +196,65 @@ pub async fn handle<P: Publisher, R: Remediator>(
         .await
 }
 
-impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
+impl<'a, P, R, S> Handler<'a, P, R, S> {
     pub fn new(config: &'a Config, publisher: &'a P, remediator: &'a R, suppressor: &'a S) -> Self {
         Handler {
             config,
             publisher,
             remediator,
             suppressor,
+            logs: &NoLogs,
+            responder: &NoResponder,
         }
     }
+}
 
-    /// Any payload the function is sent: a subscription delivery, a Kinesis batch of them, or the sweep.
+impl<'a, P, R, S, L, C> Handler<'a, P, R, S, L, C> {
+    /// The same handler, with the account's log groups to keep subscribed and CloudFormation to answer.
+    pub fn with_account<L2, C2>(
+        self,
+        logs: &'a L2,
+        responder: &'a C2,
+    ) -> Handler<'a, P, R, S, L2, C2> {
+        Handler {
+            config: self.config,
+            publisher: self.publisher,
+            remediator: self.remediator,
+            suppressor: self.suppressor,
+            logs,
+            responder,
+        }
+    }
+}
+
+impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
+    Handler<'_, P, R, S, L, C>
+{
+    /// Any payload the function is sent (see [`Handler::invoke`]), outside Lambda (no function ARN).
     pub async fn payload(
         &self,
         payload: &[u8],
         metrics: &mut Metrics,
     ) -> Result<Response, HandlerError> {
+        self.invoke(payload, None, metrics).await
+    }
+
+    /// Any payload the function is sent: a subscription delivery, a Kinesis batch of them, the sweep, or a
+    /// CloudFormation request. `function_arn` is the function's own ARN (from the invocation's context): the
+    /// destination of the filters discovery puts.
+    pub async fn invoke(
+        &self,
+        payload: &[u8],
+        function_arn: Option<&str>,
+        metrics: &mut Metrics,
+    ) -> Result<Response, HandlerError> {
         match kinesis::payload_kind(payload) {
             PayloadKind::Kinesis => self.kinesis(payload, metrics).await.map(Response::Kinesis),
-            PayloadKind::Sweep => self.sweep(metrics).await.map(Response::Sweep),
+            PayloadKind::Sweep => self.sweep(function_arn, metrics).await.map(Response::Sweep),
+            PayloadKind::CustomResource => self
+                .custom_resource(payload, function_arn, metrics)
+                .await
+                .map(Response::CustomResource),
             // Anything else is read as a delivery, whose decoder names what is wrong with it.
             PayloadKind::Logs | PayloadKind::Unknown => {
                 self.logs(payload, metrics).await.map(Response::Logs)
@@ -220,9 +315,122 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
         Ok(response)
     }
 
-    /// The scheduled sweep: "resolved" for problems quiet for the quiet period, digests for windows that ended
-    /// with requests no message reported.
-    pub async fn sweep(&self, metrics: &mut Metrics) -> Result<SweepOutcome, HandlerError> {
+    /// Subscribes the watched log groups that have no filter of ours. Never fails the invocation: what could
+    /// not be done is logged and counted, and the next sweep tries again.
+    async fn discover(&self, function_arn: &str, metrics: &mut Metrics) -> subscribe::Report {
+        let settings = &self.config.discovery;
+        let report = match subscribe::subscribe_all(self.logs, settings, function_arn).await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::error!(%error, "Discovery could not list log groups");
+                subscribe::Report {
+                    failed: vec![error.to_string()],
+                    ..subscribe::Report::default()
+                }
+            }
+        };
+        metrics.add_subscriptions(&report);
+        tracing::info!(
+            subscribed = ?report.subscribed,
+            updated = ?report.updated,
+            already_subscribed = report.already_subscribed,
+            full = ?report.full,
+            failed = ?report.failed,
+            "Discovery done"
+        );
+        report
+    }
+
+    /// A CloudFormation request: subscribe on Create and Update, remove exactly our filters on Delete, and
+    /// always answer (a request never answered holds the stack for an hour).
+    pub async fn custom_resource(
+        &self,
+        payload: &[u8],
+        function_arn: Option<&str>,
+        metrics: &mut Metrics,
+    ) -> Result<CustomResourceOutcome, HandlerError> {
+        use custom_resource::{Action, Request, Response as Answer, ResponseData};
+        let request = Request::parse(payload).map_err(|e| HandlerError::CustomResource {
+            reason: format!("unreadable request: {e}"),
+        })?;
+        let destination = request.service_token.as_deref().or(function_arn);
+        let settings = &self.config.discovery;
+        let (report, reason) = match (request.action(), destination) {
+            (_, None) => (
+                subscribe::Report::default(),
+                "the request names no function (ServiceToken)".to_owned(),
+            ),
+            (Action::Subscribe, Some(_)) if !settings.enabled => (
+                subscribe::Report::default(),
+                "discovery is off: no log group subscribed".to_owned(),
+            ),
+            (Action::Subscribe, Some(arn)) => {
+                let report = self.discover(arn, metrics).await;
+                let reason = format!(
+                    "{} log groups subscribed, {} updated, {} already, {} with two filters of others, {} failed",
+                    report.subscribed.len(),
+                    report.updated.len(),
+                    report.already_subscribed,
+                    report.full.len(),
+                    report.failed.len()
+                );
+                (report, reason)
+            }
+            (Action::Unsubscribe, Some(arn)) => {
+                let report = subscribe::unsubscribe_all(self.logs, settings, arn)
+                    .await
+                    .unwrap_or_else(|error| subscribe::Report {
+                        failed: vec![error.to_string()],
+                        ..subscribe::Report::default()
+                    });
+                metrics.subscription_errors += report.failed.len() as u64;
+                let reason = format!(
+                    "{} subscription filters removed, {} failed",
+                    report.removed.len(),
+                    report.failed.len()
+                );
+                (report, reason)
+            }
+        };
+        let data = ResponseData {
+            subscribed: (report.subscribed.len() + report.updated.len()) as u64,
+            already_subscribed: report.already_subscribed,
+            full: report.full.len() as u64,
+            removed: report.removed.len() as u64,
+            failed: report.failed.len() as u64,
+        };
+        // Discovery problems do not fail the stack: the sweep tries again within minutes.
+        let answer = Answer::success(&request, reason, data);
+        tracing::info!(
+            request_type = %request.request_type,
+            logical_resource_id = %request.logical_resource_id,
+            reason = %answer.reason,
+            "Custom resource request handled"
+        );
+        if let Err(error) = self.responder.respond(&request.response_url, &answer).await {
+            tracing::error!(%error, "CloudFormation could not be answered");
+            return Err(HandlerError::CustomResource {
+                reason: format!("answer not delivered: {error}"),
+            });
+        }
+        Ok(CustomResourceOutcome {
+            request_type: request.request_type,
+            status: answer.status,
+            subscriptions: report,
+        })
+    }
+
+    /// The scheduled sweep: discovery (new log groups get our filter), then "resolved" for problems quiet for
+    /// the quiet period, digests for windows that ended with requests no message reported.
+    pub async fn sweep(
+        &self,
+        function_arn: Option<&str>,
+        metrics: &mut Metrics,
+    ) -> Result<SweepOutcome, HandlerError> {
+        let subscriptions = match function_arn {
+            Some(arn) if self.config.discovery.enabled => Some(self.discover(arn, metrics).await),
+            _ => None,
+        };
         let due = match self.suppressor.sweep().await {
             Ok(due) => due,
             Err(error) => {
@@ -233,6 +441,7 @@ impl<'a, P: Publisher, R: Remediator, S: Suppressor> Handler<'a, P, R, S> {
         };
         let mut outcome = SweepOutcome {
             sweep: true,
+            subscriptions,
             ..SweepOutcome::default()
         };
         let total = due.len();

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::{Topic, event, moto_endpoint, repo_path, sdk};
 
 /// Kills the process when the test ends, however it ends.
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -21,13 +21,13 @@ impl Drop for Running {
     }
 }
 
-fn cargo_lambda() -> PathBuf {
+pub fn cargo_lambda() -> PathBuf {
     std::env::var_os("CARGO_LAMBDA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_path(".venv/bin/cargo-lambda"))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_port(port: u16) {
+pub fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -47,7 +47,7 @@ fn wait_for_port(port: u16) {
 }
 
 /// POSTs `body` and returns (status, response body). Plain HTTP/1.1 on loopback.
-fn post(port: u16, path: &str, body: &[u8]) -> (u16, String) {
+pub fn post(port: u16, path: &str, body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -94,8 +94,32 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn bootstrap(port: u16, topic_arn: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+/// cargo-lambda's Runtime API emulator on a free loopback port, ready.
+pub fn emulator() -> (u16, Running) {
+    let port = free_port();
+    let running = Running(
+        Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(repo_path(""))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo-lambda is installed by scripts/test.sh into .venv"),
+    );
+    wait_for_port(port);
+    (port, running)
+}
+
+pub fn bootstrap(port: u16, topic_arn: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_apigw-doctor-lambda"));
     command
         .env(
             "AWS_LAMBDA_RUNTIME_API",
@@ -121,25 +145,7 @@ async fn bootstrap_binary_handles_events_through_the_runtime_api() {
     let topic = Topic::create(&sdk).await;
     let queue = topic.subscribe(&sdk, true, None).await;
 
-    let port = free_port();
-    let _emulator = Running(
-        Command::new(cargo_lambda())
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
-            .current_dir(repo_path(""))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cargo-lambda is installed by scripts/test.sh into .venv"),
-    );
-    wait_for_port(port);
+    let (port, _emulator) = emulator();
     let _function = Running(bootstrap(port, Some(&topic.arn)).spawn().unwrap());
 
     let invoke = "/2015-03-31/functions/_/invocations";

@@ -6,6 +6,7 @@
 // Tests panic on purpose: an unwrap failing is a test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod discovery;
 mod kinesis;
 mod lambda_e2e;
 mod remediate;

@@ -10,18 +10,11 @@ use apigw_doctor::remediate::Settings;
 use apigw_doctor::remediate::aws::live;
 use apigw_doctor::remediate::plan::{Mode, Scope};
 use aws_sdk_apigateway::types::IntegrationType;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, Runtime};
 use serde_json::Value;
 
-use crate::support::{Topic, sdk, unique};
+use crate::support::{Topic, create_function, create_role, sdk, unique};
 
 const ACCOUNT: &str = "123456789012";
-/// The smallest valid zip: an end-of-central-directory record.
-const EMPTY_ZIP: &[u8] = &[
-    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
-
 /// A REST API in moto with `POST /orders/{id}` integrated (AWS_PROXY) with a fresh function, and a decoy
 /// function that only the log lines name.
 struct Stack {
@@ -31,39 +24,9 @@ struct Stack {
     decoy_arn: String,
 }
 
-async fn create_function(sdk: &aws_config::SdkConfig, role: &str, name: &str) -> String {
-    aws_sdk_lambda::Client::new(sdk)
-        .create_function()
-        .function_name(name)
-        .role(role)
-        .runtime(Runtime::Python312)
-        .handler("index.handler")
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(EMPTY_ZIP))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .function_arn
-        .unwrap()
-}
-
 impl Stack {
     async fn create(sdk: &aws_config::SdkConfig) -> Stack {
-        let role = aws_sdk_iam::Client::new(sdk)
-            .create_role()
-            .role_name(unique("role"))
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .unwrap()
-            .role
-            .unwrap()
-            .arn;
+        let role = create_role(sdk).await;
         let function_name = unique("orders");
         let function_arn = create_function(sdk, &role, &function_name).await;
         let decoy_arn = create_function(sdk, &role, &unique("orders-decoy")).await;

@@ -136,3 +136,46 @@ impl Topic {
         }
     }
 }
+
+/// The smallest valid zip: an end-of-central-directory record (moto stores functions, it never runs these).
+const EMPTY_ZIP: &[u8] = &[
+    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// A role Lambda may assume.
+pub async fn create_role(sdk: &aws_config::SdkConfig) -> String {
+    aws_sdk_iam::Client::new(sdk)
+        .create_role()
+        .role_name(unique("role"))
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn
+}
+
+/// A function (never invoked), by name; its ARN.
+pub async fn create_function(sdk: &aws_config::SdkConfig, role: &str, name: &str) -> String {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
+    aws_sdk_lambda::Client::new(sdk)
+        .create_function()
+        .function_name(name)
+        .role(role)
+        .runtime(Runtime::Python312)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(EMPTY_ZIP))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap()
+}

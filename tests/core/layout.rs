@@ -18,6 +18,7 @@ const FLOW: &[&str] = &[
     "remediate",
     "suppress",
     "publish",
+    "subscribe",
     "lambda",
     "input",
 ];
