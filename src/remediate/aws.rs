@@ -240,11 +240,34 @@ impl PermissionApi for LambdaPermissions {
             .await
         {
             Ok(_) => Ok(Added::Created),
+            // Real Lambda answers a conflict both for a statement id that exists and for "an update is in
+            // progress": it is "already there" only when the policy then shows our statement.
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_conflict_exception()) =>
             {
-                Ok(Added::AlreadyThere)
+                let policy = match FunctionRef::parse(&fix.function_arn) {
+                    Some(function) => {
+                        let function = FunctionRef {
+                            qualifier: fix.qualifier.clone(),
+                            ..function
+                        };
+                        self.get_policy(&function).await?
+                    }
+                    None => None,
+                };
+                if policy.is_some_and(|p| has_statement(&p, &fix.statement_id)) {
+                    Ok(Added::AlreadyThere)
+                } else {
+                    Err(RemediateError::Lambda {
+                        operation: "AddPermission",
+                        function: fix.function_arn.clone(),
+                        reason: format!(
+                            "{} (the statement is not in the policy: not applied; the next delivery tries again)",
+                            LambdaErrorContext(&e)
+                        ),
+                    })
+                }
             }
             Err(e) => Err(RemediateError::Lambda {
                 operation: "AddPermission",
@@ -253,4 +276,13 @@ impl PermissionApi for LambdaPermissions {
             }),
         }
     }
+}
+
+/// Whether a policy document holds a statement with this `Sid`.
+fn has_statement(policy: &str, sid: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(policy)
+        .ok()
+        .and_then(|doc| doc.get("Statement").cloned())
+        .and_then(|s| s.as_array().cloned())
+        .is_some_and(|statements| statements.iter().any(|st| st["Sid"] == sid))
 }

@@ -5,7 +5,7 @@ use apigw_doctor::remediate::aws::LambdaPermissions;
 use apigw_doctor::remediate::plan::{Fix, FunctionRef};
 use apigw_doctor::remediate::{Added, PermissionApi};
 use aws_sdk_lambda::operation::add_permission::AddPermissionError;
-use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+use aws_sdk_lambda::operation::get_policy::{GetPolicyError, GetPolicyOutput};
 use aws_sdk_lambda::types::error::{
     PreconditionFailedException, ResourceConflictException, ResourceNotFoundException,
     TooManyRequestsException,
@@ -29,12 +29,54 @@ fn permissions(error: fn() -> AddPermissionError) -> LambdaPermissions {
     LambdaPermissions::new(client)
 }
 
-#[tokio::test]
-async fn a_conflict_from_real_lambda_counts_as_done() {
-    let p = permissions(|| {
-        AddPermissionError::ResourceConflictException(ResourceConflictException::builder().build())
+/// Real Lambda: `AddPermission` answers a conflict, then `GetPolicy` answers `policy`.
+fn conflicting(policy: Option<&'static str>) -> LambdaPermissions {
+    let add = mock!(aws_sdk_lambda::Client::add_permission).then_error(|| {
+        AddPermissionError::ResourceConflictException(
+            ResourceConflictException::builder()
+                .message("The statement id (apigw-doctor-x) provided already exists, or an update is in progress")
+                .build(),
+        )
     });
-    assert_eq!(p.add_permission(&fix()).await.unwrap(), Added::AlreadyThere);
+    let get = match policy {
+        Some(policy) => mock!(aws_sdk_lambda::Client::get_policy)
+            .then_output(move || GetPolicyOutput::builder().policy(policy).build()),
+        None => mock!(aws_sdk_lambda::Client::get_policy).then_error(|| {
+            GetPolicyError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
+        }),
+    };
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&add, &get], |c| c
+        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()));
+    LambdaPermissions::new(client)
+}
+
+#[tokio::test]
+async fn a_conflict_counts_as_done_only_when_the_policy_then_shows_our_statement() {
+    let sid = fix().statement_id;
+    let policy: &'static str = Box::leak(
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow"}}]}}"#)
+            .into_boxed_str(),
+    );
+    assert_eq!(
+        conflicting(Some(policy))
+            .add_permission(&fix())
+            .await
+            .unwrap(),
+        Added::AlreadyThere
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_without_our_statement_is_an_update_in_progress_and_not_applied() {
+    let other = r#"{"Version":"2012-10-17","Statement":[{"Sid":"someone-else","Effect":"Allow"}]}"#;
+    for policy in [Some(other), None] {
+        let err = conflicting(policy)
+            .add_permission(&fix())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not applied"), "{err}");
+    }
 }
 
 #[tokio::test]
