@@ -36,7 +36,7 @@ cargo bench --bench pipeline -- --memory "$out/largest.json"
 
 echo
 echo "== 4. The release bootstrap: start-up CPU, whole-process peak, size"
-cargo build --release --bin bootstrap
+cargo build --release --bin apigw-doctor-lambda
 scripts/venv.sh
 # shellcheck source=scripts/moto.sh
 source scripts/moto.sh
@@ -48,12 +48,12 @@ emulator=$!
 trap 'kill $emulator $MOTO_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$port/.rt" AWS_LAMBDA_FUNCTION_NAME=_ AWS_LAMBDA_FUNCTION_VERSION=1 \
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 ALERT_TOPIC_ARN="$topic" target/release/bootstrap >target/bootstrap.log 2>&1 &
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 ALERT_TOPIC_ARN="$topic" target/release/apigw-doctor-lambda >target/bootstrap.log 2>&1 &
 fn=$!
 # Ready = blocked in its first GET /next: wait until it sleeps, then read its CPU time (ns on CPU, schedstat).
 sleep 1
 echo "bootstrap ready for its first event after $(awk '{printf "%.2f", $1/1e6}' /proc/$fn/schedstat) ms of CPU (schedstat)"
 curl -s -o /dev/null -X POST --data-binary @"$out/largest.json" "http://127.0.0.1:$port/2015-03-31/functions/_/invocations"
 echo "after the largest delivery ($(stat -c %s "$out/largest.json") bytes): $(grep -E 'VmHWM' /proc/$fn/status | tr -s ' ')"
-echo "bootstrap binary: $(stat -c %s target/release/bootstrap) bytes (stripped, lto, codegen-units=1), $(uname -m)"
+echo "bootstrap binary: $(stat -c %s target/release/apigw-doctor-lambda) bytes (stripped, lto, codegen-units=1), $(uname -m)"
 kill $fn 2>/dev/null || true

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command. On a fresh clone it installs what it needs (a Python venv with moto's server and
-# cfn-lint), starts moto on 127.0.0.1 only, and runs every check: fmt, clippy, cfn-lint, all Rust tests.
+# The one test command. On a fresh clone it installs what it needs (a Python venv with moto's server, cfn-lint,
+# cargo-lambda and the SAM CLI; the arm64 Rust target), starts moto on 127.0.0.1 only, and runs every check:
+# fmt, clippy, rustdoc, the deploy check (sam validate, sam build, cfn-lint), all Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 step "python tooling (.venv: moto server, cfn-lint)"
 scripts/venv.sh
 
-if [ -f template.yaml ]; then
-  step "cfn-lint template.yaml (default; Kinesis fan-in both ways; suppression off)"
-  .venv/bin/cfn-lint template.yaml
-  .venv/bin/cfn-lint template.yaml --parameters FanIn=kinesis FanInOrganizationId=o-abcdefghij LogGroupNames=
-  .venv/bin/cfn-lint template.yaml --parameters FanIn=kinesis FanInSenderAccounts=111122223333,444455556666 Suppression=disabled
-fi
+step "deploy check (SAM validate and build, cfn-lint)"
+scripts/deploy-check.sh
 
 step "moto server on loopback"
 # shellcheck source=scripts/moto.sh

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The deploy check: what a new user runs, with the README's commands and no extra flags or variables. Installs what
+# it needs into .venv (SAM CLI, cargo-lambda with zig, cfn-lint), then: sam validate, sam validate --lint, cfn-lint
+# on several parameter sets, sam build, and checks that the built bootstrap is an arm64 (aarch64) ELF.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+scripts/venv.sh
+export PATH="$PWD/.venv/bin:$PATH"
+# SAM reads the region from the usual places; a clean machine has none. No call reaches AWS.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
+
+step "rust target for the arm64 function"
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  rustup target add aarch64-unknown-linux-gnu
+fi
+
+step "sam --version"
+sam --version
+
+step "sam validate"
+sam validate
+
+step "sam validate --lint"
+sam validate --lint
+
+step "cfn-lint template.yaml (defaults; discovery off; access-log prefix and a restriction; Kinesis fan-in both ways)"
+cfn-lint template.yaml
+cfn-lint template.yaml --parameters Discovery=disabled Suppression=disabled
+cfn-lint template.yaml --parameters AccessLogGroupPrefix=/aws/apigateway/access- DiscoveryOnly=a1b2c3d4e5 \
+  RemediationMode=auto RemediationAllowedFunctions=orders-*,payments
+cfn-lint template.yaml --parameters FanIn=kinesis FanInOrganizationId=o-abcdefghij
+cfn-lint template.yaml --parameters FanIn=kinesis FanInSenderAccounts=111122223333,444455556666 Suppression=disabled
+
+step "sam build"
+sam build
+
+step "the built function is an aarch64 ELF named bootstrap"
+built=.aws-sam/build/Function/bootstrap
+python3 - "$built" <<'PY'
+import struct, sys
+path = sys.argv[1]
+with open(path, "rb") as f:
+    head = f.read(20)
+machine = struct.unpack_from("<H", head, 18)[0]
+if head[:4] != b"\x7fELF" or head[4] != 2 or machine != 183:
+    sys.exit(f"{path}: not a 64-bit aarch64 ELF (magic {head[:4]!r}, class {head[4]}, e_machine {machine})")
+import os
+print(f"{path}: ELF 64-bit, aarch64 (e_machine 183), {os.path.getsize(path)} bytes")
+PY
