@@ -13,7 +13,11 @@ pub enum Kind {
     // Context lines (§3 "Order of lines").
     StartingExecution,
     HttpMethod,
+    /// `Method request path: {name=value, ...}`: the path parameters, to turn the logged path back into its template.
+    MethodRequestPath,
     EndpointRequestUri,
+    /// `Endpoint request headers: {...}`: on a Lambda integration they carry `X-Amz-Source-Arn` with the route.
+    EndpointRequestHeaders,
     SendingRequest,
     ReceivedResponse,
     EndpointResponseBody,
@@ -67,7 +71,9 @@ static TABLE: &[(&str, Kind)] = &[
     // §3 lines 5–16: the structure of one REST/WebSocket execution (context, not failures).
     ("Starting execution for request: ", Kind::StartingExecution),
     ("HTTP Method: ", Kind::HttpMethod),
+    ("Method request path:", Kind::MethodRequestPath),
     ("Endpoint request URI: ", Kind::EndpointRequestUri),
+    ("Endpoint request headers: ", Kind::EndpointRequestHeaders),
     ("Sending request to ", Kind::SendingRequest),
     ("Received response.", Kind::ReceivedResponse),
     (

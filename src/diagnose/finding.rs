@@ -151,6 +151,8 @@ impl Finding {
             }
         };
         let advice = advice(diagnosis.cause);
+        // The resource template: concrete paths carry ids, emails and tokens, and never leave the account.
+        let resource_path = request.route_template(api_id.as_deref());
         Finding {
             request_id: owned(request.request_id.as_deref()),
             status: diagnosis.status,
@@ -160,7 +162,7 @@ impl Finding {
             stage,
             api_source,
             method: owned(request.method.as_deref()),
-            resource_path: owned(request.resource_path.as_deref()),
+            resource_path,
             function_arn: owned(request.function_arn),
             authorizer_arn: owned(request.authorizer_arn),
             authorizer_id: owned(request.authorizer_id),
@@ -191,6 +193,19 @@ pub struct Findings {
     pub unread_access_log_lines: u64,
     /// Records of a Kinesis event that could not be decoded (the CLI reports them).
     pub failed_records: Vec<String>,
+    /// CloudWatch Logs' `CONTROL_MESSAGE` health checks read (they hold no log line, and that is fine).
+    pub control_messages: u64,
+}
+
+impl Findings {
+    /// Whether the input held nothing this tool reads: no request, no access-log line, no control message. The
+    /// CLI says so instead of a silent "0 problems", which would read as healthy.
+    pub fn recognised_nothing(&self) -> bool {
+        self.requests == 0
+            && self.unread_access_log_lines == 0
+            && self.control_messages == 0
+            && self.failed_records.is_empty()
+    }
 }
 
 impl Findings {
@@ -203,6 +218,7 @@ impl Findings {
         }
         self.unread_access_log_lines += other.unread_access_log_lines;
         self.failed_records.extend(other.failed_records);
+        self.control_messages += other.control_messages;
     }
 }
 

@@ -30,7 +30,6 @@ const AUTHORIZER_ERROR: &[&str] = &["authorizererror", "contextauthorizererror"]
 const METHOD: &[&str] = &["httpmethod", "method", "contexthttpmethod"];
 const RESOURCE_PATH: &[&str] = &["resourcepath", "contextresourcepath"];
 const ROUTE_KEY: &[&str] = &["routekey", "contextroutekey"];
-const PATH: &[&str] = &["path", "contextpath"];
 const API_ID: &[&str] = &["apiid", "contextapiid"];
 const STAGE: &[&str] = &["stage", "contextstage"];
 const INTEGRATION_LATENCY: &[&str] = &["integrationlatency", "contextintegrationlatency"];
@@ -71,9 +70,8 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     if let Some(method) = get(METHOD) {
         request.method = Some(Cow::Owned(method));
     }
-    if let Some(path) =
-        get(RESOURCE_PATH).or_else(|| request.resource_path.is_none().then(|| get(PATH)).flatten())
-    {
+    // `$context.resourcePath` is the template; `$context.path` is what the client sent and is never read.
+    if let Some(path) = get(RESOURCE_PATH) {
         request.resource_path = Some(Cow::Owned(path));
     }
     request.integration_latency_ms = get(INTEGRATION_LATENCY).and_then(|v| v.parse().ok());

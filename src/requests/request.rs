@@ -46,7 +46,13 @@ pub struct Request<'a> {
     pub first_timestamp: Option<i64>,
     pub last_timestamp: Option<i64>,
     pub method: Option<Cow<'a, str>>,
+    /// As logged: in execution logs the **concrete** path the client asked for (`/orders/123`), in access logs
+    /// the resource template. Never reported as such: see [`Request::route_template`].
     pub resource_path: Option<Cow<'a, str>>,
+    /// `Method request path: {id=123}` as logged: the values are request data, used only to find the template.
+    pub path_parameters: Option<&'a str>,
+    /// The `X-Amz-Source-Arn` API Gateway put in its request to the integration, when well formed.
+    pub source_arn: Option<&'a str>,
     /// From `Method completed with status: N` (or `$context.status`): the status the client got.
     pub status: Option<u16>,
     pub integration_latency_ms: Option<u64>,
@@ -116,6 +122,11 @@ impl<'a> Request<'a> {
                     self.resource_path = Some(Cow::Borrowed(path.trim()));
                 }
             }
+            Kind::MethodRequestPath => self.path_parameters = Some(rest.trim()),
+            Kind::EndpointRequestHeaders if !self.in_authorizer => {
+                self.source_arn = source_arn(rest);
+            }
+            Kind::EndpointRequestHeaders => {}
             Kind::EndpointRequestUri | Kind::SendingRequest => {
                 let uri = first_token(rest);
                 match lambda_arn_in_uri(uri) {
@@ -185,6 +196,24 @@ impl<'a> Request<'a> {
             unescape(s)
         } else {
             Cow::Borrowed(s)
+        }
+    }
+
+    /// The route as its resource template (`/orders/{id}`, `/{proxy+}`), never the concrete path: from the
+    /// `X-Amz-Source-Arn` API Gateway sends to a Lambda integration (only there: on other integrations those
+    /// headers can be the client's), else by putting the logged path parameters back into the path. `None` when
+    /// the path holds values that cannot be located (the route is then reported as not logged).
+    pub fn route_template(&self, api_id: Option<&str>) -> Option<String> {
+        let path = self.text(self.resource_path.as_deref()?).into_owned();
+        if self.function_arn.is_some()
+            && let Some(route) = self.source_arn.and_then(|arn| arn_route(arn, api_id))
+        {
+            return Some(route);
+        }
+        match self.path_parameters {
+            Some(params) => template_from_parameters(&path, &self.text(params)),
+            // No parameters logged: an access-log record's template, or a path without parameters.
+            None => Some(path),
         }
     }
 
@@ -266,6 +295,89 @@ fn lambda_headers(headers: &str) -> [Option<&str>; 3] {
     found
 }
 
+/// `X-Amz-Source-Arn=arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{template}` in API Gateway's
+/// `{Name=value, ...}` header rendering. A name counts only at a header boundary; a value cut by the 1 KB limit
+/// (it then runs into ` [TRUNCATED]`) is dropped.
+fn source_arn(headers: &str) -> Option<&str> {
+    const NAME: &str = "X-Amz-Source-Arn=";
+    let mut from = 0;
+    while let Some(at) = headers[from..].find(NAME).map(|i| i + from) {
+        let boundary = at == 0 || headers[..at].ends_with('{') || headers[..at].ends_with(", ");
+        if boundary {
+            let value = &headers[at + NAME.len()..];
+            // The value ends at the next `,` or `}` outside the template's own `{param}` braces.
+            let mut depth = 0u32;
+            let end = value.bytes().position(|b| match b {
+                b'{' => {
+                    depth += 1;
+                    false
+                }
+                b'}' if depth > 0 => {
+                    depth -= 1;
+                    false
+                }
+                b',' | b'}' => true,
+                _ => false,
+            })?;
+            let value = &value[..end];
+            let ok = value.starts_with("arn:aws")
+                && value.contains(":execute-api:")
+                && !value.bytes().any(|b| b.is_ascii_whitespace());
+            return ok.then_some(value);
+        }
+        from = at + NAME.len();
+    }
+    None
+}
+
+/// `/{template}` from a source ARN whose API is `api_id` (when known): `.../{api}/{stage}/{METHOD}/{template}`.
+fn arn_route(arn: &str, api_id: Option<&str>) -> Option<String> {
+    let resource = arn.rsplit_once(':')?.1;
+    let mut parts = resource.splitn(4, '/');
+    let (api, _stage, method) = (parts.next()?, parts.next()?, parts.next()?);
+    let template = parts.next().unwrap_or("");
+    let api_ok = api_id.is_none_or(|id| id == api);
+    let shape_ok = !method.is_empty()
+        && method.bytes().all(|b| b.is_ascii_uppercase() || b == b'*')
+        && template.bytes().all(|b| b.is_ascii_graphic());
+    (api_ok && shape_ok).then(|| format!("/{template}"))
+}
+
+/// Puts `{name=value, ...}` back into `path`: a segment equal to a value becomes `{name}`, and a value with a
+/// `/` (a greedy `{name+}`) replaces the path's tail. `None` when a value cannot be located: the path would leak it.
+fn template_from_parameters(path: &str, params: &str) -> Option<String> {
+    let inner = params.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+    if inner.trim().is_empty() {
+        return Some(path.to_owned());
+    }
+    for pair in inner.split(", ") {
+        let (name, value) = pair.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        if value.is_empty() {
+            continue;
+        }
+        if value.contains('/') {
+            let tail: Vec<&str> = value.split('/').collect();
+            let start = segments.len().checked_sub(tail.len())?;
+            if segments[start..]
+                .iter()
+                .map(String::as_str)
+                .ne(tail.iter().copied())
+            {
+                return None;
+            }
+            segments.truncate(start);
+            segments.push(format!("{{{name}+}}"));
+        } else {
+            // From the end: a greedy or deeper parameter is more often last, and ids rarely repeat a prefix.
+            let at = segments.iter().rposition(|s| s == value)?;
+            segments[at] = format!("{{{name}}}");
+        }
+    }
+    Some(segments.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +391,73 @@ mod tests {
         );
         let h = "{X-AMZ-FUNCTION-ERROR=Handled, x-amzn-RequestId=abc}";
         assert_eq!(lambda_headers(h), [Some("Handled"), None, Some("abc")]);
+    }
+
+    #[test]
+    fn the_route_is_the_resource_template_never_the_concrete_path() {
+        // The shape of a public 2017 log: a proxy resource, the concrete path, the source ARN with the template.
+        let text = "(r) HTTP Method: GET, Resource Path: /all_state\n\
+                    (r) Method request path: {resource=all_state}\n\
+                    (r) Endpoint request URI: https://lambda.us-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-west-2:123456789012:function:extension_state/invocations\n\
+                    (r) Endpoint request headers: {x-amzn-lambda-integration-tag=r, X-Amz-Date=20170605T135747Z, X-Amz-Source-Arn=arn:aws:execute-api:us-west-2:123456789012:oo8kadh853/Test/ANY/{resource+}, Accept=application/json, X-Amz-Security-Token=FQoD [TRUNCATED]";
+        let requests = crate::requests::reassemble(text.lines().map(|l| (None, l)));
+        let r = &requests[0];
+        assert_eq!(
+            r.route_template(Some("oo8kadh853")).as_deref(),
+            Some("/{resource+}")
+        );
+        // The ARN of another API does not count: the parameters do.
+        assert_eq!(
+            r.route_template(Some("zzzzzzzzzz")).as_deref(),
+            Some("/{resource}")
+        );
+    }
+
+    #[test]
+    fn path_parameters_go_back_into_the_path() {
+        let t = template_from_parameters;
+        assert_eq!(
+            t("/repos/hello", "{id=hello}").as_deref(),
+            Some("/repos/{id}")
+        );
+        assert_eq!(
+            t("/users/7/orders/123", "{user=7, order=123}").as_deref(),
+            Some("/users/{user}/orders/{order}")
+        );
+        assert_eq!(
+            t("/files/a/b/c.txt", "{proxy=a/b/c.txt}").as_deref(),
+            Some("/files/{proxy+}")
+        );
+        assert_eq!(t("/orders", "{}").as_deref(), Some("/orders"));
+        // A value that cannot be found (encoded differently) never leaves in the path.
+        assert_eq!(t("/users/john%40x.com", "{id=john@x.com}"), None);
+    }
+
+    #[test]
+    fn a_source_arn_counts_only_as_a_whole_header_on_a_lambda_integration() {
+        assert_eq!(
+            source_arn("{A=1, X-Amz-Source-Arn=arn:aws:execute-api:r:1:api/s/GET/x, B=2}"),
+            Some("arn:aws:execute-api:r:1:api/s/GET/x")
+        );
+        // Inside another header's value: not a header.
+        assert_eq!(
+            source_arn("{A=X-Amz-Source-Arn=arn:aws:execute-api:r:1:api/s/GET/x}"),
+            None
+        );
+        // Cut by the 1 KB limit.
+        assert_eq!(
+            source_arn("{X-Amz-Source-Arn=arn:aws:execute-api:r:1:api/s/GET/{pro [TRUNCATED]"),
+            None
+        );
+        // On an HTTP integration the endpoint request headers can be the client's: the ARN is not used.
+        let text = "(r) HTTP Method: GET, Resource Path: /items/5\n\
+                    (r) Method request path: {id=5}\n\
+                    (r) Endpoint request URI: https://backend.example.com/items/5\n\
+                    (r) Endpoint request headers: {X-Amz-Source-Arn=arn:aws:execute-api:us-east-1:1:api/s/GET/victim}";
+        let requests = crate::requests::reassemble(text.lines().map(|l| (None, l)));
+        assert_eq!(
+            requests[0].route_template(None).as_deref(),
+            Some("/items/{id}")
+        );
     }
 }

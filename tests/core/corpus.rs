@@ -11,6 +11,8 @@ use crate::repo_path;
 struct Expected {
     all: Option<(String, Option<u16>)>,
     per_request: BTreeMap<String, (String, Option<u16>)>,
+    /// `# expected-route: GET /{proxy+}`: the route every request of the file is reported with.
+    route: Option<String>,
 }
 
 fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
@@ -35,6 +37,8 @@ fn expectations(text: &str) -> Expected {
             expected.per_request.insert(id.trim().to_owned(), (c, s));
         } else if line.starts_with("# expected-cause:") {
             cause = field(line, "expected-cause:").map(str::to_owned);
+        } else if let Some(route) = line.strip_prefix("# expected-route:") {
+            expected.route = Some(route.trim().to_owned());
         } else if line.starts_with("# expected-status:") {
             status = field(line, "expected-status:").and_then(|s| s.parse().ok());
         }
@@ -82,6 +86,16 @@ fn every_corpus_case_gets_its_expected_cause_and_status() {
                     continue;
                 }
             };
+            if let Some(route) = &expected.route {
+                let got = format!(
+                    "{} {}",
+                    finding.method.as_deref().unwrap_or("-"),
+                    finding.resource_path.as_deref().unwrap_or("-")
+                );
+                if &got != route {
+                    failures.push(format!("{name}: route {got:?}, want {route:?}"));
+                }
+            }
             let got = (finding.cause.as_str().to_owned(), finding.status);
             if &got != want {
                 failures.push(format!(

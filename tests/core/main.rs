@@ -10,6 +10,7 @@ mod generator;
 mod layout;
 mod properties;
 mod remediate_mocks;
+mod routes;
 mod snapshots;
 // The benchmark's generator: its own tests (ground truth, realistic lines) run here, with the engine's.
 #[allow(dead_code)]
