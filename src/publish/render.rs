@@ -621,17 +621,69 @@ pub fn chatbot(
     .to_string()
 }
 
-/// One message listing the problems that did not get an alert of their own in this invocation.
+/// Slack shows at most 3,000 characters of a block: the Chatbot description is cut to this.
+pub const MAX_CHAT_DESCRIPTION_CHARS: usize = 3_000;
+
+/// How many problems the overflow message lists one by one (the rest are counted).
+const OVERFLOW_LISTED: usize = 100;
+
+/// `s` cut to at most `max` bytes, on a character boundary (a byte cut inside a character would panic).
+fn cut(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut at = max;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}
+
+/// One message for the problems that did not get an alert of their own in this invocation: counts per cause
+/// and route, the first [`OVERFLOW_LISTED`] problems by severity and size, and the number left out. Every body
+/// together stays under SNS's limit whatever the number of problems.
 pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
     let worst = overflow.iter().map(|a| a.severity).max()?;
     let total: u64 = overflow.iter().map(|a| a.count).sum();
+    let mut ranked: Vec<&Alert> = overflow.iter().collect();
+    ranked.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
+    // Counts per cause: the summary a responder reads first.
+    let mut per_cause: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for alert in overflow {
+        let entry = per_cause.entry(alert.cause.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += alert.count;
+    }
+    let mut listed = ranked.len().min(OVERFLOW_LISTED);
+    loop {
+        let message = overflow_message(overflow.len(), total, worst, &per_cause, &ranked[..listed]);
+        if message.structured().len() <= MAX_MESSAGE_BYTES || listed == 0 {
+            return Some(message);
+        }
+        listed /= 2;
+    }
+}
+
+fn overflow_message(
+    problems: usize,
+    total: u64,
+    worst: Severity,
+    per_cause: &std::collections::BTreeMap<&str, (u64, u64)>,
+    listed: &[&Alert],
+) -> Message {
     let mut text = format!(
-        "{} more distinct problems ({}) were found in this delivery than are alerted one by one \
-         (MAX_ALERTS_PER_INVOCATION). Each is listed once:\n\n",
-        overflow.len(),
+        "{problems} more distinct problems ({}) were found in this delivery than are alerted one by one \
+         (MAX_ALERTS_PER_INVOCATION).\n\nBy cause:\n",
         plural(total, "request", "requests")
     );
-    for alert in overflow {
+    for (cause, (n, requests)) in per_cause {
+        text.push_str(&format!(
+            "  {cause}: {} ({})\n",
+            plural(*n, "problem", "problems"),
+            plural(*requests, "request", "requests")
+        ));
+    }
+    text.push_str("\nThe largest, most severe first:\n");
+    for alert in listed {
         text.push_str(&format!(
             "  {} {} {} on {} {} ({}), fingerprint {}\n",
             alert.severity.as_str(),
@@ -645,30 +697,40 @@ pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
             alert.fingerprint
         ));
     }
+    if problems > listed.len() {
+        text.push_str(&format!("  ... and {} more\n", problems - listed.len()));
+    }
     text.push_str("\n-- apigw-doctor\n");
-    text.truncate(MAX_MESSAGE_BYTES / 4);
+    cut(&mut text, MAX_MESSAGE_BYTES / 4);
     let machine = json!({
         "schema": "apigw-doctor.overflow/v1",
-        "alerts": overflow.iter().map(|a| json!({
+        "problems": problems,
+        "requests": total,
+        "by_cause": per_cause.iter().map(|(c, (n, r))| json!({"cause": c, "problems": n, "requests": r})).collect::<Vec<_>>(),
+        "alerts": listed.iter().map(|a| json!({
             "fingerprint": a.fingerprint, "cause": a.cause, "status": a.status, "count": a.count,
             "severity": a.severity, "api_id": a.api_id, "stage": a.stage,
             "method": a.method, "resource_path": a.resource_path,
         })).collect::<Vec<_>>(),
+        "alerts_not_listed": problems - listed.len(),
     })
     .to_string();
     let subject = sanitize_subject(&format!(
-        "[apigw-doctor] {} more problems ({})",
-        overflow.len(),
+        "[apigw-doctor] {problems} more problems ({})",
         plural(total, "request", "requests")
     ));
+    let mut description: String = text.chars().take(MAX_CHAT_DESCRIPTION_CHARS).collect();
+    if description.len() < text.len() {
+        description.push('…');
+    }
     let chat = json!({
         "version": "1.0",
         "source": "custom",
-        "content": {"textType": "client-markdown", "title": subject, "description": text},
+        "content": {"textType": "client-markdown", "title": subject, "description": description},
         "metadata": {"summary": subject, "eventType": "overflow"},
     })
     .to_string();
-    Some(Message {
+    Message {
         subject,
         attributes: vec![
             ("cause", "multiple".to_owned()),
@@ -685,7 +747,7 @@ pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
             sqs: machine.clone(),
             lambda: machine,
         },
-    })
+    }
 }
 
 /// Console links for the alert's log group and first stream, and the Logs Insights query for the first request.
@@ -847,5 +909,47 @@ mod tests {
                 .starts_with("API Gateway answered 502 to 37 requests")
         );
         assert_eq!(m.subject, subject(&alert));
+    }
+
+    #[test]
+    fn the_overflow_fits_sns_whatever_the_number_of_problems_and_never_cuts_inside_a_character() {
+        // 400 distinct problems on routes with multi-byte characters: a byte cut at a fixed place lands inside
+        // one of them.
+        let overflow: Vec<Alert> = (0..400)
+            .map(|i| {
+                let mut a = crate::alert::tests_support::alert();
+                a.fingerprint = format!("{i:016x}");
+                a.resource_path = Some(format!("/commandes/{}/é{i}", "ü".repeat(40)));
+                a.count = i + 1;
+                a
+            })
+            .collect();
+        let m = render_overflow(&overflow).unwrap();
+        assert!(
+            m.structured().len() <= MAX_MESSAGE_BYTES,
+            "{}",
+            m.structured().len()
+        );
+        assert!(m.bodies.default.contains("400 more distinct problems"));
+        assert!(m.bodies.default.contains("... and 300 more"));
+        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        let description = chat["content"]["description"].as_str().unwrap();
+        assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS + 1);
+        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        assert_eq!(machine["problems"], 400);
+        assert_eq!(machine["alerts_not_listed"], 300);
+        // The most requests first.
+        assert_eq!(machine["alerts"][0]["count"], 400);
+    }
+
+    #[test]
+    fn cut_keeps_whole_characters() {
+        let mut s = "aé".repeat(10);
+        // Byte 5 falls inside the second é.
+        cut(&mut s, 5);
+        assert_eq!(s, "aéa");
+        let mut s = "aé".to_owned();
+        cut(&mut s, 2);
+        assert_eq!(s, "a");
     }
 }
