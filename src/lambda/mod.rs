@@ -547,7 +547,11 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
                 Admission::FailOpen { reason } => {
                     metrics.suppression_errors += 1;
                     tracing::warn!(%reason, fingerprint = %alert.fingerprint, "Suppression unavailable: alerting anyway");
-                    (None, None)
+                    // A breakthrough, so that subscribers filtering on `notice` still receive it.
+                    let notice = Notice::Breakthrough {
+                        reason: "noise control unavailable: sent without suppression",
+                    };
+                    (Some(notice), None)
                 }
             };
             messages.push((render_noticed(alert, &report, notice.as_ref()), undo));
