@@ -62,6 +62,17 @@ pub fn detect(bytes: &[u8]) -> InputKind {
     }
 }
 
+/// What to tell someone whose input held no API Gateway log line: what was expected, and for gzip data how to
+/// get at what is inside.
+pub fn nothing_recognised_hint(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        "this is gzip data: decompress it (gunzip), or pass the subscription delivery ({\"awslogs\":{\"data\":...}})"
+    } else {
+        "expected a CloudWatch Logs subscription delivery, its decoded DATA_MESSAGE JSON, a Kinesis event, \
+         execution-log lines such as \"(request-id) Method completed with status: 502\", or access-log JSON records"
+    }
+}
+
 /// Diagnoses one input of any kind.
 pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     match detect(bytes) {
@@ -91,6 +102,8 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
             }
             Ok(all)
         }
+        // Gzip data (a saved `awslogs.data`, a `.gz` export): no log line readable as it is; the CLI says how.
+        InputKind::Text if bytes.starts_with(&[0x1f, 0x8b]) => Ok(Findings::default()),
         InputKind::Text => {
             let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotText)?;
             let origin = Origin {
@@ -111,6 +124,12 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
 fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     // The same path as the Lambda: messages stay escaped in the buffer.
     let batch = ingest::parse_raw_batch(json)?;
+    if batch.is_control_message() {
+        return Ok(Findings {
+            control_messages: 1,
+            ..Findings::default()
+        });
+    }
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
         .with_mapping(&options.config.access_log_apis);
     Ok(find_escaped(
@@ -142,6 +161,22 @@ mod tests {
             detect(br#"{"status":"500","requestId":"x"}"#),
             InputKind::Text
         );
+    }
+
+    #[test]
+    fn an_input_with_no_api_gateway_line_is_told_apart_from_a_healthy_one() {
+        let options = ReadOptions::default();
+        let prose = diagnose_input(b"# README\nHello, world.\n", &options).unwrap();
+        assert!(prose.recognised_nothing());
+        let json = diagnose_input(br#"{"resource":"/","httpMethod":"GET"}"#, &options).unwrap();
+        assert!(json.recognised_nothing());
+        let healthy = diagnose_input(
+            b"(a) Starting execution for request: a\n(a) Method completed with status: 200\n",
+            &options,
+        )
+        .unwrap();
+        assert!(!healthy.recognised_nothing());
+        assert!(nothing_recognised_hint(&[0x1f, 0x8b, 8, 0]).contains("gunzip"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use apigw_doctor::diagnose::finding::Finding;
-use apigw_doctor::input::{ReadOptions, diagnose_input};
+use apigw_doctor::input::{ReadOptions, diagnose_input, nothing_recognised_hint};
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::metrics::Metrics;
 use apigw_doctor::lambda::{Handler, Response};
@@ -260,13 +260,22 @@ fn diagnose(
     let colour = format == Format::Text && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
     let mut failed = false;
+    let mut unrecognised = false;
     for path in &inputs {
         let name = path.display().to_string();
-        let found = match read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| diagnose_input(&bytes, &options).map_err(|e| e.to_string()))
-        {
-            Ok(found) => found,
+        let found = match read(path).map_err(|e| e.to_string()).and_then(|bytes| {
+            diagnose_input(&bytes, &options)
+                .map(|found| (found, nothing_recognised_hint(&bytes)))
+                .map_err(|e| e.to_string())
+        }) {
+            Ok((found, hint)) => {
+                if found.recognised_nothing() {
+                    // Never a silent "0 problems": that reads as healthy.
+                    eprintln!("apigw-doctor: {name}: no API Gateway log line found: {hint}");
+                    unrecognised = true;
+                }
+                found
+            }
             Err(error) => {
                 eprintln!("apigw-doctor: {name}: {error}");
                 failed = true;
@@ -301,15 +310,18 @@ fn diagnose(
         };
         if written.is_err() {
             // stdout closed (e.g. piped into `head`): nothing more to say.
-            return if failed {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            break;
         }
     }
+    diagnose_exit_code(failed, unrecognised)
+}
+
+/// 2: an input could not be read or decoded; 3: an input held no API Gateway log line; 0: every input was read.
+fn diagnose_exit_code(failed: bool, unrecognised: bool) -> ExitCode {
     if failed {
         ExitCode::from(2)
+    } else if unrecognised {
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }

@@ -432,3 +432,41 @@ fn handle_reports_exactly_the_corrupt_kinesis_record() {
         ["495903338346157801823176654302000000000000000000000000000002"]
     );
 }
+
+#[test]
+fn an_input_with_no_api_gateway_line_exits_3_and_says_what_was_expected() {
+    // A README, an API Gateway *test event* (the proxy event a function receives, not a log) and gzip data.
+    for (input, hint) in [
+        (
+            "README.md",
+            "expected a CloudWatch Logs subscription delivery",
+        ),
+        ("events/decoded/control-message.json", ""),
+    ] {
+        let output = run(&["diagnose", input], None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if hint.is_empty() {
+            // A health check holds no log line by design: read, nothing to say.
+            assert_eq!(output.status.code(), Some(0), "{input}: {stderr}");
+        } else {
+            assert_eq!(output.status.code(), Some(3), "{input}: {stderr}");
+            assert!(stderr.contains(input) && stderr.contains(hint), "{stderr}");
+        }
+    }
+    let proxy_event = br#"{"resource":"/orders/{id}","path":"/orders/7","httpMethod":"GET","requestContext":{"stage":"prod"}}"#;
+    let output = run(&["diagnose"], Some(proxy_event));
+    assert_eq!(output.status.code(), Some(3));
+    let gzip = [
+        0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let output = run(&["diagnose", "-"], Some(&gzip));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("decompress it"), "{stderr}");
+    // Healthy logs are not "nothing": exit 0.
+    let output = run(
+        &["diagnose"],
+        Some(b"(a) Starting execution for request: a\n(a) Method completed with status: 200\n"),
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
