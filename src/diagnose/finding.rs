@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::advice::advice;
 use super::classify::{Cause, Diagnosis, classify};
+use super::redact::redact;
 use crate::requests::{Request, Source, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
@@ -173,8 +174,9 @@ impl Finding {
             account: origin.owner.clone(),
             log_group: origin.log_group.clone(),
             log_stream: origin.log_stream.clone(),
-            evidence: diagnosis.evidence,
-            detail: diagnosis.detail,
+            // Everything downstream (alerts, machine JSON, DynamoDB, logs) takes these from here: scrubbed once.
+            evidence: diagnosis.evidence.iter().map(|line| redact(line)).collect(),
+            detail: diagnosis.detail.as_deref().map(redact),
             summary: advice.summary,
             advice: advice.fix,
         }

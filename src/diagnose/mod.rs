@@ -7,11 +7,13 @@
 //! - [`mod@classify`]: request → [`Diagnosis`] with a [`Cause`] label; the catalogue's pitfalls as rules
 //! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its JSON shape
 //! - [`advice`]: cause → what it means and how to fix it
+//! - [`redact`]: the one scrubber for text taken from log lines (secrets, personal data, control characters)
 //! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`] and [`find_escaped`]
 
 pub mod advice;
 pub mod classify;
 pub mod finding;
+pub mod redact;
 pub mod shape;
 
 pub use classify::{Cause, Diagnosis, classify};

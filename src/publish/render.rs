@@ -639,7 +639,7 @@ fn cut(s: &mut String, max: usize) {
 }
 
 /// One message for the problems that did not get an alert of their own in this invocation: counts per cause
-/// and route, the first [`OVERFLOW_LISTED`] problems by severity and size, and the number left out. Every body
+/// and route, the first `OVERFLOW_LISTED` (100) problems by severity and size, and the number left out. Every body
 /// together stays under SNS's limit whatever the number of problems.
 pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
     let worst = overflow.iter().map(|a| a.severity).max()?;

@@ -40,6 +40,11 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
         return None;
     }
+    // A record whose object repeats a key is not one API Gateway wrote as the format says: a variable it does not
+    // escape (the User-Agent) closed its string and added fields. Such a record counts for nothing.
+    if has_repeated_key(trimmed) {
+        return None;
+    }
     let object: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
     let mut fields: Vec<(String, String)> = Vec::with_capacity(object.len());
     flatten("", &object, &mut fields);
@@ -79,11 +84,15 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     request.error_message = get(ERROR_MESSAGE).map(Cow::Owned);
     request.record_api_id = get(API_ID).map(Cow::Owned);
     request.record_stage = get(STAGE).map(Cow::Owned);
-    for value in [get(INTEGRATION_ERROR), get(AUTHORIZER_ERROR)]
-        .into_iter()
-        .flatten()
-    {
-        push_signal(&mut request, value);
+    // The status the client got decides: error fields of a record that did not answer 5xx explain nothing (a 4xx's
+    // error fields are its own, and text in a record of a 200 is at most a forgery).
+    if status.is_none_or(|s| s >= 500) {
+        for value in [get(INTEGRATION_ERROR), get(AUTHORIZER_ERROR)]
+            .into_iter()
+            .flatten()
+        {
+            push_signal(&mut request, value);
+        }
     }
     Some(request)
 }
@@ -142,6 +151,77 @@ fn push_signal(request: &mut Request<'static>, value: String) {
             request.error_message.get_or_insert(Cow::Owned(value));
         }
     }
+}
+
+/// Whether some JSON object in `text` holds the same key twice (serde_json would keep the last one silently).
+fn has_repeated_key(text: &str) -> bool {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Check;
+    impl<'de> Visitor<'de> for Check {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut repeated = false;
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                repeated |= !seen.insert(key);
+                repeated |= map.next_value::<Nested>()?.0;
+            }
+            Ok(repeated)
+        }
+    }
+    /// A value: an object is checked too, anything else skipped.
+    struct Nested(bool);
+    impl<'de> serde::Deserialize<'de> for Nested {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Any;
+            impl<'de> Visitor<'de> for Any {
+                type Value = bool;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("any JSON value")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+                    Check.visit_map(map)
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<bool, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(false)
+                }
+                fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_string<E>(self, _: String) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_borrowed_str<E>(self, _: &'de str) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+                    Ok(false)
+                }
+                fn visit_unit<E>(self) -> Result<bool, E> {
+                    Ok(false)
+                }
+            }
+            d.deserialize_any(Any).map(Nested)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.deserialize_map(Check).unwrap_or(false)
 }
 
 fn is_empty_value(value: &str) -> bool {
@@ -227,5 +307,20 @@ mod tests {
         assert!(parse_record(r#"{"statusCode":200,"body":"x"}"#).is_none());
         assert!(parse_record(r#"{"hello":"world"}"#).is_none());
         assert!(parse_record("not json").is_none());
+    }
+
+    #[test]
+    fn a_user_agent_that_adds_fields_cannot_turn_a_200_into_a_failure() {
+        // API Gateway does not escape $context.identity.userAgent: a client can close the string and add keys.
+        let forged = r#"{"requestId":"r1","status":"200","userAgent":"x","status":"500","integrationError":"Execution failed due to configuration error: Invalid permissions on Lambda function","ua":"y","integrationError":"-"}"#;
+        assert!(parse_record(forged).is_none());
+        // Without a repeated key, the real status still decides: a 200 carries no failure.
+        let added = r#"{"requestId":"r1","status":"200","userAgent":"x","integrationError":"Execution failed due to configuration error: Invalid permissions on Lambda function"}"#;
+        let r = parse_record(added).unwrap();
+        assert_eq!(r.status, Some(200));
+        assert!(r.signals.is_empty());
+        // The same error field on a 500 is the real thing.
+        let real = added.replace(r#""status":"200""#, r#""status":"500""#);
+        assert_eq!(parse_record(&real).unwrap().signals.len(), 1);
     }
 }

@@ -259,7 +259,15 @@ static LAMBDA_HEADER_NAMES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
 });
 
 /// `https://lambda.eu-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:...:function:name/invocations`
+/// Only a URI of the Lambda service counts: on an HTTP integration the path is the client's, and
+/// `https://backend/x/functions/arn:aws:lambda:...` must not name a function.
 fn lambda_arn_in_uri(uri: &str) -> Option<&str> {
+    let host = uri.strip_prefix("https://")?.split('/').next()?;
+    let lambda_host = host.starts_with("lambda.")
+        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn"));
+    if !lambda_host {
+        return None;
+    }
     let start = FUNCTIONS_ARN.find(uri.as_bytes())? + "/functions/".len();
     let arn = &uri[start..];
     let end = arn.find("/invocations").unwrap_or(arn.len());
@@ -458,6 +466,29 @@ mod tests {
         assert_eq!(
             requests[0].route_template(None).as_deref(),
             Some("/items/{id}")
+        );
+    }
+
+    #[test]
+    fn only_a_lambda_service_uri_names_a_function() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:victim";
+        assert_eq!(
+            lambda_arn_in_uri(&format!(
+                "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
+            )),
+            Some(arn)
+        );
+        assert_eq!(
+            lambda_arn_in_uri(&format!(
+                "https://backend.example.com/x/functions/{arn}/invocations"
+            )),
+            None
+        );
+        assert_eq!(
+            lambda_arn_in_uri(&format!(
+                "https://lambda.us-east-1.amazonaws.com.evil.io/functions/{arn}"
+            )),
+            None
         );
     }
 }

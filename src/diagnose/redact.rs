@@ -1,0 +1,155 @@
+//! One scrubber for every text taken from a log line into a finding (evidence, detail): what leaves the account
+//! (alerts, machine JSON, DynamoDB items, the function's own log) carries no secret, no personal data and nothing
+//! a terminal or a chat would act on. Request data in failure sentences is the usual source: a function's error
+//! message quoting a token, `Illegal character in query` quoting the query string.
+//!
+//! Replaced: bearer tokens, values of secret-looking keys (`key=`, `token=`, `password=`, ...), JWTs, long opaque
+//! tokens, email addresses, IPv4 and IPv6 addresses. Removed: control characters (ESC, BEL, NUL, ...; line breaks
+//! and tabs stay). Neutralised: chat mentions (`<!channel>`, `<@U…>`, `@here`).
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// (pattern, replacement), applied in order. Each pattern is linear-time (regex crate).
+static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+", "Bearer [redacted]"),
+        (
+            r#"(?i)\b((?:x-)?api[_-]?key|access[_-]?token|id[_-]?token|refresh[_-]?token|client[_-]?secret|token|password|passwd|pwd|secret|signature|sig|session|auth|authorization|key)(\s*[=:]\s*)("?)[^\s&,;"'}\]]+"#,
+            "$1$2$3[redacted]",
+        ),
+        (r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?", "[jwt]"),
+        (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+        (r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b", "[ip]"),
+        (
+            r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|(?::[0-9a-f]{1,4}){1,7}|[0-9a-f]{1,4})\b",
+            "[ip]",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|r| (r, replacement)))
+    .collect()
+});
+
+/// A run of token characters long enough to be a secret: checked for mixed case and digits below.
+static OPAQUE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9_+/=.]{40,}").ok());
+
+/// `text` with secrets and personal data replaced, control characters removed and chat mentions neutralised.
+pub fn redact(text: &str) -> String {
+    let mut out: Cow<'_, str> = Cow::Borrowed(text);
+    if out.chars().any(is_control) {
+        out = Cow::Owned(out.chars().filter(|c| !is_control(*c)).collect());
+    }
+    for (rule, replacement) in RULES.iter() {
+        if let Cow::Owned(replaced) = rule.replace_all(&out, *replacement) {
+            out = Cow::Owned(replaced);
+        }
+    }
+    if let Some(opaque) = OPAQUE.as_ref() {
+        let replaced = opaque.replace_all(&out, |m: &regex::Captures<'_>| {
+            let token = &m[0];
+            let mixed = token.bytes().any(|b| b.is_ascii_uppercase())
+                && token.bytes().any(|b| b.is_ascii_lowercase())
+                && token.bytes().any(|b| b.is_ascii_digit());
+            if mixed {
+                "[token]".to_owned()
+            } else {
+                token.to_owned()
+            }
+        });
+        if let Cow::Owned(replaced) = replaced {
+            out = Cow::Owned(replaced);
+        }
+    }
+    neutralise_mentions(&out)
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// Chat markup that notifies people: Slack's `<!channel>`, `<!here>`, `<@U123>`, `<#C123>` and plain `@here`.
+fn neutralise_mentions(text: &str) -> String {
+    let mut out = text
+        .replace("<!", "‹!")
+        .replace("<@", "‹@")
+        .replace("<#", "‹#");
+    for word in ["@channel", "@here", "@everyone"] {
+        let spaced = format!("@\u{200b}{}", &word[1..]);
+        out = out.replace(word, &spaced);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Secrets as they reach execution logs inside failure sentences, and what must survive.
+    const CASES: &[(&str, &str, &str)] = &[
+        (
+            "Lambda execution failed with status 200 due to customer function error: invalid Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            "eyJhbGci",
+            "customer function error",
+        ),
+        (
+            "Execution failed due to configuration error: Illegal character in query at index 41: https://backend/orders?api_key=AKIAxyz123&token=s3cr3t&q=1",
+            "s3cr3t",
+            "Illegal character in query",
+        ),
+        (
+            "customer function error: user jane.doe@example.com not found from 203.0.113.42",
+            "jane.doe",
+            "not found from [ip]",
+        ),
+        (
+            "customer function error: password=hunter2 rejected; session: 9f8e7d6c",
+            "hunter2",
+            "rejected",
+        ),
+        (
+            "customer function error: upstream 2001:db8::8a2e:370:7334 refused",
+            "2001:db8",
+            "refused",
+        ),
+        (
+            "customer function error: opaque QmFzZTY0RW5jb2RlZFNlY3JldFRva2VuVmFsdWUxMjM0NTY3ODkw",
+            "QmFzZTY0",
+            "opaque [token]",
+        ),
+    ];
+
+    #[test]
+    fn secrets_and_personal_data_never_survive() {
+        for (text, secret, kept) in CASES {
+            let out = redact(text);
+            assert!(!out.contains(secret), "{secret:?} survived: {out}");
+            assert!(out.contains(kept), "{kept:?} lost: {out}");
+        }
+    }
+
+    #[test]
+    fn what_people_need_survives() {
+        let keep = [
+            "Lambda execution failed with status 200 due to customer function error: 2019-02-27T11:31:11.456Z 71952965-d5cc-4974-ae08-6e2138b2275c Task timed out after 10.00 seconds. Lambda request id: 71952965-d5cc-4974-ae08-6e2138b2275c",
+            "Execution failed due to configuration error: Invalid permissions on Lambda function",
+            "Method completed with status: 502",
+            "arn:aws:lambda:eu-west-2:123456789012:function:log-test-1-StartReceiptVerifyFunc-BEGOSV0XJRHI",
+        ];
+        for text in keep {
+            assert_eq!(redact(text), text);
+        }
+    }
+
+    #[test]
+    fn terminals_and_chats_get_nothing_to_act_on() {
+        let out = redact("error\u{1b}[2J\u{7}\u{0} <!channel> <@U024BE7LH> @here done\nnext");
+        assert_eq!(
+            out,
+            "error[2J ‹!channel> ‹@U024BE7LH> @\u{200b}here done\nnext"
+        );
+    }
+}
