@@ -442,6 +442,8 @@ fn valid_namespace(ns: &str) -> bool {
     !ns.is_empty()
         && ns.len() <= 255
         && !ns.starts_with(':')
+        // CloudWatch reserves the AWS/ namespaces for AWS services.
+        && !ns.starts_with("AWS/")
         && ns
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))

@@ -142,22 +142,31 @@ fn attributes(alert: &Alert, remediation: &Report) -> Vec<(&'static str, String)
     filter_attributes(
         alert.cause.as_str(),
         alert.status,
-        [&alert.api_id, &alert.stage],
+        [
+            &alert.api_id,
+            &alert.stage,
+            &alert.account,
+            &Some(alert.region.clone()),
+        ],
         alert.severity,
         remediation.status,
     )
 }
 
+/// Attributes published with SNS `DataType=Number`, so that numeric filter policies can select them
+/// (`{"status_code": [{"numeric": [">=", 500]}]}`); every other attribute is a `String`.
+pub const NUMBER_ATTRIBUTES: &[&str] = &["status_code"];
+
 /// The message attributes subscription filter policies select on; every value non-empty.
 fn filter_attributes(
     cause: &str,
     status: Option<u16>,
-    [api_id, stage]: [&Option<String>; 2],
+    [api_id, stage, account, region]: [&Option<String>; 4],
     severity: Severity,
     remediation: &str,
 ) -> Vec<(&'static str, String)> {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
-    vec![
+    let mut attributes = vec![
         ("cause", cause.to_owned()),
         (
             "status",
@@ -167,7 +176,14 @@ fn filter_attributes(
         ("stage", or_unknown(stage)),
         ("severity", severity.as_str().to_owned()),
         ("remediation", remediation.to_owned()),
-    ]
+        // Where, for routing in a multi-account set-up.
+        ("account", or_unknown(account)),
+        ("region", or_unknown(region)),
+    ];
+    if let Some(status) = status {
+        attributes.push(("status_code", status.to_string()));
+    }
+    attributes
 }
 
 /// `[apigw-doctor] 502 malformed_proxy_response on a1b2c3/prod POST /orders (37)`
@@ -281,7 +297,7 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
     let chat = json!({
         "version": "1.0",
         "source": "custom",
-        "id": state.fingerprint,
+        "id": message_id(&state.fingerprint, notice.as_str(), Some(state.last_seen)),
         "content": {"textType": "client-markdown", "title": format!("{icon} {title}"), "description": text},
         "metadata": {"threadId": state.fingerprint, "summary": subject, "eventType": state.cause},
     })
@@ -294,7 +310,12 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
     let mut attributes = filter_attributes(
         &state.cause,
         state.status,
-        [&state.api_id, &state.stage],
+        [
+            &state.api_id,
+            &state.stage,
+            &state.account,
+            &Some(state.region.clone()),
+        ],
         severity,
         "none",
     );
@@ -589,10 +610,17 @@ pub fn chatbot(
         .iter()
         .chain(alert.authorizer_arns.iter())
         .collect();
+    let context = ChatContext {
+        api_id: alert.api_id.as_deref().unwrap_or("unknown"),
+        stage: alert.stage.as_deref().unwrap_or("unknown"),
+        count: alert.count.to_string(),
+        sample_request_ids: alert.sample_request_ids.join(","),
+    };
     json!({
         "version": "1.0",
         "source": "custom",
-        "id": alert.fingerprint,
+        // Unique per message (Chatbot may drop a repeated id); `threadId` is what threads them.
+        "id": message_id(&alert.fingerprint, notice.map_or("alert", Notice::as_str), alert.last_seen),
         "content": {
             "textType": "client-markdown",
             "title": format!(
@@ -610,15 +638,25 @@ pub fn chatbot(
             "summary": subject(alert),
             "eventType": alert.cause.as_str(),
             "relatedResources": related,
-            "additionalContext": {
-                "api_id": alert.api_id,
-                "stage": alert.stage,
-                "count": alert.count.to_string(),
-                "sample_request_ids": alert.sample_request_ids.join(","),
-            },
+            "additionalContext": context,
         },
     })
     .to_string()
+}
+
+/// `metadata.additionalContext` of the Chatbot notification: every value a string (the schema says so; `null`
+/// is refused), built from a type so that no field can be left out or be of another kind.
+#[derive(Debug, Serialize)]
+struct ChatContext<'a> {
+    api_id: &'a str,
+    stage: &'a str,
+    count: String,
+    sample_request_ids: String,
+}
+
+/// A Chatbot notification id unique per message: the problem, what kind of message, and when.
+fn message_id(fingerprint: &str, kind: &str, at: Option<i64>) -> String {
+    format!("{fingerprint}-{kind}-{}", at.unwrap_or(0))
 }
 
 /// Slack shows at most 3,000 characters of a block: the Chatbot description is cut to this.
@@ -951,5 +989,32 @@ mod tests {
         let mut s = "aé".to_owned();
         cut(&mut s, 2);
         assert_eq!(s, "a");
+    }
+
+    #[test]
+    fn chatbot_context_values_are_strings_and_every_message_has_its_own_id() {
+        let mut alert = crate::alert::tests_support::alert();
+        alert.api_id = None;
+        alert.stage = None;
+        let links = links(&alert);
+        let first: serde_json::Value =
+            serde_json::from_str(&chatbot(&alert, &links, &Report::none(), None)).unwrap();
+        let context = first["metadata"]["additionalContext"].as_object().unwrap();
+        assert!(
+            context.values().all(serde_json::Value::is_string),
+            "{context:?}"
+        );
+        let digest = Notice::Digest {
+            count: 3,
+            since: 1,
+            last: 2,
+        };
+        let second: serde_json::Value =
+            serde_json::from_str(&chatbot(&alert, &links, &Report::none(), Some(&digest))).unwrap();
+        assert_ne!(first["id"], second["id"]);
+        assert_eq!(
+            first["metadata"]["threadId"],
+            second["metadata"]["threadId"]
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::render::Message;
+use super::render::{Message, NUMBER_ATTRIBUTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -54,8 +54,13 @@ impl Publisher for SnsPublisher {
             .message_structure("json")
             .message(message.structured());
         for (name, value) in &message.attributes {
+            let data_type = if NUMBER_ATTRIBUTES.contains(name) {
+                "Number"
+            } else {
+                "String"
+            };
             let attribute = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(data_type)
                 .string_value(value)
                 .build()
                 .map_err(|e| PublishError::Request {

@@ -146,6 +146,38 @@ async fn a_filter_policy_on_the_cause_attribute_routes_only_that_cause() {
 
 #[tokio::test]
 #[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_numeric_filter_policy_on_status_code_and_routing_by_account_work() {
+    let sdk = sdk().await;
+    let topic = Topic::create(&sdk).await;
+    // mixed-batch: two 502s and a 500; only the 502s pass a numeric filter on the Number attribute.
+    let gateways = topic
+        .subscribe(
+            &sdk,
+            true,
+            Some(r#"{"status_code":[{"numeric":[">=",502]}],"account":["123456789012"]}"#),
+        )
+        .await;
+    handle(
+        &event("mixed-batch"),
+        &Config::default(),
+        &publisher(&sdk, &topic.arn),
+        &Disabled,
+        &mut Metrics::default(),
+    )
+    .await
+    .unwrap();
+    let mut statuses: Vec<i64> = topic
+        .drain(&gateways)
+        .await
+        .iter()
+        .map(|(body, _)| body_json(body)["status"].as_i64().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [502, 502]);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
 async fn every_sample_event_yields_its_alerts_over_the_wire() {
     let cases: &[(&str, &[&str])] = &[
         // Two routes (POST /receipt, and one whose route was not logged): two problems.
