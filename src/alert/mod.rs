@@ -175,8 +175,9 @@ pub fn plan_alerts<'f>(
             i,
         )
     });
-    // One slot goes to the overflow message, so the total sent stays at `max_alerts`.
-    let kept = max_alerts.saturating_sub(1).max(1);
+    // One slot goes to the overflow message, so the total sent stays within `max_alerts` (with no room left, a
+    // later record of a Kinesis batch, every problem is overflow).
+    let kept = max_alerts.saturating_sub(1);
     let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
     let mut plan = Plan::default();
     for (rank, &i) in order.iter().enumerate() {

@@ -35,11 +35,13 @@ pub struct Metrics {
     pub log_groups_full: u64,
     /// CloudWatch Logs calls of discovery that failed (the next sweep tries again).
     pub subscription_errors: u64,
+    /// Problems over `MAX_ALERTS_PER_INVOCATION` after the invocation's one overflow message: logged, not sent.
+    pub alerts_not_sent: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 18] {
+    pub fn counters(&self) -> [(&'static str, u64); 19] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -59,6 +61,7 @@ impl Metrics {
             ("LogGroupsSubscribed", self.log_groups_subscribed),
             ("LogGroupsFull", self.log_groups_full),
             ("SubscriptionErrors", self.subscription_errors),
+            ("AlertsNotSent", self.alerts_not_sent),
         ]
     }
 

@@ -97,6 +97,18 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// What one invocation may still do: the limits are per invocation, whether it carries one delivery or a
+/// Kinesis batch of a hundred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Problems that may still get an alert of their own (`MAX_ALERTS_PER_INVOCATION`).
+    pub alerts: usize,
+    /// Permission changes self-healing may still make (`REMEDIATION_MAX_CHANGES`).
+    pub changes: usize,
+    /// Whether this invocation already sent its one overflow message.
+    pub overflow_sent: bool,
+}
+
 /// What the function answers: the outcome of a subscription delivery, the partial batch response of a Kinesis
 /// batch (Lambda reads `batchItemFailures` and retries only those records), or what a sweep sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -266,7 +278,10 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
     pub async fn logs(&self, event: &[u8], metrics: &mut Metrics) -> Result<Outcome, HandlerError> {
         metrics.deliveries += 1;
         match ingest::envelope_data(event) {
-            Ok(data) => self.data(&data, event.len(), metrics).await,
+            Ok(data) => {
+                let mut budget = self.budget();
+                self.data(&data, event.len(), &mut budget, metrics).await
+            }
             Err(source) => Err(decode_failure(event.len(), source, metrics)),
         }
     }
@@ -290,6 +305,8 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             }
         };
         let mut response = KinesisEventResponse::default();
+        // One budget for the whole batch: five records are one invocation, not five.
+        let mut budget = self.budget();
         for record in &event.records {
             metrics.deliveries += 1;
             let data = &record.kinesis.data;
@@ -299,7 +316,10 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
                 event_id = %record.event_id,
                 stream = %record.event_source_arn,
             );
-            let result = self.data(data, data.len(), metrics).instrument(span).await;
+            let result = self
+                .data(data, data.len(), &mut budget, metrics)
+                .instrument(span)
+                .await;
             if let Err(error) = result {
                 metrics.records_failed += 1;
                 tracing::error!(
@@ -496,10 +516,20 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
     }
 
     /// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
+    /// A fresh invocation's limits.
+    fn budget(&self) -> Budget {
+        Budget {
+            alerts: self.config.max_alerts_per_invocation,
+            changes: self.remediator.max_changes(),
+            overflow_sent: false,
+        }
+    }
+
     async fn data(
         &self,
         data: &str,
         size: usize,
+        budget: &mut Budget,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HandlerError> {
         let config = self.config;
@@ -519,7 +549,21 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
                 ..Outcome::default()
             });
         }
-        let (found, plan) = plan_batch(&batch, config);
+        let (found, mut plan) = plan_batch_within(&batch, config, budget.alerts);
+        budget.alerts = budget
+            .alerts
+            .saturating_sub(plan.alerts.len() + usize::from(!plan.overflow.is_empty()));
+        if budget.overflow_sent && !plan.overflow.is_empty() {
+            // One overflow message per invocation: later records' extra problems are logged, not sent.
+            tracing::warn!(
+                problems = plan.overflow.len(),
+                fingerprints = ?plan.overflow.iter().map(|a| &a.fingerprint).collect::<Vec<_>>(),
+                "More problems than MAX_ALERTS_PER_INVOCATION in this invocation: not alerted"
+            );
+            metrics.alerts_not_sent += plan.overflow.len() as u64;
+            plan.overflow.clear();
+        }
+        budget.overflow_sent |= !plan.overflow.is_empty();
         metrics.events += batch.log_events.len() as u64;
         metrics.requests += found.requests;
         metrics.add_causes(&found.by_cause);
@@ -532,10 +576,9 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             );
         }
         // Remediation failures are reported in the alert; they never fail the invocation.
-        let mut budget = self.remediator.max_changes();
         let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
         for alert in &plan.alerts {
-            let report = self.remediator.remediate(alert, &mut budget).await;
+            let report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
             let (notice, undo) = match self.suppressor.admit(alert, &report).await {
                 Admission::Send { notice, undo } => (notice, undo),
@@ -589,6 +632,15 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
 
 /// The pure part of an invocation: what a decoded batch says, and the alerts it calls for.
 pub fn plan_batch(batch: &RawBatch<'_>, config: &Config) -> (Findings, Plan) {
+    plan_batch_within(batch, config, config.max_alerts_per_invocation)
+}
+
+/// [`plan_batch`] when only `max_alerts` problems may still get an alert of their own.
+pub fn plan_batch_within(
+    batch: &RawBatch<'_>,
+    config: &Config,
+    max_alerts: usize,
+) -> (Findings, Plan) {
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
         .with_mapping(&config.access_log_apis);
     let found = find_escaped(
@@ -603,7 +655,7 @@ pub fn plan_batch(batch: &RawBatch<'_>, config: &Config) -> (Findings, Plan) {
         &found.findings,
         &config.region,
         config.sample_request_ids,
-        config.max_alerts_per_invocation,
+        max_alerts,
     );
     (found, plan)
 }
@@ -700,6 +752,92 @@ mod tests {
             ]
         );
         assert_eq!(metrics.alerts_sent, 3);
+    }
+
+    /// A Kinesis batch of `records` copies of one delivery's data (mixed-batch: three problems each).
+    fn kinesis_batch(records: usize) -> Vec<u8> {
+        let delivery: serde_json::Value = serde_json::from_slice(&event("mixed-batch")).unwrap();
+        let data = delivery["awslogs"]["data"].as_str().unwrap();
+        let records: Vec<serde_json::Value> = (0..records)
+            .map(
+                |i| serde_json::json!({"kinesis": {"data": data, "sequenceNumber": i.to_string()}}),
+            )
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    #[test]
+    fn the_alert_limit_is_per_invocation_not_per_kinesis_record() {
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let config = Config {
+            max_alerts_per_invocation: 4,
+            ..Config::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = runtime
+            .block_on(handle_payload(
+                &kinesis_batch(5),
+                &config,
+                &recorder,
+                &crate::remediate::Disabled,
+                &mut metrics,
+            ))
+            .unwrap();
+        assert!(matches!(response, Response::Kinesis(r) if r.batch_item_failures.is_empty()));
+        // Five records of three problems: three alerts, one overflow, and no more for this invocation.
+        let sent = recorder.sent.lock().unwrap();
+        assert_eq!(
+            sent.len(),
+            4,
+            "{:?}",
+            sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            sent.iter()
+                .filter(|m| m.subject.contains("more problems"))
+                .count(),
+            1
+        );
+        assert_eq!(metrics.alerts_not_sent, 9);
+    }
+
+    /// Self-healing that "applies" a change for every alert while the budget lasts, and counts them.
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Remediator for Counting {
+        async fn remediate(&self, _alert: &crate::alert::Alert, budget: &mut usize) -> Report {
+            if *budget > 0 {
+                *budget -= 1;
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Report::none()
+        }
+        fn max_changes(&self) -> usize {
+            3
+        }
+    }
+
+    #[test]
+    fn the_change_budget_is_per_invocation_not_per_kinesis_record() {
+        let recorder = Recorder::default();
+        let remediator = Counting(Default::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(handle_payload(
+                &kinesis_batch(5),
+                &Config::default(),
+                &recorder,
+                &remediator,
+                &mut Metrics::default(),
+            ))
+            .unwrap();
+        // Five records with three alerts each: three changes in all, as REMEDIATION_MAX_CHANGES says.
+        assert_eq!(remediator.0.load(std::sync::atomic::Ordering::Relaxed), 3);
     }
 
     #[test]
