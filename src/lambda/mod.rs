@@ -466,17 +466,28 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         };
         let total = due.len();
         let mut failures = Vec::new();
+        // Publish, then close: a message that did not go out leaves its item open for the next sweep.
         for item in due {
             let message = render_state(&item.state, &item.notice);
-            match self
-                .send(&message, Some(Box::new(item.undo)), metrics)
-                .await
-            {
-                Ok(()) if matches!(item.notice, Notice::Resolved { .. }) => {
-                    outcome.resolved_sent += 1;
+            if let Err(error) = self.send(&message, None, metrics).await {
+                failures.push(error);
+                continue;
+            }
+            if matches!(item.notice, Notice::Resolved { .. }) {
+                outcome.resolved_sent += 1;
+            } else {
+                outcome.digests_sent += 1;
+            }
+            match self.suppressor.close(&item).await {
+                Ok(true) => {}
+                Ok(false) => tracing::info!(
+                    fingerprint = %item.state.fingerprint,
+                    "Swept problem changed meanwhile: the next sweep looks again"
+                ),
+                Err(error) => {
+                    metrics.suppression_errors += 1;
+                    tracing::warn!(%error, fingerprint = %item.state.fingerprint, "Swept problem not closed: it may be sent again");
                 }
-                Ok(()) => outcome.digests_sent += 1,
-                Err(error) => failures.push(error),
             }
         }
         let failed = failures.len();

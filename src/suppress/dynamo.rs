@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
-    Admission, State, SuppressError, Suppressor, SweepItem, Timing, Undo, on_occurrence, on_sweep,
+    Admission, MAX_SWEEP_ITEMS, State, SuppressError, Suppressor, SweepItem, Timing, Undo,
+    on_occurrence, on_sweep,
 };
 use crate::alert::Alert;
 use crate::remediate::Report;
@@ -193,27 +194,29 @@ impl Suppressor for DynamoSuppressor {
 
     async fn sweep(&self) -> Result<Vec<SweepItem>, SuppressError> {
         let now = (self.clock)();
-        let mut due = Vec::new();
-        for state in self.open_states().await? {
-            let Some((notice, next)) = on_sweep(&state, now, &self.timing) else {
-                continue;
-            };
-            match self.put(&next, Some(state.version)).await {
-                Ok(()) => due.push(SweepItem {
+        let due = self
+            .open_states()
+            .await?
+            .into_iter()
+            .filter_map(|state| {
+                on_sweep(&state, now, &self.timing).map(|(notice, next)| SweepItem {
                     notice,
-                    undo: Undo {
-                        previous: Some(state),
-                        written_version: next.version,
-                        fingerprint: next.fingerprint.clone(),
-                    },
+                    read_version: state.version,
                     state: next,
-                }),
-                // A delivery updated it meanwhile: the next sweep looks again.
-                Err(WriteError::Conflict) => {}
-                Err(WriteError::Other(reason)) => return Err(self.error(reason)),
-            }
-        }
+                })
+            })
+            .take(MAX_SWEEP_ITEMS)
+            .collect();
         Ok(due)
+    }
+
+    async fn close(&self, item: &SweepItem) -> Result<bool, SuppressError> {
+        match self.put(&item.state, Some(item.read_version)).await {
+            Ok(()) => Ok(true),
+            // A delivery updated it meanwhile: the next sweep looks again.
+            Err(WriteError::Conflict) => Ok(false),
+            Err(WriteError::Other(reason)) => Err(self.error(reason)),
+        }
     }
 }
 
@@ -256,6 +259,13 @@ impl Suppressor for Configured {
         match self {
             Configured::Off(s) => s.sweep().await,
             Configured::Dynamo(s) => s.sweep().await,
+        }
+    }
+
+    async fn close(&self, item: &SweepItem) -> Result<bool, SuppressError> {
+        match self {
+            Configured::Off(s) => s.close(item).await,
+            Configured::Dynamo(s) => s.close(item).await,
         }
     }
 }

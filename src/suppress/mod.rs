@@ -249,13 +249,19 @@ pub struct Undo {
     pub fingerprint: String,
 }
 
-/// A message the sweep calls for.
+/// A message the sweep calls for: sent first, then `state` is written (closing the problem or opening the next
+/// window) only if the item is still at `read_version`. Killed between the two, the next sweep sends it again: a
+/// repeat, never a loss.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepItem {
     pub notice: Notice,
     pub state: State,
-    pub undo: Undo,
+    pub read_version: u64,
 }
+
+/// Items one sweep handles at most: a run must end well within the function's timeout; the next sweep (every
+/// five minutes) takes the rest.
+pub const MAX_SWEEP_ITEMS: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
 #[error("suppression table {table}: {reason}")]
@@ -268,7 +274,10 @@ pub struct SuppressError {
 pub trait Suppressor {
     fn admit(&self, alert: &Alert, remediation: &Report) -> impl Future<Output = Admission> + Send;
     fn undo(&self, undo: Box<Undo>) -> impl Future<Output = ()> + Send;
+    /// What is due, at most [`MAX_SWEEP_ITEMS`]; nothing is written yet.
     fn sweep(&self) -> impl Future<Output = Result<Vec<SweepItem>, SuppressError>> + Send;
+    /// Writes a swept item's new state after its message went out; `false` when a delivery changed it meanwhile.
+    fn close(&self, item: &SweepItem) -> impl Future<Output = Result<bool, SuppressError>> + Send;
 }
 
 /// No `SUPPRESSION_TABLE`: every alert goes out, as before.
@@ -287,6 +296,10 @@ impl Suppressor for NoSuppression {
 
     async fn sweep(&self) -> Result<Vec<SweepItem>, SuppressError> {
         Ok(Vec::new())
+    }
+
+    async fn close(&self, _item: &SweepItem) -> Result<bool, SuppressError> {
+        Ok(true)
     }
 }
 

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::metrics::Metrics;
 use apigw_doctor::lambda::{Handler, Response};
-use apigw_doctor::publish::sns::SnsPublisher;
+use apigw_doctor::publish::render::Message;
+use apigw_doctor::publish::sns::{PublishError, Publisher, SnsPublisher};
 use apigw_doctor::remediate::Disabled;
 use apigw_doctor::suppress::Timing;
 use apigw_doctor::suppress::dynamo::DynamoSuppressor;
@@ -245,6 +246,62 @@ async fn the_sweep_sends_the_digest_of_a_window_no_delivery_closed() {
     let got = rig.received().await;
     assert_eq!(kinds(&got), [("digest", "function_timeout")]);
     assert_eq!(got[0].2["notice"]["count"], 1);
+}
+
+/// SNS that hangs from its `hang_from`-th message on, as an endpoint that stops answering does.
+struct HangingPublisher {
+    inner: SnsPublisher,
+    sent: std::sync::atomic::AtomicUsize,
+    hang_from: usize,
+}
+
+impl Publisher for HangingPublisher {
+    async fn publish(&self, message: &Message) -> Result<String, PublishError> {
+        if self.sent.fetch_add(1, Ordering::SeqCst) + 1 >= self.hang_from {
+            std::future::pending::<()>().await;
+        }
+        self.inner.publish(message).await
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_sweep_killed_mid_way_loses_nothing_the_next_sweep_sends_the_rest() {
+    let rig = Rig::new().await;
+    let arn = rig.topic.arn.clone();
+    let mut metrics = Metrics::default();
+    // Two problems, each alerted, then suppressed once: two digests are due when their windows end.
+    for minute in [0, 2] {
+        rig.at(minute);
+        for name in ["function-timeout", "missing-invoke-permission"] {
+            rig.run(&event(name), &mut metrics, &arn).await;
+        }
+    }
+    rig.at(6);
+    let suppressor = rig.suppressor(&rig.table);
+    let hanging = HangingPublisher {
+        inner: SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &arn),
+        sent: Default::default(),
+        hang_from: 2,
+    };
+    let handler = Handler::new(&rig.config, &hanging, &Disabled, &suppressor);
+    let killed = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        handler.payload(br#"{"apigw-doctor":"sweep"}"#, &mut metrics),
+    )
+    .await;
+    assert!(killed.is_err(), "the sweep hangs on its second message");
+    assert_eq!(rig.received().await.len(), 1, "the first digest went out");
+    // The Lambda was killed; the next sweep sends what did not go out.
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &arn);
+    let handler = Handler::new(&rig.config, &publisher, &Disabled, &suppressor);
+    handler
+        .payload(br#"{"apigw-doctor":"sweep"}"#, &mut metrics)
+        .await
+        .unwrap();
+    let got = rig.received().await;
+    assert_eq!(got.len(), 1, "{:?}", kinds(&got));
+    assert_eq!(got[0].0, "digest");
 }
 
 #[tokio::test]
