@@ -47,6 +47,14 @@ async fn main() -> Result<(), Error> {
             let mut metrics = Metrics::default();
             let function_arn = Some(event.context.invoked_function_arn.as_str())
                 .filter(|arn| arn.starts_with("arn:"));
+            // This invocation's deadline: ms since the epoch from the Runtime API. One in the past is not real
+            // Lambda's (cargo-lambda's emulator sends a duration): then only the SDK timeouts bound a hang.
+            let left_ms = u64::try_from(event.context.deadline as i64 - now_ms()).ok();
+            let handler = Handler {
+                deadline: left_ms
+                    .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms)),
+                ..*handler
+            };
             // Boxed: keeps the future's type shallow enough for the compiler's layout query.
             let result = Box::pin(handler.invoke(
                 event.payload.get().as_bytes(),

@@ -1,8 +1,21 @@
-//! Shared AWS SDK configuration: one HTTP client on rustls with ring (no aws-lc, no second TLS stack).
+//! Shared AWS SDK configuration: one HTTP client on rustls with ring (no aws-lc, no second TLS stack), with
+//! timeouts and bounded retries so that an endpoint that hangs cannot hold the function until Lambda kills it.
 //! The SDK honours `AWS_ENDPOINT_URL` and the usual credential variables, which is how tests point it at moto.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls;
+
+/// Connecting to an AWS endpoint takes milliseconds; a connection not made in this time will not be.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt of one call (SNS Publish, a DynamoDB write, a Lambda or API Gateway read).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One call with its retries: well under the function's 60 s, so that the handler can still take back what it
+/// must (suppression state) and answer.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
 
 pub async fn sdk_config() -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
@@ -12,6 +25,14 @@ pub async fn sdk_config() -> SdkConfig {
         .build_https();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
         .await
 }

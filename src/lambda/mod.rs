@@ -97,6 +97,9 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// Time kept back from the invocation's deadline to take back suppression state and answer.
+pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What one invocation may still do: the limits are per invocation, whether it carries one delivery or a
 /// Kinesis batch of a hundred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +177,8 @@ impl Responder for NoResponder {
 /// The ports one invocation uses: where alerts go, what heals, what remembers, and (in the Lambda) the log
 /// groups to keep subscribed and CloudFormation to answer.
 pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder> {
+    /// When the invocation must have answered (Lambda's deadline); `None` outside Lambda.
+    pub deadline: Option<std::time::Instant>,
     pub config: &'a Config,
     pub publisher: &'a P,
     pub remediator: &'a R,
@@ -211,6 +216,7 @@ pub async fn handle<P: Publisher, R: Remediator>(
 impl<'a, P, R, S> Handler<'a, P, R, S> {
     pub fn new(config: &'a Config, publisher: &'a P, remediator: &'a R, suppressor: &'a S) -> Self {
         Handler {
+            deadline: None,
             config,
             publisher,
             remediator,
@@ -229,6 +235,7 @@ impl<'a, P, R, S, L, C> Handler<'a, P, R, S, L, C> {
         responder: &'a C2,
     ) -> Handler<'a, P, R, S, L2, C2> {
         Handler {
+            deadline: self.deadline,
             config: self.config,
             publisher: self.publisher,
             remediator: self.remediator,
@@ -509,7 +516,25 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         undo: Option<Box<Undo>>,
         metrics: &mut Metrics,
     ) -> Result<(), PublishError> {
-        match self.publisher.publish(message).await {
+        // Within the invocation's deadline, less what taking back the suppression state and answering need: a
+        // message that cannot go out in time is taken back like any failed one, and the retry sends it.
+        let publish = self.publisher.publish(message);
+        let result = match self.deadline {
+            Some(deadline) => {
+                let left = deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .saturating_sub(DEADLINE_MARGIN);
+                tokio::time::timeout(left, publish)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(PublishError::Deadline {
+                            subject: message.subject.clone(),
+                        })
+                    })
+            }
+            None => publish.await,
+        };
+        match result {
             Ok(id) => {
                 metrics.alerts_sent += 1;
                 tracing::info!(message_id = %id, subject = %message.subject, "Alert published");
@@ -849,6 +874,45 @@ mod tests {
             .unwrap();
         // Five records with three alerts each: three changes in all, as REMEDIATION_MAX_CHANGES says.
         assert_eq!(remediator.0.load(std::sync::atomic::Ordering::Relaxed), 3);
+    }
+
+    /// An SNS endpoint that accepts and never answers.
+    struct Hanging;
+
+    impl Publisher for Hanging {
+        async fn publish(&self, _message: &Message) -> Result<String, PublishError> {
+            std::future::pending().await
+        }
+    }
+
+    #[test]
+    fn a_hanging_endpoint_gives_up_before_the_deadline_and_fails_the_invocation_for_a_retry() {
+        let config = Config::default();
+        let mut handler = Handler::new(
+            &config,
+            &Hanging,
+            &crate::remediate::Disabled,
+            &NoSuppression,
+        );
+        handler.deadline = Some(
+            std::time::Instant::now() + DEADLINE_MARGIN + std::time::Duration::from_millis(300),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut metrics = Metrics::default();
+        let err = runtime
+            .block_on(handler.payload(&event("mixed-batch"), &mut metrics))
+            .unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        let HandlerError::Publish { failed, first, .. } = err else {
+            panic!("a publish error");
+        };
+        assert_eq!(failed, 3);
+        assert!(matches!(first, PublishError::Deadline { .. }), "{first}");
+        assert_eq!(metrics.publish_failures, 3);
     }
 
     #[test]

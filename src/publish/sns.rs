@@ -13,6 +13,9 @@ pub enum PublishError {
     Sns { topic_arn: String, reason: String },
     #[error("could not build the sns request for {topic_arn}: {reason}")]
     Request { topic_arn: String, reason: String },
+    /// Not sent, or not answered, before the invocation's deadline: the retry sends it.
+    #[error("publish not finished before the invocation's deadline ({subject})")]
+    Deadline { subject: String },
 }
 
 /// Somewhere alerts go.

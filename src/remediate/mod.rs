@@ -442,6 +442,15 @@ async fn act<P: PermissionApi>(
     };
     match decide(&facts) {
         Decision::Refuse { reason, fix } => Action::refused(reason, fix),
+        Decision::AlreadyApplied { fix } => Action {
+            outcome: "applied",
+            reason: Some(format!(
+                "the statement {} is in the function's policy: apigw-doctor added it (perhaps in an earlier attempt \
+                 of this delivery); requests after it was added should succeed, and 500s that go on have another cause",
+                fix.statement_id
+            )),
+            fix: Some(fix),
+        },
         Decision::DryRun { fix } => Action {
             outcome: "dry-run",
             reason: None,

@@ -396,6 +396,9 @@ pub enum Decision {
     Apply { fix: Fix },
     /// `dry-run`: this statement would be added.
     DryRun { fix: Fix },
+    /// Our own statement is already in the policy: added by an earlier run (often an earlier attempt of this
+    /// very delivery whose alert did not go out). Reported as applied, with its undo command.
+    AlreadyApplied { fix: Fix },
     /// Nothing will be done, and why.
     Refuse { reason: String, fix: Option<Fix> },
 }
@@ -446,10 +449,7 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
         ));
     }
     if facts.policy.statement_ids.contains(&fix.statement_id) {
-        return refuse(format!(
-            "the statement {} is already in the function's policy (added earlier): it already allows this source, so a 500 after it was added has another cause",
-            fix.statement_id
-        ));
+        return Decision::AlreadyApplied { fix };
     }
     if facts.policy.allows_source {
         return refuse(
@@ -706,9 +706,10 @@ mod tests {
             statement_ids: vec![sid],
             ..PolicyState::none()
         };
-        assert!(
-            reason(decide(&facts(Mode::Auto, &allowed, &[], &f, &state)))
-                .contains("already allows")
-        );
+        // A retried delivery whose first attempt added it: reported as applied, with its undo command.
+        assert!(matches!(
+            decide(&facts(Mode::Auto, &allowed, &[], &f, &state)),
+            Decision::AlreadyApplied { .. }
+        ));
     }
 }

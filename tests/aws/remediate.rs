@@ -251,9 +251,19 @@ async fn auto_adds_exactly_one_least_privilege_statement_once_and_says_so() {
     // The decoy named only by the log line is untouched.
     assert!(policy_statements(&sdk, &stack.decoy_arn).await.is_empty());
 
-    // A retried invocation adds nothing (moto would accept a duplicate statement id; the preflight prevents it).
+    // A retried invocation (its first attempt's alert may never have gone out) adds nothing (moto would accept a
+    // duplicate statement id; the preflight prevents it) and still says what was applied, with the undo command,
+    // not that the 500 has another cause.
     let (_, received) = run(&sdk, &stack.permission_failure(), &config).await;
-    assert_eq!(received[0].1["remediation"], "refused");
+    assert_eq!(received[0].1["remediation"], "applied");
+    let again = &received[0].0["remediation"]["actions"][0];
+    assert_eq!(again["fix"]["statement_id"], sid);
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .contains("apigw-doctor added it")
+    );
     assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
 }
 

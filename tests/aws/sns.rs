@@ -330,3 +330,44 @@ async fn an_undecodable_delivery_fails_the_invocation_publishes_nothing_and_is_c
     assert_eq!(metrics.decode_failures, 1);
     assert!(topic.drain(&queue).await.is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn an_sns_endpoint_that_never_answers_fails_the_publish_within_the_sdk_timeouts() {
+    use apigw_doctor::lambda::aws::OPERATION_TIMEOUT;
+    use apigw_doctor::publish::render::Message;
+    use apigw_doctor::publish::sns::{PublishError, Publisher};
+    // Accepts connections on loopback and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _held = std::thread::spawn(move || {
+        let _connections: Vec<_> = listener.incoming().take(8).collect();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+    let sdk = sdk().await;
+    let client = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&sdk)
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .build(),
+    );
+    let publisher = SnsPublisher::new(client, "arn:aws:sns:us-east-1:123456789012:dead");
+    let (_, messages) = apigw_doctor::lambda::plan_messages(
+        &apigw_doctor::ingest::parse_raw_batch(
+            &apigw_doctor::ingest::decode(&event("function-timeout"), 1 << 26).unwrap(),
+        )
+        .unwrap(),
+        &Config::default(),
+    );
+    let message: &Message = &messages[0];
+    let started = std::time::Instant::now();
+    let result = publisher.publish(message).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(PublishError::Sns { .. })),
+        "{result:?}"
+    );
+    assert!(
+        took < OPERATION_TIMEOUT + std::time::Duration::from_secs(3),
+        "took {took:?}"
+    );
+}
