@@ -15,9 +15,15 @@ use serde::Deserialize;
 use super::batch::{Batch, RawBatch};
 use super::scan::scan_batch;
 
-/// Default cap on the inflated size of one delivery. Real deliveries are at most ~1 MB compressed and a few MB
-/// inflated; 64 MiB leaves room and still fits a 128 MB Lambda.
-pub const DEFAULT_MAX_INFLATED_BYTES: usize = 64 * 1024 * 1024;
+/// Default cap on the inflated size of one delivery. Real deliveries are at most 1 MB compressed (Lambda's
+/// asynchronous payload limit) and a few MB inflated (6.5 MB for the largest the benchmark builds); 16 MiB leaves
+/// room and keeps the worst delivery under half of a 128 MB function (measured: BENCHMARKS.md, worst-case memory).
+pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Cap on the events of one delivery: a PutLogEvents batch holds at most 10,000, and the largest real delivery
+/// the benchmark builds 17,147. Many tiny events cost memory per event (the reassembly, the findings), not per
+/// byte: this bounds them whatever the inflated size.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 50_000;
 
 /// Parses inflated subscription JSON for the hot path. A control message yields a batch with no events.
 /// CloudWatch Logs' own compact layout is read by [`super::scan`]; anything else by serde_json, whose answer
@@ -30,7 +36,18 @@ pub fn parse_raw_batch(json: &[u8]) -> Result<RawBatch<'_>, DecodeError> {
     if is_control(&batch.message_type)? {
         batch.log_events.clear();
     }
+    check_event_count(batch.log_events.len())?;
     Ok(batch)
+}
+
+fn check_event_count(events: usize) -> Result<(), DecodeError> {
+    if events > MAX_EVENTS_PER_DELIVERY {
+        return Err(DecodeError::TooManyEvents {
+            events,
+            cap: MAX_EVENTS_PER_DELIVERY,
+        });
+    }
+    Ok(())
 }
 
 /// [`parse_raw_batch`]'s layout through serde_json only: the fallback, and the reference the scanner is
@@ -81,6 +98,8 @@ pub enum DecodeError {
     Json { size: usize, reason: String },
     #[error("unknown messageType {message_type:?}")]
     MessageType { message_type: String },
+    #[error("delivery holds {events} events, over the cap of {cap}")]
+    TooManyEvents { events: usize, cap: usize },
 }
 
 impl DecodeError {
@@ -93,6 +112,7 @@ impl DecodeError {
             DecodeError::TooLarge { .. } => "too_large",
             DecodeError::Json { .. } => "json",
             DecodeError::MessageType { .. } => "message_type",
+            DecodeError::TooManyEvents { .. } => "too_many_events",
         }
     }
 }
@@ -193,6 +213,7 @@ pub fn parse_batch(json: &[u8]) -> Result<Batch<'_>, DecodeError> {
     if is_control(&batch.message_type)? {
         batch.log_events.clear();
     }
+    check_event_count(batch.log_events.len())?;
     Ok(batch)
 }
 
@@ -415,5 +436,18 @@ mod tests {
             decode(&event, json.len() - 1).unwrap_err().kind(),
             "too_large"
         );
+    }
+
+    #[test]
+    fn a_delivery_of_more_events_than_the_cap_is_refused_with_a_typed_error() {
+        let events: Vec<String> = (0..=MAX_EVENTS_PER_DELIVERY)
+            .map(|_| r#"{"id":"","timestamp":1,"message":"x"}"#.to_owned())
+            .collect();
+        let json = format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{}]}}"#,
+            events.join(",")
+        );
+        let err = decode(&encode_json(json.as_bytes()), DEFAULT_MAX_INFLATED_BYTES).unwrap_err();
+        assert_eq!(err.kind(), "too_many_events", "{err}");
     }
 }

@@ -202,6 +202,10 @@ impl<'a> Reader<'a> {
         if digits == 0 || (digits > 1 && self.b[self.i] == b'0') {
             return None;
         }
+        // `-0` is a float to serde_json (negative zero), which an integer field refuses: so do we.
+        if self.i > start && digits == 1 && self.b[self.i] == b'0' {
+            return None;
+        }
         self.i += digits;
         if matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
             return None;
@@ -362,6 +366,7 @@ mod tests {
             r#"{"messageType":"DATA_MESSAGE","extra":1}"#,
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":1.5,"message":"x"}]}"#,
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":01,"message":"x"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":-0,"message":"x"}]}"#,
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"bad \q escape"}]}"#,
             "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"raw\ttab\"}]}",
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1"}]}"#,

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `ALERT_TOPIC_ARN` | SNS topic the alerts are published to (required by the Lambda; the CLI prints instead when unset) | — |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the Embedded Metric Format lines | `ApigwDoctor` |
-//! | `MAX_INFLATED_BYTES` | cap on one delivery's inflated size, in bytes | `67108864` (64 MiB) |
+//! | `MAX_INFLATED_BYTES` | cap on one delivery's inflated size, in bytes | `16777216` (16 MiB) |
 //! | `ALERT_SAMPLE_REQUEST_IDS` | request ids quoted per alert (1–20) | `5` |
 //! | `MAX_ALERTS_PER_INVOCATION` | distinct problems alerted one by one per invocation; the rest go into one overflow alert (1–100) | `20` |
 //! | `REMEDIATION_MODE` | `off` (no Lambda or API Gateway call at all), `dry-run` (say what would be done) or `auto` | `dry-run` |

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Writes the worst-case subscription deliveries for the memory measurement (BENCHMARKS.md, "Worst-case memory").
+
+  python3 bench/pathological.py OUT_DIR [INFLATED_BYTES]
+
+- tiny-events.json: events of a few bytes each, up to INFLATED_BYTES of JSON (the most events per byte);
+- distinct-failures.json: every event its own request id with a failure sentence (the most findings per byte).
+Both are real `{"awslogs":{"data":...}}` deliveries; deterministic.
+"""
+import base64, gzip, json, sys
+from pathlib import Path
+
+out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
+cap = int(sys.argv[2]) if len(sys.argv) > 2 else 16 * 1024 * 1024
+
+def delivery(events):
+    batch = {"messageType": "DATA_MESSAGE", "owner": "123456789012",
+             "logGroup": "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+             "logStream": "e369853df766fa44e1ed0ff613f563bd", "subscriptionFilters": ["f"], "logEvents": events}
+    raw = json.dumps(batch, separators=(",", ":")).encode()
+    return json.dumps({"awslogs": {"data": base64.b64encode(gzip.compress(raw, 9)).decode()}}).encode(), len(raw)
+
+def fill(make):
+    events, size = [], 250
+    while True:
+        e = make(len(events))
+        n = len(json.dumps(e, separators=(",", ":"))) + 1
+        if size + n > cap - 1024:
+            return events
+        events.append(e); size += n
+
+tiny = fill(lambda i: {"id": "", "timestamp": 1, "message": "x"})
+fail = fill(lambda i: {"id": "", "timestamp": 1700000000000 + i,
+                       "message": f"({i:08x}-0000-4000-8000-000000000000) Execution failed due to configuration error: Invalid permissions on Lambda function"})
+for name, events in [("tiny-events", tiny), ("distinct-failures", fail)]:
+    wire, inflated = delivery(events)
+    (out / f"{name}.json").write_bytes(wire)
+    print(f"{name}: {len(events)} events, {inflated} bytes inflated, {len(wire)} bytes on the wire")
