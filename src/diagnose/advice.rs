@@ -67,6 +67,10 @@ pub fn advice(cause: Cause) -> Advice {
             "The Lambda service itself failed the invocation, so the client got 500.",
             "Retry with backoff; if it persists, check the AWS Health Dashboard for Lambda in the region and open a support case.",
         ),
+        Cause::LambdaInvokeError => (
+            "Lambda refused or failed the invocation before the function ran (VPC networking, the function not ready, its file system or runtime), so the client got 500 (502 when API Gateway then read Lambda's error as a malformed response). The function's code is not the cause.",
+            "Act on what Lambda said: for VPC networking free ENIs or IP addresses (larger or more subnets, fewer idle functions in the VPC) and check the execution role's ec2 network-interface permissions; for a function not ready, wait for it to become Active (or invoke it once to restore an Inactive one); for EFS, check the mount targets and security groups.",
+        ),
         Cause::MappingError => (
             "A request or response mapping template (non-proxy integration) failed, so the client got 500.",
             "Test the method in the console and fix the mapping template or the method/integration responses; re-attaching the Lambda in the console also re-adds a missing invoke permission, which some of these failures hide.",

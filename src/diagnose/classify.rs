@@ -28,6 +28,8 @@ pub enum Cause {
     PayloadTooLarge,
     LambdaKmsError,
     LambdaServiceError,
+    /// Lambda refused or failed the Invoke before the function ran (VPC networking, the function not ready, ...).
+    LambdaInvokeError,
     MappingError,
     BackendError,
     #[serde(rename = "unknown_5xx")]
@@ -36,7 +38,7 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 18] = [
+    pub const ALL: [Cause; 19] = [
         Cause::Ok,
         Cause::ClientError,
         Cause::Throttled,
@@ -51,6 +53,7 @@ impl Cause {
         Cause::PayloadTooLarge,
         Cause::LambdaKmsError,
         Cause::LambdaServiceError,
+        Cause::LambdaInvokeError,
         Cause::MappingError,
         Cause::BackendError,
         Cause::Unknown5xx,
@@ -73,6 +76,7 @@ impl Cause {
             Cause::PayloadTooLarge => "payload_too_large",
             Cause::LambdaKmsError => "lambda_kms_error",
             Cause::LambdaServiceError => "lambda_service_error",
+            Cause::LambdaInvokeError => "lambda_invoke_error",
             Cause::MappingError => "mapping_error",
             Cause::BackendError => "backend_error",
             Cause::Unknown5xx => "unknown_5xx",
@@ -238,6 +242,11 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     {
         return function_failure(&request.text(signal.detail()));
     }
+    // Lambda itself refused or failed the Invoke (its own status, its x-amzn-ErrorType): that decides, before any
+    // later "Malformed Lambda proxy response" (API Gateway's reading of Lambda's error document as a response).
+    if let Some(found) = lambda_invoke_refusal(request) {
+        return found;
+    }
     if has(request, F::MalformedProxyResponse).is_some() {
         // §1 row 8b: in 2018, Lambda throttling surfaced as a malformed response whose body is Lambda's error.
         if request
@@ -371,6 +380,138 @@ fn body_reason(request: &Request<'_>) -> Option<String> {
     value.get("Reason")?.as_str().map(str::to_owned)
 }
 
+/// Lambda's Invoke API errors that mean the function never ran, by `x-amzn-ErrorType`: what each says.
+const INVOKE_ERRORS: &[(&str, &str)] = &[
+    (
+        "ENILimitReachedException",
+        "VPC networking: Lambda could not create a network interface (ENI limit reached)",
+    ),
+    (
+        "EC2ThrottledException",
+        "VPC networking: EC2 throttled the network interface Lambda needs",
+    ),
+    (
+        "EC2AccessDeniedException",
+        "VPC networking: the execution role may not create the network interface (ec2:CreateNetworkInterface)",
+    ),
+    (
+        "EC2UnexpectedException",
+        "VPC networking: EC2 failed while Lambda set up the network interface",
+    ),
+    (
+        "SubnetIPAddressLimitReachedException",
+        "VPC networking: the function's subnets have no free IP address",
+    ),
+    (
+        "InvalidSubnetIDException",
+        "VPC networking: a subnet of the function's VPC configuration does not exist",
+    ),
+    (
+        "InvalidSecurityGroupIDException",
+        "VPC networking: a security group of the function's VPC configuration does not exist",
+    ),
+    (
+        "ResourceNotReadyException",
+        "the function is not ready (Pending, or Inactive after idling: Lambda is restoring it)",
+    ),
+    (
+        "SnapStartNotReadyException",
+        "the function's SnapStart snapshot is not ready yet",
+    ),
+    (
+        "EFSMountConnectivityException",
+        "the function cannot reach its EFS file system",
+    ),
+    (
+        "EFSMountFailureException",
+        "the function's EFS file system could not be mounted",
+    ),
+    (
+        "EFSMountTimeoutException",
+        "mounting the function's EFS file system timed out",
+    ),
+    ("EFSIOException", "the function's EFS file system failed"),
+    (
+        "InvalidRuntimeException",
+        "the function's runtime or layers are not valid",
+    ),
+];
+
+/// Lambda itself answered the Invoke with an error: its service status (`Received response. Status: N`) is 4xx or
+/// 5xx, or its `x-amzn-ErrorType` names an Invoke API error. The status and the header decide; the body (Lambda's
+/// error document) only describes, so a function that returns such a document with status 200 is not one.
+fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
+    let error_type = request
+        .error_type_header
+        .map(|t| t.split(':').next().unwrap_or(t).trim());
+    // Only on a Lambda integration: an HTTP backend's status is logged the same way.
+    let refused = request.function_arn.is_some() && request.lambda_status.is_some_and(|s| s >= 400);
+    let named = error_type.and_then(|t| {
+        INVOKE_ERRORS
+            .iter()
+            .find(|(name, _)| t.eq_ignore_ascii_case(name))
+    });
+    if !refused && named.is_none() {
+        // 2018 logs: no service status; the header alone says Lambda throttled.
+        return error_type
+            .is_some_and(|t| t.eq_ignore_ascii_case("TooManyRequestsException"))
+            .then(|| {
+                (
+                    Cause::LambdaThrottled,
+                    Some("Lambda refused the invocation (TooManyRequestsException)".into()),
+                )
+            });
+    }
+    let status = request
+        .lambda_status
+        .map_or_else(String::new, |s| format!(" {s}"));
+    match error_type {
+        Some(t)
+            if t.eq_ignore_ascii_case("TooManyRequestsException")
+                || request.lambda_status == Some(429) =>
+        {
+            Some((
+                Cause::LambdaThrottled,
+                Some(format!("Lambda answered{status} TooManyRequestsException")),
+            ))
+        }
+        Some(t) if t.to_ascii_uppercase().starts_with("KMS") => Some((
+            Cause::LambdaKmsError,
+            Some(format!("Lambda answered{status} {t}")),
+        )),
+        Some(t) if t.eq_ignore_ascii_case("ServiceException") => Some((
+            Cause::LambdaServiceError,
+            Some(format!("Lambda answered{status} {t}")),
+        )),
+        _ => {
+            if let Some((name, meaning)) = named {
+                return Some((
+                    Cause::LambdaInvokeError,
+                    Some(format!("{meaning} (Lambda answered{status} {name})")),
+                ));
+            }
+            // A status of Lambda's own and its error document, no header we know.
+            match lambda_service_body(request) {
+                Some(found) => Some(found),
+                None => {
+                    let body = request.response_body.map(|b| request.text(b).into_owned());
+                    let message = body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_str::<serde_json::Value>(b.trim()).ok())
+                        .and_then(|v| v.get("Message").and_then(|m| m.as_str()).map(str::to_owned));
+                    Some((
+                        Cause::LambdaInvokeError,
+                        Some(match message {
+                            Some(m) => format!("Lambda answered{status}: {m}"),
+                            None => format!("Lambda answered{status} before the function ran"),
+                        }),
+                    ))
+                }
+            }
+        }
+    }
+}
+
 /// Lambda service error documents (§1 rows 10, 11): the function never ran, Lambda itself answered.
 fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
     let body = request.text(request.response_body?);
@@ -415,6 +556,13 @@ fn typical_status(cause: Cause, request: &Request<'_>) -> Option<u16> {
         | Cause::LambdaKmsError
         | Cause::LambdaServiceError
         | Cause::MappingError => Some(500),
+        Cause::LambdaInvokeError => {
+            Some(if has(request, Failure::MalformedProxyResponse).is_some() {
+                502
+            } else {
+                500
+            })
+        }
         Cause::LambdaThrottled => {
             Some(if has(request, Failure::MalformedProxyResponse).is_some() {
                 502
@@ -441,13 +589,17 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
             lines.push(format!("error.message: {}", cut(m)));
         }
     }
-    if matches!(cause, Cause::LambdaThrottled)
-        && let Some(t) = request.error_type_header
+    if matches!(
+        cause,
+        Cause::LambdaThrottled | Cause::LambdaInvokeError | Cause::LambdaKmsError
+    ) && let Some(t) = request.error_type_header
     {
         lines.push(format!("Endpoint response headers: x-amzn-ErrorType={t}"));
     }
-    if matches!(cause, Cause::LambdaKmsError | Cause::LambdaServiceError)
-        && let Some(body) = request.response_body
+    if matches!(
+        cause,
+        Cause::LambdaKmsError | Cause::LambdaServiceError | Cause::LambdaInvokeError
+    ) && let Some(body) = request.response_body
     {
         // Lambda's own error document, not the function's output.
         lines.push(format!(
@@ -579,5 +731,56 @@ mod tests {
                 serde_json::Value::String(cause.as_str().into())
             );
         }
+    }
+
+    fn classify_text(text: &str) -> Diagnosis {
+        let requests = reassemble(text.lines().map(|l| (None, l)));
+        classify(&requests[0])
+    }
+
+    const ENI: &str = "(r) Endpoint request URI: https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n\
+        (r) Received response. Status: 502, Integration latency: 15031 ms\n\
+        (r) Endpoint response body before transformations: {\"Message\":\"Lambda was not able to create an ENI in the VPC of the Lambda function because the limit for Network Interfaces has been reached.\",\"Type\":\"User\"}\n\
+        (r) Endpoint response headers: {Date=Mon, 30 Nov 2026 10:00:00 GMT, Content-Type=application/json, x-amzn-RequestId=1f2e3d4c-0000-4000-8000-000000000001, x-amzn-ErrorType=ENILimitReachedException}\n\
+        (r) Execution failed due to configuration error: Malformed Lambda proxy response\n\
+        (r) Method completed with status: 502";
+
+    #[test]
+    fn lambdas_own_refusal_is_not_a_malformed_response_of_the_handler() {
+        let d = classify_text(ENI);
+        assert_eq!(d.cause, Cause::LambdaInvokeError);
+        assert_eq!(d.status, Some(502));
+        assert!(
+            d.detail.as_deref().unwrap().contains("VPC networking"),
+            "{:?}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn the_same_document_returned_by_the_function_with_status_200_is_the_functions_bad_response() {
+        let text = ENI
+            .replace("Status: 502", "Status: 200")
+            .replace(", x-amzn-ErrorType=ENILimitReachedException", "");
+        assert_eq!(classify_text(&text).cause, Cause::MalformedProxyResponse);
+    }
+
+    #[test]
+    fn the_error_type_names_kms_and_throttling() {
+        let kms = ENI.replace("ENILimitReachedException", "KMSAccessDeniedException");
+        assert_eq!(classify_text(&kms).cause, Cause::LambdaKmsError);
+        let throttled = ENI
+            .replace("ENILimitReachedException", "TooManyRequestsException")
+            .replace("Status: 502", "Status: 429");
+        assert_eq!(classify_text(&throttled).cause, Cause::LambdaThrottled);
+    }
+
+    #[test]
+    fn an_http_backends_status_is_not_lambdas() {
+        let text = "(r) Endpoint request URI: https://backend.example.com/orders\n\
+                    (r) Received response. Status: 503, Integration latency: 12 ms\n\
+                    (r) Endpoint response body before transformations: {\"Message\":\"down\",\"Type\":\"User\"}\n\
+                    (r) Method completed with status: 503";
+        assert_ne!(classify_text(text).cause, Cause::LambdaInvokeError);
     }
 }

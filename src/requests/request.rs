@@ -56,6 +56,8 @@ pub struct Request<'a> {
     /// From `Method completed with status: N` (or `$context.status`): the status the client got.
     pub status: Option<u16>,
     pub integration_latency_ms: Option<u64>,
+    /// The Lambda service's own status, from `Received response. Status: 200, ...` (not the client's).
+    pub lambda_status: Option<u16>,
     /// The integration's Lambda, from `Endpoint request URI` / `Sending request to`. Report only.
     pub function_arn: Option<&'a str>,
     /// The authorizer's Lambda, from `Sending request to` inside the authorizer phase. Report only.
@@ -139,6 +141,11 @@ impl<'a> Request<'a> {
             Kind::ReceivedResponse => {
                 if let Some(ms) = latency_ms(rest) {
                     self.integration_latency_ms = Some(ms);
+                }
+                // ` Status: 200, Integration latency: 426 ms` (2023 on); 2019 logs have no status.
+                if let Some(status) = rest.trim_start().strip_prefix("Status: ") {
+                    let digits = status.bytes().take_while(u8::is_ascii_digit).count();
+                    self.lambda_status = status[..digits].parse().ok();
                 }
             }
             Kind::EndpointResponseBody => self.response_body = Some(rest.trim()),
