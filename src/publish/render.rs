@@ -26,6 +26,20 @@ pub struct Bodies {
     pub lambda: String,
 }
 
+impl Bodies {
+    /// The same text for `default` and `email`, the Chatbot notification for `https`, the machine JSON for the
+    /// queue and function subscribers.
+    fn new(text: String, chat: String, machine: String) -> Bodies {
+        Bodies {
+            default: text.clone(),
+            email: text,
+            https: chat,
+            sqs: machine.clone(),
+            lambda: machine,
+        }
+    }
+}
+
 /// A message ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
@@ -128,13 +142,7 @@ fn render_with(
     Message {
         subject: noticed_subject(&subject(&trimmed), notice),
         attributes,
-        bodies: Bodies {
-            default: text.clone(),
-            email: text,
-            https: chatbot(&trimmed, links, remediation, notice),
-            sqs: machine.clone(),
-            lambda: machine,
-        },
+        bodies: Bodies::new(text, chatbot(&trimmed, links, remediation, notice), machine),
     }
 }
 
@@ -323,13 +331,7 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
     Message {
         subject,
         attributes,
-        bodies: Bodies {
-            default: text.clone(),
-            email: text,
-            https: chat,
-            sqs: machine.clone(),
-            lambda: machine,
-        },
+        bodies: Bodies::new(text, chat, machine),
     }
 }
 
@@ -778,13 +780,7 @@ fn overflow_message(
             ("severity", worst.as_str().to_owned()),
             ("remediation", "none".to_owned()),
         ],
-        bodies: Bodies {
-            default: text.clone(),
-            email: text,
-            https: chat,
-            sqs: machine.clone(),
-            lambda: machine,
-        },
+        bodies: Bodies::new(text, chat, machine),
     }
 }
 

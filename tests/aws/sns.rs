@@ -115,6 +115,19 @@ async fn mixed_batch_publishes_one_alert_per_problem_with_subject_attributes_and
     );
 }
 
+/// The mixed sample (two 502s and a 500 on one API) handled and published to `topic`.
+async fn handle_mixed_batch(sdk: &aws_config::SdkConfig, topic: &Topic) {
+    handle(
+        &event("mixed-batch"),
+        &Config::default(),
+        &publisher(sdk, &topic.arn),
+        &Disabled,
+        &mut Metrics::default(),
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs moto's server: run scripts/test.sh"]
 async fn a_filter_policy_on_the_cause_attribute_routes_only_that_cause() {
@@ -127,15 +140,7 @@ async fn a_filter_policy_on_the_cause_attribute_routes_only_that_cause() {
             Some(r#"{"cause":["missing_invoke_permission"]}"#),
         )
         .await;
-    handle(
-        &event("mixed-batch"),
-        &Config::default(),
-        &publisher(&sdk, &topic.arn),
-        &Disabled,
-        &mut Metrics::default(),
-    )
-    .await
-    .unwrap();
+    handle_mixed_batch(&sdk, &topic).await;
     let received = topic.drain(&platform).await;
     assert_eq!(received.len(), 1);
     assert_eq!(
@@ -157,15 +162,7 @@ async fn a_numeric_filter_policy_on_status_code_and_routing_by_account_work() {
             Some(r#"{"status_code":[{"numeric":[">=",502]}],"account":["123456789012"]}"#),
         )
         .await;
-    handle(
-        &event("mixed-batch"),
-        &Config::default(),
-        &publisher(&sdk, &topic.arn),
-        &Disabled,
-        &mut Metrics::default(),
-    )
-    .await
-    .unwrap();
+    handle_mixed_batch(&sdk, &topic).await;
     let mut statuses: Vec<i64> = topic
         .drain(&gateways)
         .await
