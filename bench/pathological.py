@@ -3,8 +3,9 @@
 
   python3 bench/pathological.py OUT_DIR [INFLATED_BYTES]
 
-- tiny-events.json: events of a few bytes each, up to INFLATED_BYTES of JSON (the most events per byte);
-- distinct-failures.json: every event its own request id with a failure sentence (the most findings per byte).
+- tiny-events.json: events of a few bytes each, as many as a delivery may hold (50,000), the most events per byte;
+- distinct-failures.json: 50,000 events, each its own request with a function error whose message fills the
+  delivery up to INFLATED_BYTES (the most findings, with the most text each, a delivery may hold).
 Both are real `{"awslogs":{"data":...}}` deliveries; deterministic.
 """
 import base64, gzip, json, sys
@@ -20,18 +21,22 @@ def delivery(events):
     raw = json.dumps(batch, separators=(",", ":")).encode()
     return json.dumps({"awslogs": {"data": base64.b64encode(gzip.compress(raw, 9)).decode()}}).encode(), len(raw)
 
+MAX_EVENTS = 50_000
+
 def fill(make):
     events, size = [], 250
-    while True:
+    while len(events) < MAX_EVENTS:
         e = make(len(events))
         n = len(json.dumps(e, separators=(",", ":"))) + 1
         if size + n > cap - 1024:
-            return events
+            break
         events.append(e); size += n
+    return events
 
 tiny = fill(lambda i: {"id": "", "timestamp": 1, "message": "x"})
+pad = "z" * max(0, cap // MAX_EVENTS - 200)
 fail = fill(lambda i: {"id": "", "timestamp": 1700000000000 + i,
-                       "message": f"({i:08x}-0000-4000-8000-000000000000) Execution failed due to configuration error: Invalid permissions on Lambda function"})
+                       "message": f"({i:08x}-0000-4000-8000-000000000000) Lambda execution failed with status 200 due to customer function error: Error {pad}. Lambda request id: {i:08x}-1111-4000-8000-000000000000"})
 for name, events in [("tiny-events", tiny), ("distinct-failures", fail)]:
     wire, inflated = delivery(events)
     (out / f"{name}.json").write_bytes(wire)

@@ -17,7 +17,7 @@ use super::scan::scan_batch;
 
 /// Default cap on the inflated size of one delivery. Real deliveries are at most 1 MB compressed (Lambda's
 /// asynchronous payload limit) and a few MB inflated (6.5 MB for the largest the benchmark builds); 16 MiB leaves
-/// room and keeps the worst delivery under half of a 128 MB function (measured: BENCHMARKS.md, worst-case memory).
+/// room. What the worst admitted delivery costs is measured in BENCHMARKS.md ("Worst-case memory").
 pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Cap on the events of one delivery: a PutLogEvents batch holds at most 10,000, and the largest real delivery
