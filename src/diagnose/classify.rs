@@ -248,12 +248,9 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         return found;
     }
     if has(request, F::MalformedProxyResponse).is_some() {
-        // §1 row 8b: in 2018, Lambda throttling surfaced as a malformed response whose body is Lambda's error.
-        if request
-            .error_type_header
-            .is_some_and(|t| t.eq_ignore_ascii_case("TooManyRequestsException"))
-            || body_reason(request).is_some_and(|r| r.ends_with("LimitExceeded"))
-        {
+        // §1 row 8b: in 2018, Lambda throttling surfaced as a malformed response whose body is Lambda's error (the
+        // x-amzn-ErrorType header was decided above; here only the body says so).
+        if body_reason(request).is_some_and(|r| r.ends_with("LimitExceeded")) {
             return (
                 Cause::LambdaThrottled,
                 Some("Lambda refused the invocation (TooManyRequestsException)".into()),
