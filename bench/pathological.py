@@ -5,7 +5,9 @@
 
 - tiny-events.json: events of a few bytes each, as many as a delivery may hold (50,000), the most events per byte;
 - distinct-failures.json: 50,000 events, each its own request with a function error whose message fills the
-  delivery up to INFLATED_BYTES (the most findings, with the most text each, a delivery may hold).
+  delivery up to INFLATED_BYTES (the most findings, with the most text each, a delivery may hold);
+- distinct-routes.json: the same, each failing request on a route of its own (a path without parameters), so that
+  no two group together: the most distinct problems a delivery may hold.
 Both are real `{"awslogs":{"data":...}}` deliveries; deterministic.
 """
 import base64, gzip, json, sys
@@ -37,7 +39,16 @@ tiny = fill(lambda i: {"id": "", "timestamp": 1, "message": "x"})
 pad = "z" * max(0, cap // MAX_EVENTS - 200)
 fail = fill(lambda i: {"id": "", "timestamp": 1700000000000 + i,
                        "message": f"({i:08x}-0000-4000-8000-000000000000) Lambda execution failed with status 200 due to customer function error: Error {pad}. Lambda request id: {i:08x}-1111-4000-8000-000000000000"})
-for name, events in [("tiny-events", tiny), ("distinct-failures", fail)]:
+def route_pair(i):
+    rid = f"({i // 2:08x}-0000-4000-8000-000000000000) "
+    if i % 2 == 0:
+        return {"id": "", "timestamp": 1700000000000 + i,
+                "message": rid + f"HTTP Method: GET, Resource Path: /r{i // 2:08x}/{pad}"}
+    return {"id": "", "timestamp": 1700000000000 + i,
+            "message": rid + f"Lambda execution failed with status 200 due to customer function error: Error {pad}. "
+                             f"Lambda request id: {i // 2:08x}-1111-4000-8000-000000000000"}
+routes = fill(route_pair)
+for name, events in [("tiny-events", tiny), ("distinct-failures", fail), ("distinct-routes", routes)]:
     wire, inflated = delivery(events)
     (out / f"{name}.json").write_bytes(wire)
     print(f"{name}: {len(events)} events, {inflated} bytes inflated, {len(wire)} bytes on the wire")

@@ -2,7 +2,8 @@
 //! method + resource path, cause), never per log line. The fingerprint hashes those fields only, never a
 //! request id or a raw message, so the same problem has the same fingerprint in every delivery.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -87,6 +88,20 @@ impl FingerprintKey {
     }
 }
 
+/// A short id of one subscription delivery, the same when Lambda retries it: its log group and stream, its
+/// number of events and the end of its base64 data (the gzip trailer: the CRC-32 and size of the inflated
+/// batch). Reading the ends only keeps it free on a 1 MB delivery.
+pub fn delivery_id(log_group: &str, log_stream: &str, events: usize, data: &str) -> String {
+    let tail = &data.as_bytes()[data.len().saturating_sub(32)..];
+    let mut hash = Sha256::new();
+    for part in [log_group.as_bytes(), log_stream.as_bytes(), tail] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part);
+    }
+    hash.update((events as u64).to_le_bytes());
+    hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One distinct problem seen in one invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
@@ -119,6 +134,10 @@ pub struct Alert {
     pub log_streams: Vec<String>,
     #[serde(skip)]
     statuses: Vec<(u16, u64)>,
+    /// Which delivery these requests came from ([`delivery_id`]): noise control counts a delivery once, so the
+    /// retry of a delivery whose invocation failed half-way does not count its requests again.
+    #[serde(skip)]
+    pub delivery: Option<String>,
 }
 
 /// What one invocation will send: an alert per problem, and when there are more problems than allowed one by
@@ -127,7 +146,40 @@ pub struct Alert {
 pub struct Plan {
     pub alerts: Vec<Alert>,
     pub overflow: Vec<Alert>,
+    /// Problems past [`MAX_GROUPED`] distinct ones in a delivery: counted, not itemised.
+    pub unlisted: Unlisted,
 }
+
+/// Problems counted but not grouped one by one, per cause: `(distinct problems, requests)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    pub by_cause: BTreeMap<Cause, (u64, u64)>,
+    seen: HashSet<u64>,
+}
+
+impl Unlisted {
+    fn add(&mut self, key_hash: u64, cause: Cause, requests: u64) {
+        let entry = self.by_cause.entry(cause).or_default();
+        entry.0 += u64::from(self.seen.insert(key_hash));
+        entry.1 += requests;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_cause.is_empty()
+    }
+
+    /// `(distinct problems, requests)` over all causes.
+    pub fn totals(&self) -> (u64, u64) {
+        self.by_cause
+            .values()
+            .fold((0, 0), |(p, r), (np, nr)| (p + np, r + nr))
+    }
+}
+
+/// Distinct problems one delivery groups one by one. Each costs an [`Alert`] (a few hundred bytes to a few KB)
+/// until the delivery is done: past this, a delivery of thousands of distinct routes would hold them all (the
+/// worst-case memory in BENCHMARKS.md). A more severe problem still takes the place of the least severe one.
+pub const MAX_GROUPED: usize = 1_000;
 
 /// How many distinct ARNs and log streams an alert lists.
 const MAX_LISTED: usize = 3;
@@ -140,56 +192,135 @@ pub fn plan_alerts<'f>(
     sample_request_ids: usize,
     max_alerts: usize,
 ) -> Plan {
-    let mut alerts: Vec<Alert> = Vec::new();
-    let mut index: HashMap<FingerprintKey, usize> = HashMap::new();
-    for finding in findings.into_iter().filter(|f| f.is_problem()) {
-        let key = FingerprintKey::of(finding, region);
-        let at = match index.get(&key) {
-            Some(at) => *at,
-            None => {
-                alerts.push(new_alert(&key, finding));
-                index.insert(key, alerts.len() - 1);
-                alerts.len() - 1
-            }
-        };
-        absorb(&mut alerts[at], finding, sample_request_ids);
+    let mut grouping = Grouping::new(region, sample_request_ids);
+    for finding in findings {
+        grouping.add(finding);
     }
-    for alert in &mut alerts {
-        alert.status = alert
-            .statuses
-            .iter()
-            .max_by_key(|(status, n)| (*n, *status))
-            .map(|(s, _)| *s);
+    grouping.plan(max_alerts)
+}
+
+/// Findings grouped into alerts as they arrive: a delivery of many failing requests costs one alert per
+/// distinct problem, not one finding per request, and at most [`MAX_GROUPED`] alerts.
+#[derive(Debug)]
+pub struct Grouping {
+    region: String,
+    samples: usize,
+    alerts: Vec<Alert>,
+    keys: Vec<FingerprintKey>,
+    index: HashMap<FingerprintKey, usize>,
+    unlisted: Unlisted,
+    hasher: foldhash::quality::FixedState,
+    cap: usize,
+}
+
+impl Grouping {
+    pub fn new(region: &str, sample_request_ids: usize) -> Grouping {
+        Grouping::with_cap(region, sample_request_ids, MAX_GROUPED)
     }
-    if alerts.len() <= max_alerts {
-        return Plan {
-            alerts,
-            overflow: Vec::new(),
-        };
-    }
-    let mut order: Vec<usize> = (0..alerts.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(alerts[i].severity),
-            std::cmp::Reverse(alerts[i].count),
-            i,
-        )
-    });
-    // One slot goes to the overflow message, so the total sent stays within `max_alerts` (with no room left, a
-    // later record of a Kinesis batch, every problem is overflow).
-    let kept = max_alerts.saturating_sub(1);
-    let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
-    let mut plan = Plan::default();
-    for (rank, &i) in order.iter().enumerate() {
-        if let Some(alert) = slots[i].take() {
-            if rank < kept {
-                plan.alerts.push(alert);
-            } else {
-                plan.overflow.push(alert);
-            }
+
+    /// A [`Grouping`] that itemises at most `cap` distinct problems.
+    pub fn with_cap(region: &str, sample_request_ids: usize, cap: usize) -> Grouping {
+        Grouping {
+            region: region.to_owned(),
+            samples: sample_request_ids,
+            alerts: Vec::new(),
+            keys: Vec::new(),
+            index: HashMap::new(),
+            unlisted: Unlisted::default(),
+            hasher: foldhash::quality::FixedState::default(),
+            cap,
         }
     }
-    plan
+
+    /// Counts `finding` into its alert; findings that are not problems are ignored.
+    pub fn add(&mut self, finding: &Finding) {
+        if !finding.is_problem() {
+            return;
+        }
+        let key = FingerprintKey::of(finding, &self.region);
+        let at = match self.index.get(&key) {
+            Some(at) => *at,
+            None if self.alerts.len() < self.cap => {
+                self.alerts.push(new_alert(&key, finding));
+                self.keys.push(key.clone());
+                self.index.insert(key, self.alerts.len() - 1);
+                self.alerts.len() - 1
+            }
+            None => match self.least_severe_below(Severity::of(finding.cause)) {
+                Some(at) => {
+                    let evicted = std::mem::replace(&mut self.alerts[at], new_alert(&key, finding));
+                    let old_key = std::mem::replace(&mut self.keys[at], key.clone());
+                    self.index.remove(&old_key);
+                    self.index.insert(key, at);
+                    self.unlisted
+                        .add(self.hasher.hash_one(&old_key), evicted.cause, evicted.count);
+                    at
+                }
+                None => {
+                    self.unlisted
+                        .add(self.hasher.hash_one(&key), finding.cause, 1);
+                    return;
+                }
+            },
+        };
+        absorb(&mut self.alerts[at], finding, self.samples);
+    }
+
+    /// The held alert to give up for a problem of `severity`: the least severe and smallest, if less severe.
+    fn least_severe_below(&self, severity: Severity) -> Option<usize> {
+        let (at, alert) = self
+            .alerts
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, a)| (a.severity, a.count, std::cmp::Reverse(*i)))?;
+        (alert.severity < severity).then_some(at)
+    }
+
+    /// The alerts, the `max_alerts` most severe and frequent as messages of their own.
+    pub fn plan(self, max_alerts: usize) -> Plan {
+        let unlisted = self.unlisted;
+        let mut alerts = self.alerts;
+        for alert in &mut alerts {
+            alert.status = alert
+                .statuses
+                .iter()
+                .max_by_key(|(status, n)| (*n, *status))
+                .map(|(s, _)| *s);
+        }
+        if alerts.len() <= max_alerts && unlisted.is_empty() {
+            return Plan {
+                alerts,
+                overflow: Vec::new(),
+                unlisted,
+            };
+        }
+        let mut order: Vec<usize> = (0..alerts.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(alerts[i].severity),
+                std::cmp::Reverse(alerts[i].count),
+                i,
+            )
+        });
+        // One slot goes to the overflow message, so the total sent stays within `max_alerts` (with no room left, a
+        // later record of a Kinesis batch, every problem is overflow).
+        let kept = max_alerts.saturating_sub(1);
+        let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
+        let mut plan = Plan {
+            unlisted,
+            ..Plan::default()
+        };
+        for (rank, &i) in order.iter().enumerate() {
+            if let Some(alert) = slots[i].take() {
+                if rank < kept {
+                    plan.alerts.push(alert);
+                } else {
+                    plan.overflow.push(alert);
+                }
+            }
+        }
+        plan
+    }
 }
 
 fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
@@ -221,6 +352,7 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
         log_group: first.log_group.clone(),
         log_streams: Vec::new(),
         statuses: Vec::new(),
+        delivery: None,
     }
 }
 
@@ -334,6 +466,7 @@ pub(crate) mod tests_support {
             log_group: Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".to_owned()),
             log_streams: vec!["e369853df766fa44e1ed0ff613f563bd".to_owned()],
             statuses: vec![(502, 37)],
+            delivery: None,
         }
     }
 }
@@ -374,6 +507,50 @@ mod tests {
         "Execution failed due to configuration error: Invalid permissions on Lambda function";
     const MALFORMED: &str =
         "Execution failed due to configuration error: Malformed Lambda proxy response";
+
+    #[test]
+    fn past_the_cap_problems_are_counted_and_a_more_severe_one_takes_the_place_of_the_least() {
+        // Five distinct 502 routes (high), then a missing permission (critical), with room for three.
+        let mut text = String::new();
+        for (i, path) in ["/a", "/b", "/c", "/d", "/e"].iter().enumerate() {
+            text += &failing(i * 10..i * 10 + 1 + i, path, MALFORMED, 502);
+        }
+        text += &failing(100..102, "/pay", PERMISSION, 500);
+        let mut grouping = Grouping::with_cap("us-east-1", 5, 3);
+        for finding in &findings(&text) {
+            grouping.add(finding);
+        }
+        let plan = grouping.plan(20);
+        let held: Vec<_> = plan
+            .alerts
+            .iter()
+            .chain(&plan.overflow)
+            .map(|a| (a.resource_path.as_deref().unwrap(), a.count))
+            .collect();
+        // "/a" (1 request, the smallest) gave its place to "/pay"; "/d" and "/e" arrived with no place left.
+        assert_eq!(held.len(), 3);
+        assert!(held.contains(&("/pay", 2)), "{held:?}");
+        assert!(held.contains(&("/b", 2)) && held.contains(&("/c", 3)), "{held:?}");
+        assert_eq!(
+            plan.unlisted.by_cause,
+            BTreeMap::from([(Cause::MalformedProxyResponse, (3, 1 + 4 + 5))])
+        );
+        assert_eq!(plan.unlisted.totals(), (3, 10));
+    }
+
+    #[test]
+    fn the_cap_bounds_what_a_delivery_of_distinct_routes_holds() {
+        let text: String = (0..3_000)
+            .map(|i| failing(i..i + 1, &format!("/r{i}"), MALFORMED, 502))
+            .collect();
+        let mut grouping = Grouping::new("us-east-1", 5);
+        for finding in &findings(&text) {
+            grouping.add(finding);
+        }
+        let plan = grouping.plan(20);
+        assert_eq!(plan.alerts.len() + plan.overflow.len(), MAX_GROUPED);
+        assert_eq!(plan.unlisted.totals(), (2_000, 2_000));
+    }
 
     #[test]
     fn ten_thousand_failures_of_one_cause_on_one_route_are_one_alert() {

@@ -230,18 +230,38 @@ pub fn find<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    findings_of(origin, reassemble(events), all)
+    let mut kept = Vec::new();
+    let mut out = findings_of(origin, reassemble(events), all, |f| kept.push(f));
+    out.findings = kept;
+    out
 }
 
-/// [`find`] over messages still JSON-escaped (a [`crate::ingest::RawBatch`]): the Lambda's hot path.
+/// [`find`] over messages still JSON-escaped (a [`crate::ingest::RawBatch`]).
 pub fn find_escaped<'a, I>(origin: &Origin, events: I, all: bool) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    findings_of(origin, reassemble_escaped(events), all)
+    let mut kept = Vec::new();
+    let mut out = findings_of(origin, reassemble_escaped(events), all, |f| kept.push(f));
+    out.findings = kept;
+    out
 }
 
-fn findings_of(origin: &Origin, requests: Vec<Request<'_>>, all: bool) -> Findings {
+/// The Lambda's hot path: [`find_escaped`] that hands each problem to `each` instead of keeping it, so that a
+/// delivery of many failing requests is grouped as it is read (the returned [`Findings`] holds only counts).
+pub fn find_escaped_each<'a, I>(origin: &Origin, events: I, each: impl FnMut(Finding)) -> Findings
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    findings_of(origin, reassemble_escaped(events), false, each)
+}
+
+fn findings_of(
+    origin: &Origin,
+    requests: Vec<Request<'_>>,
+    all: bool,
+    mut each: impl FnMut(Finding),
+) -> Findings {
     let mut out = Findings::default();
     for request in &requests {
         if request.source == Source::UnreadAccessLog {
@@ -256,7 +276,7 @@ fn findings_of(origin: &Origin, requests: Vec<Request<'_>>, all: bool) -> Findin
         *out.by_cause.entry(diagnosis.cause).or_default() += 1;
         let problem = diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
         if all || problem {
-            out.findings.push(Finding::new(origin, request, diagnosis));
+            each(Finding::new(origin, request, diagnosis));
         }
     }
     out
@@ -282,5 +302,48 @@ mod tests {
         ] {
             assert_eq!(execution_log_group(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn evidence_reads_the_same_from_a_delivery_as_from_a_paste() {
+        // The same request, as pasted and as it sits JSON-escaped in a delivery's buffer (KMS: Lambda's own error
+        // document, quoted; a gateway response type of hostile length).
+        let plain = [
+            "(r1) Endpoint response headers: {x-amzn-ErrorType=KMSAccessDeniedException}",
+            "(r1) Endpoint response body before transformations: {\"Message\":\"Lambda was unable to decrypt the environment variables because KMS access was denied.\",\"Type\":null}",
+            "(r1) Method completed with status: 500",
+        ];
+        let long = format!("(r2) Gateway response type: {} with status code: 500", "X".repeat(5_000));
+        let escaped: Vec<String> = plain
+            .iter()
+            .map(|l| l.replace('"', "\\\""))
+            .chain([long.clone()])
+            .collect();
+        let origin = Origin::new("1", "API-Gateway-Execution-Logs_a1b2c3d4e5/prod", "s");
+        let from_paste = find(
+            &origin,
+            plain.iter().copied().chain([long.as_str()]).map(|l| (Some(1), l)),
+            false,
+        );
+        let from_delivery = find_escaped(&origin, escaped.iter().map(|l| (Some(1), l.as_str())), false);
+        assert_eq!(from_paste.findings, from_delivery.findings);
+        let kms = &from_delivery.findings[0];
+        assert_eq!(kms.cause, Cause::LambdaKmsError);
+        assert!(
+            kms.evidence.iter().any(|e| e.starts_with(
+                "Endpoint response body before transformations: {\"Message\":\"Lambda was unable"
+            )),
+            "{:?}",
+            kms.evidence
+        );
+        let gateway = &from_delivery.findings[1];
+        assert!(
+            gateway
+                .evidence
+                .iter()
+                .all(|e| e.chars().count() <= super::super::classify::MAX_EVIDENCE_CHARS + 40),
+            "{:?}",
+            gateway.evidence
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its JSON shape
 //! - [`advice`]: cause → what it means and how to fix it
 //! - [`redact`]: the one scrubber for text taken from log lines (secrets, personal data, control characters)
-//! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`] and [`find_escaped`]
+//! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`], [`find_escaped`] and [`find_escaped_each`]
 
 pub mod advice;
 pub mod classify;
@@ -17,4 +17,4 @@ pub mod redact;
 pub mod shape;
 
 pub use classify::{Cause, Diagnosis, classify};
-pub use finding::{Finding, Findings, Origin, find, find_escaped};
+pub use finding::{Finding, Findings, Origin, find, find_escaped, find_escaped_each};

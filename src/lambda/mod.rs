@@ -21,8 +21,8 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::alert::{Plan, plan_alerts};
-use crate::diagnose::finding::{Findings, Origin, find_escaped};
+use crate::alert::{Alert, Grouping, Plan, Unlisted, delivery_id};
+use crate::diagnose::finding::{Findings, Origin, find_escaped_each};
 use crate::ingest::kinesis::{self, PayloadKind};
 use crate::ingest::{self, DecodeError, RawBatch};
 use crate::lambda::config::Config;
@@ -476,7 +476,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         // Publish, then close: a message that did not go out leaves its item open for the next sweep.
         for item in due {
             let message = render_state(&item.state, &item.notice);
-            if let Err(error) = self.send(&message, None, metrics).await {
+            if let Err(error) = self.send(&message, Vec::new(), metrics).await {
                 failures.push(error);
                 continue;
             }
@@ -508,12 +508,77 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         }
     }
 
+    /// Noise control's word on one alert: `None` when it is suppressed, else the notice it goes out with and the
+    /// write to take back if it cannot be published.
+    async fn admit(
+        &self,
+        alert: &Alert,
+        report: &Report,
+        metrics: &mut Metrics,
+    ) -> Option<(Option<Notice>, Option<Box<Undo>>)> {
+        match self.suppressor.admit(alert, report).await {
+            Admission::Send { notice, undo } => Some((notice, undo)),
+            Admission::Suppress => {
+                metrics.alerts_suppressed += 1;
+                tracing::info!(fingerprint = %alert.fingerprint, count = alert.count, "Alert suppressed");
+                None
+            }
+            Admission::FailOpen { reason } => {
+                metrics.suppression_errors += 1;
+                tracing::warn!(%reason, fingerprint = %alert.fingerprint, "Suppression unavailable: alerting anyway");
+                // A breakthrough, so that subscribers filtering on `notice` still receive it.
+                let notice = Notice::Breakthrough {
+                    reason: "noise control unavailable: sent without suppression",
+                };
+                Some((Some(notice), None))
+            }
+        }
+    }
+
+    /// The overflow message: its problems pass noise control like any alert (a problem suppressed one by one is
+    /// suppressed here too, and is stored, so its digest and "resolved" come as usual). It goes out when at least
+    /// one of them is admitted, or when a delivery held more distinct problems than it itemises.
+    async fn overflow(
+        &self,
+        plan: &Plan,
+        metrics: &mut Metrics,
+    ) -> Option<(Message, Vec<Box<Undo>>)> {
+        let mut admitted: Vec<Alert> = Vec::with_capacity(plan.overflow.len());
+        let mut undos = Vec::new();
+        let mut notice: Option<Notice> = None;
+        let none = Report::none();
+        for alert in &plan.overflow {
+            let Some((why, undo)) = self.admit(alert, &none, metrics).await else {
+                continue;
+            };
+            undos.extend(undo);
+            // The most urgent reason among its problems: a breakthrough before a first occurrence before a digest.
+            let rank = |n: &Option<Notice>| match n {
+                Some(Notice::Breakthrough { .. }) => 3,
+                Some(Notice::First) => 2,
+                Some(_) => 1,
+                None => 0,
+            };
+            if rank(&why) > rank(&notice) {
+                notice = why;
+            }
+            admitted.push(alert.clone());
+        }
+        if admitted.is_empty() && plan.unlisted.is_empty() {
+            return None;
+        }
+        let notice = notice.or_else(|| self.suppressor.is_configured().then_some(Notice::Breakthrough {
+            reason: "more distinct problems than one delivery itemises",
+        }));
+        render_overflow(&admitted, &plan.unlisted, notice.as_ref()).map(|m| (m, undos))
+    }
+
     /// Publishes one message; when it cannot go out, takes back the suppression state that admitted it, so that
     /// the retry alerts again.
     async fn send(
         &self,
         message: &Message,
-        undo: Option<Box<Undo>>,
+        undo: Vec<Box<Undo>>,
         metrics: &mut Metrics,
     ) -> Result<(), PublishError> {
         // Within the invocation's deadline, less what taking back the suppression state and answering need: a
@@ -543,7 +608,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             Err(error) => {
                 metrics.publish_failures += 1;
                 tracing::error!(%error, subject = %message.subject, "Alert not published");
-                if let Some(undo) = undo {
+                for undo in undo {
                     self.suppressor.undo(undo).await;
                 }
                 Err(error)
@@ -586,20 +651,32 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             });
         }
         let (found, mut plan) = plan_batch_within(&batch, config, budget.alerts);
+        let delivery = delivery_id(
+            &batch.log_group,
+            &batch.log_stream,
+            batch.log_events.len(),
+            data,
+        );
+        for alert in plan.alerts.iter_mut().chain(&mut plan.overflow) {
+            alert.delivery = Some(delivery.clone());
+        }
+        let has_overflow = !plan.overflow.is_empty() || !plan.unlisted.is_empty();
         budget.alerts = budget
             .alerts
-            .saturating_sub(plan.alerts.len() + usize::from(!plan.overflow.is_empty()));
-        if budget.overflow_sent && !plan.overflow.is_empty() {
+            .saturating_sub(plan.alerts.len() + usize::from(has_overflow));
+        if budget.overflow_sent && has_overflow {
             // One overflow message per invocation: later records' extra problems are logged, not sent.
+            let (unlisted, _) = plan.unlisted.totals();
             tracing::warn!(
-                problems = plan.overflow.len(),
+                problems = plan.overflow.len() as u64 + unlisted,
                 fingerprints = ?plan.overflow.iter().map(|a| &a.fingerprint).collect::<Vec<_>>(),
                 "More problems than MAX_ALERTS_PER_INVOCATION in this invocation: not alerted"
             );
-            metrics.alerts_not_sent += plan.overflow.len() as u64;
+            metrics.alerts_not_sent += plan.overflow.len() as u64 + unlisted;
             plan.overflow.clear();
+            plan.unlisted = Unlisted::default();
         }
-        budget.overflow_sent |= !plan.overflow.is_empty();
+        budget.overflow_sent |= has_overflow;
         metrics.events += batch.log_events.len() as u64;
         metrics.requests += found.requests;
         metrics.add_causes(&found.by_cause);
@@ -616,26 +693,14 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         for alert in &plan.alerts {
             let report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
-            let (notice, undo) = match self.suppressor.admit(alert, &report).await {
-                Admission::Send { notice, undo } => (notice, undo),
-                Admission::Suppress => {
-                    metrics.alerts_suppressed += 1;
-                    tracing::info!(fingerprint = %alert.fingerprint, count = alert.count, "Alert suppressed");
-                    continue;
-                }
-                Admission::FailOpen { reason } => {
-                    metrics.suppression_errors += 1;
-                    tracing::warn!(%reason, fingerprint = %alert.fingerprint, "Suppression unavailable: alerting anyway");
-                    // A breakthrough, so that subscribers filtering on `notice` still receive it.
-                    let notice = Notice::Breakthrough {
-                        reason: "noise control unavailable: sent without suppression",
-                    };
-                    (Some(notice), None)
-                }
+            let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
+                continue;
             };
-            messages.push((render_noticed(alert, &report, notice.as_ref()), undo));
+            messages.push((render_noticed(alert, &report, notice.as_ref()), Vec::from_iter(undo)));
         }
-        messages.extend(render_overflow(&plan.overflow).map(|m| (m, None)));
+        if let Some(message) = self.overflow(&plan, metrics).await {
+            messages.push(message);
+        }
         let total = messages.len();
         let mut failures: Vec<PublishError> = Vec::new();
         for (message, undo) in messages {
@@ -679,21 +744,16 @@ pub fn plan_batch_within(
 ) -> (Findings, Plan) {
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
         .with_mapping(&config.access_log_apis);
-    let found = find_escaped(
+    let mut grouping = Grouping::new(&config.region, config.sample_request_ids);
+    let found = find_escaped_each(
         &origin,
         batch
             .log_events
             .iter()
             .map(|e| (Some(e.timestamp), e.message.escaped())),
-        false,
+        |finding| grouping.add(&finding),
     );
-    let plan = plan_alerts(
-        &found.findings,
-        &config.region,
-        config.sample_request_ids,
-        max_alerts,
-    );
-    (found, plan)
+    (found, grouping.plan(max_alerts))
 }
 
 /// The messages a batch calls for when nothing is remediated (snapshots, previews).
@@ -704,7 +764,7 @@ pub fn plan_messages(batch: &RawBatch<'_>, config: &Config) -> (Findings, Vec<Me
         .alerts
         .iter()
         .map(|alert| render(alert, &none))
-        .chain(render_overflow(&plan.overflow))
+        .chain(render_overflow(&plan.overflow, &plan.unlisted, None))
         .collect();
     (found, messages)
 }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::alert::{Alert, Severity};
+use crate::alert::{Alert, Severity, Unlisted};
 use crate::remediate::Report;
 use crate::suppress::{Notice, State};
 
@@ -679,11 +679,23 @@ fn cut(s: &mut String, max: usize) {
 }
 
 /// One message for the problems that did not get an alert of their own in this invocation: counts per cause
-/// and route, the first `OVERFLOW_LISTED` (100) problems by severity and size, and the number left out. Every body
-/// together stays under SNS's limit whatever the number of problems.
-pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
-    let worst = overflow.iter().map(|a| a.severity).max()?;
-    let total: u64 = overflow.iter().map(|a| a.count).sum();
+/// and route, the first `OVERFLOW_LISTED` (100) problems by severity and size, and the number left out (with the
+/// problems a delivery counted without itemising them). Every body together stays under SNS's limit whatever the
+/// number of problems. `notice`: why it goes out, when noise control admitted its problems (the `notice`
+/// attribute subscribers filter on).
+pub fn render_overflow(
+    overflow: &[Alert],
+    unlisted: &Unlisted,
+    notice: Option<&Notice>,
+) -> Option<Message> {
+    let worst = overflow
+        .iter()
+        .map(|a| a.severity)
+        .chain(unlisted.by_cause.keys().map(|c| Severity::of(*c)))
+        .max()?;
+    let (unlisted_problems, unlisted_requests) = unlisted.totals();
+    let total: u64 = overflow.iter().map(|a| a.count).sum::<u64>() + unlisted_requests;
+    let problems = overflow.len() + unlisted_problems as usize;
     let mut ranked: Vec<&Alert> = overflow.iter().collect();
     ranked.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
     // Counts per cause: the summary a responder reads first.
@@ -693,9 +705,17 @@ pub fn render_overflow(overflow: &[Alert]) -> Option<Message> {
         entry.0 += 1;
         entry.1 += alert.count;
     }
+    for (cause, (n, requests)) in &unlisted.by_cause {
+        let entry = per_cause.entry(cause.as_str()).or_default();
+        entry.0 += n;
+        entry.1 += requests;
+    }
     let mut listed = ranked.len().min(OVERFLOW_LISTED);
     loop {
-        let message = overflow_message(overflow.len(), total, worst, &per_cause, &ranked[..listed]);
+        let mut message = overflow_message(problems, total, worst, &per_cause, &ranked[..listed]);
+        if let Some(notice) = notice {
+            message.attributes.push(("notice", notice.as_str().to_owned()));
+        }
         if message.structured().len() <= MAX_MESSAGE_BYTES || listed == 0 {
             return Some(message);
         }
@@ -958,7 +978,7 @@ mod tests {
                 a
             })
             .collect();
-        let m = render_overflow(&overflow).unwrap();
+        let m = render_overflow(&overflow, &Unlisted::default(), None).unwrap();
         assert!(
             m.structured().len() <= MAX_MESSAGE_BYTES,
             "{}",
@@ -974,6 +994,35 @@ mod tests {
         assert_eq!(machine["alerts_not_listed"], 300);
         // The most requests first.
         assert_eq!(machine["alerts"][0]["count"], 400);
+    }
+
+    #[test]
+    fn the_overflow_counts_problems_past_the_cap_and_carries_its_notice() {
+        let mut grouping = crate::alert::Grouping::with_cap("us-east-1", 5, 1);
+        let origin = crate::diagnose::Origin::new(
+            "123456789012",
+            "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+            "s",
+        );
+        let text: String = (0..4)
+            .map(|i| format!("(r{i}) HTTP Method: GET, Resource Path: /r{i}\n(r{i}) Execution failed due to configuration error: Malformed Lambda proxy response\n(r{i}) Method completed with status: 502\n"))
+            .collect();
+        for finding in crate::diagnose::find(&origin, text.lines().map(|l| (None, l)), false).findings {
+            grouping.add(&finding);
+        }
+        let plan = grouping.plan(1);
+        assert!(plan.alerts.is_empty());
+        assert_eq!(plan.overflow.len(), 1);
+        let m = render_overflow(&plan.overflow, &plan.unlisted, Some(&Notice::First)).unwrap();
+        assert!(m.bodies.default.contains("4 more distinct problems (4 requests)"), "{}", m.bodies.default);
+        assert!(m.bodies.default.contains("malformed_proxy_response: 4 problems (4 requests)"));
+        assert!(m.bodies.default.contains("... and 3 more"));
+        assert!(m.attributes.contains(&("notice", "first".to_owned())));
+        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        assert_eq!(machine["problems"], 4);
+        assert_eq!(machine["alerts_not_listed"], 3);
+        // Nothing itemised and nothing counted: no message.
+        assert!(render_overflow(&[], &Unlisted::default(), None).is_none());
     }
 
     #[test]

@@ -132,6 +132,10 @@ impl DynamoSuppressor {
 }
 
 impl Suppressor for DynamoSuppressor {
+    fn is_configured(&self) -> bool {
+        true
+    }
+
     async fn admit(&self, alert: &Alert, remediation: &Report) -> Admission {
         for _ in 0..ATTEMPTS {
             let previous = match self.get(&alert.fingerprint).await {
@@ -241,6 +245,10 @@ impl Configured {
 }
 
 impl Suppressor for Configured {
+    fn is_configured(&self) -> bool {
+        matches!(self, Configured::Dynamo(_))
+    }
+
     async fn admit(&self, alert: &Alert, remediation: &Report) -> Admission {
         match self {
             Configured::Off(s) => s.admit(alert, remediation).await,
@@ -325,6 +333,10 @@ fn to_item(state: &State) -> HashMap<String, AttributeValue> {
         AttributeValue::S(state.fingerprint.clone()),
     );
     item.insert("open".to_owned(), AttributeValue::Bool(state.open));
+    if !state.deliveries.is_empty() {
+        let list = state.deliveries.iter().cloned().map(AttributeValue::S);
+        item.insert("deliveries".to_owned(), AttributeValue::L(list.collect()));
+    }
     item.insert("cause".to_owned(), AttributeValue::S(state.cause.clone()));
     item.insert("region".to_owned(), AttributeValue::S(state.region.clone()));
     item
@@ -349,6 +361,11 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<State> {
         severity: int("severity")? as u8,
         remediation: text("remediation").unwrap_or_default(),
         version: int("version")? as u64,
+        deliveries: item
+            .get("deliveries")
+            .and_then(|v| v.as_l().ok())
+            .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+            .unwrap_or_default(),
         cause: text("cause")?,
         status: int("status").and_then(|s| u16::try_from(s).ok()),
         account: text("account"),
@@ -379,6 +396,7 @@ mod tests {
             severity: 2,
             remediation: "dry-run".into(),
             version: 4,
+            deliveries: vec!["0011223344556677".into(), "8899aabbccddeeff".into()],
             cause: "function_error".into(),
             status: Some(502),
             account: Some("123456789012".into()),

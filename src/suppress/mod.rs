@@ -57,6 +57,9 @@ pub struct State {
     pub remediation: String,
     /// Bumped on every write; writes are conditional on it.
     pub version: u64,
+    /// The last deliveries counted ([`crate::alert::delivery_id`]), newest last: a retried one is not counted
+    /// again.
+    pub deliveries: Vec<String>,
     // What the sweep needs to say which problem it closes.
     pub cause: String,
     pub status: Option<u16>,
@@ -128,6 +131,7 @@ fn opened(alert: &Alert, now: i64, timing: &Timing, version: u64) -> State {
         severity: severity_rank(alert.severity),
         remediation: String::new(),
         version,
+        deliveries: Vec::new(),
         cause: alert.cause.as_str().to_owned(),
         status: alert.status,
         account: alert.account.clone(),
@@ -154,11 +158,21 @@ pub fn on_occurrence(
         // Never seen, resolved, or back after a quiet period the sweep has not closed yet.
         let mut next = opened(alert, now, timing, version);
         next.remediation = remediation.status.to_owned();
+        if let Some(delivery) = &alert.delivery {
+            remember(&mut next.deliveries, delivery);
+        }
         return (Some(Notice::First), next);
     };
     let mut next = prev.clone();
-    next.remediation = remediation.status.to_owned();
     next.version = version;
+    if let Some(delivery) = &alert.delivery {
+        if prev.deliveries.contains(delivery) {
+            // Lambda retrying a delivery whose invocation failed after this problem was counted (or sent).
+            return (None, next);
+        }
+        remember(&mut next.deliveries, delivery);
+    }
+    next.remediation = remediation.status.to_owned();
     next.last_seen = now;
     next.total += alert.count;
     next.status = alert.status.or(prev.status);
@@ -189,6 +203,16 @@ pub fn on_occurrence(
     next.suppressed = 0;
     next.window_ms = (prev.window_ms * 2).min(timing.max_window_ms);
     (Some(notice), next)
+}
+
+/// Deliveries a state remembers: Lambda retries a failed asynchronous invocation twice, within hours at most,
+/// while other deliveries keep arriving; eight covers the retries of an invocation among its neighbours.
+const REMEMBERED_DELIVERIES: usize = 8;
+
+fn remember(deliveries: &mut Vec<String>, delivery: &str) {
+    deliveries.push(delivery.to_owned());
+    let excess = deliveries.len().saturating_sub(REMEMBERED_DELIVERIES);
+    deliveries.drain(..excess);
 }
 
 /// The scheduled sweep at `now`: closes a quiet problem, or sends the digest of a window that ended with
@@ -272,6 +296,8 @@ pub struct SuppressError {
 
 /// Cross-invocation noise control, behind a port so the handler can run without it.
 pub trait Suppressor {
+    /// Whether there is cross-invocation state at all (messages then carry a `notice`).
+    fn is_configured(&self) -> bool;
     fn admit(&self, alert: &Alert, remediation: &Report) -> impl Future<Output = Admission> + Send;
     fn undo(&self, undo: Box<Undo>) -> impl Future<Output = ()> + Send;
     /// What is due, at most [`MAX_SWEEP_ITEMS`]; nothing is written yet.
@@ -285,6 +311,10 @@ pub trait Suppressor {
 pub struct NoSuppression;
 
 impl Suppressor for NoSuppression {
+    fn is_configured(&self) -> bool {
+        false
+    }
+
     async fn admit(&self, _alert: &Alert, _remediation: &Report) -> Admission {
         Admission::Send {
             notice: None,
@@ -337,6 +367,36 @@ mod tests {
         let mut a = sample();
         a.count = count;
         a
+    }
+
+    #[test]
+    fn a_retried_delivery_is_counted_once() {
+        let t = timing();
+        let from = |delivery: &str, count| {
+            let mut a = alert(count);
+            a.delivery = Some(delivery.to_owned());
+            a
+        };
+        let (n, s) = on_occurrence(None, &from("d1", 3), &none(), 0, &t);
+        assert_eq!(n, Some(Notice::First));
+        let (n, s) = on_occurrence(Some(&s), &from("d2", 10), &none(), MIN, &t);
+        assert_eq!((n, s.suppressed), (None, 10));
+        // Lambda retries d2 (another message of that invocation failed) and d1: nothing is counted twice.
+        let (n, s) = on_occurrence(Some(&s), &from("d2", 10), &none(), 2 * MIN, &t);
+        assert_eq!((n, s.suppressed, s.total), (None, 10, 13));
+        let (n, s) = on_occurrence(Some(&s), &from("d1", 3), &none(), 6 * MIN, &t);
+        assert_eq!((n, s.suppressed, s.total), (None, 10, 13));
+        // The next new delivery ends the window: the digest counts each request once.
+        let (n, s) = on_occurrence(Some(&s), &from("d3", 1), &none(), 6 * MIN, &t);
+        assert!(matches!(n, Some(Notice::Digest { count: 11, .. })), "{n:?}");
+        assert_eq!(s.deliveries, ["d1", "d2", "d3"]);
+        // Only the last few are remembered.
+        let mut s = s;
+        for i in 4..20 {
+            s = on_occurrence(Some(&s), &from(&format!("d{i}"), 1), &none(), 7 * MIN, &t).1;
+        }
+        assert_eq!(s.deliveries.len(), REMEMBERED_DELIVERIES);
+        assert_eq!(s.deliveries.last().map(String::as_str), Some("d19"));
     }
 
     #[test]

@@ -383,3 +383,112 @@ async fn an_alert_that_could_not_be_published_is_not_remembered_as_sent() {
     let got = rig.run(&payload, &mut metrics, &rig.topic.arn).await;
     assert_eq!(kinds(&got), [("first", "missing_invoke_permission")]);
 }
+
+/// A delivery with one failing request on each of `routes`: as many distinct problems.
+fn distinct_routes(routes: &[&str], start: i64) -> Vec<u8> {
+    let messages: Vec<String> = routes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, route)| {
+            let id = format!("({i:08x}-5b1e-4c6e-9a2f-0a1b2c3d4e5f)");
+            [
+                format!("{id} HTTP Method: GET, Resource Path: {route}"),
+                format!(
+                    "{id} Execution failed due to configuration error: Malformed Lambda proxy response"
+                ),
+                format!("{id} Method completed with status: 502"),
+            ]
+        })
+        .collect();
+    apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
+        message_type: "DATA_MESSAGE".into(),
+        owner: "123456789012".into(),
+        log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
+        log_stream: "0123456789abcdef0123456789abcdef".into(),
+        subscription_filters: vec!["apigw-doctor".into()],
+        log_events: messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
+                id: i.to_string().into(),
+                timestamp: start + i as i64,
+                message: m.as_str().into(),
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn overflow_problems_pass_noise_control_like_any_alert() {
+    let mut rig = Rig::new().await;
+    rig.config.max_alerts_per_invocation = 2;
+    let payload = distinct_routes(&["/a", "/b", "/c", "/d"], T0);
+    let mut metrics = Metrics::default();
+    let stored = async |rig: &Rig| {
+        aws_sdk_dynamodb::Client::new(&rig.sdk)
+            .scan()
+            .table_name(&rig.table)
+            .send()
+            .await
+            .unwrap()
+            .count()
+    };
+    // Publishing fails: neither the alert nor the three overflow problems are remembered as sent.
+    rig.at(0);
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic";
+    assert!(rig.run(&payload, &mut metrics, missing).await.is_empty());
+    assert_eq!(stored(&rig).await, 0);
+    // The retry: one alert and one overflow message listing the other three, both first occurrences.
+    rig.at(1);
+    let got = rig.run(&payload, &mut metrics, &rig.topic.arn).await;
+    assert_eq!(
+        kinds(&got),
+        [
+            ("first", "malformed_proxy_response"),
+            ("first", "multiple")
+        ]
+    );
+    let overflow = &got[1].2;
+    assert_eq!(overflow["problems"], 3);
+    assert_eq!(stored(&rig).await, 4);
+    // Inside the window the same four problems are suppressed, the overflow's as well: nothing goes out.
+    rig.at(2);
+    metrics = Metrics::default();
+    assert!(rig.run(&payload, &mut metrics, &rig.topic.arn).await.is_empty());
+    assert_eq!(metrics.alerts_suppressed, 4);
+    // A new problem among them is a first occurrence again: the overflow lists only it.
+    rig.at(3);
+    let got = rig
+        .run(
+            &distinct_routes(&["/a", "/b", "/c", "/d", "/new"], T0),
+            &mut metrics,
+            &rig.topic.arn,
+        )
+        .await;
+    assert_eq!(kinds(&got), [("first", "multiple")]);
+    assert_eq!(got[0].2["problems"], 1);
+    assert_eq!(got[0].2["alerts"][0]["resource_path"], "/new");
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_retried_delivery_is_not_counted_twice_in_the_digest() {
+    let rig = Rig::new().await;
+    let mut metrics = Metrics::default();
+    let delivery = |minute: i64| distinct_routes(&["/a", "/a", "/a"], T0 + minute * MIN);
+    rig.at(0);
+    let got = rig.run(&delivery(0), &mut metrics, &rig.topic.arn).await;
+    assert_eq!(kinds(&got), [("first", "malformed_proxy_response")]);
+    // Three more requests, then Lambda retries that delivery twice (its invocation failed on another message).
+    for minute in [1, 2, 3] {
+        rig.at(minute);
+        assert!(rig.run(&delivery(1), &mut metrics, &rig.topic.arn).await.is_empty());
+    }
+    // The window ends with a new delivery: the digest counts 3 + 3, not 3 + 9.
+    rig.at(6);
+    let got = rig.run(&delivery(6), &mut metrics, &rig.topic.arn).await;
+    assert_eq!(kinds(&got), [("digest", "malformed_proxy_response")]);
+    assert_eq!(got[0].2["notice"]["count"], 6, "{}", got[0].2);
+}
