@@ -580,7 +580,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     if request.source == Source::AccessLog {
         if let Some(t) = &request.response_type {
-            lines.push(format!("error.responseType: {t}"));
+            lines.push(format!("error.responseType: {}", cut(t)));
         }
         if let Some(m) = &request.error_message {
             lines.push(format!("error.message: {}", cut(m)));
@@ -591,7 +591,10 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         Cause::LambdaThrottled | Cause::LambdaInvokeError | Cause::LambdaKmsError
     ) && let Some(t) = request.error_type_header
     {
-        lines.push(format!("Endpoint response headers: x-amzn-ErrorType={t}"));
+        lines.push(format!(
+            "Endpoint response headers: x-amzn-ErrorType={}",
+            cut(&request.text(t))
+        ));
     }
     if matches!(
         cause,
@@ -601,7 +604,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         // Lambda's own error document, not the function's output.
         lines.push(format!(
             "Endpoint response body before transformations: {}",
-            cut(body)
+            cut(&request.text(body))
         ));
     }
     if matches!(cause, Cause::FunctionError)
@@ -609,7 +612,8 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         && let Some(h) = request.function_error_header
     {
         lines.push(format!(
-            "Endpoint response headers: X-Amz-Function-Error={h}"
+            "Endpoint response headers: X-Amz-Function-Error={}",
+            cut(&request.text(h))
         ));
     }
     for signal in &request.signals {
@@ -620,7 +624,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     }
     if request.source == Source::ExecutionLog {
         if let Some(t) = &request.response_type {
-            lines.push(format!("Gateway response type: {t}"));
+            lines.push(format!("Gateway response type: {}", cut(&request.text(t))));
         }
         if let Some(s) = request.status {
             lines.push(format!("Method completed with status: {s}"));

@@ -46,6 +46,12 @@ where
     // A request's lines mostly come in runs: the previous line's request is checked before the map.
     let mut last: Option<(&'a str, usize)> = None;
     for (timestamp, message) in events {
+        // A message may end with a newline (`\n` while still escaped): both forms must read alike.
+        let message = if escaped {
+            trim_escaped_end(message)
+        } else {
+            message.trim_end()
+        };
         // A line of the same request as the one before: its known-good id is compared, not parsed again.
         if let Some((last_id, at)) = last
             && let Some(text) = strip_id_prefix(message, last_id)
@@ -131,6 +137,24 @@ where
     requests
 }
 
+/// `message` (JSON-escaped) without trailing whitespace and escaped `\n`, `\r`, `\t`. An escape counts only
+/// when its backslash is not itself escaped (`\\n` is a backslash and an `n`).
+fn trim_escaped_end(message: &str) -> &str {
+    let mut s = message.trim_end();
+    loop {
+        let bytes = s.as_bytes();
+        let Some((&last, rest)) = bytes.split_last() else {
+            return s;
+        };
+        let backslashes = rest.iter().rev().take_while(|&&b| b == b'\\').count();
+        if matches!(last, b'n' | b'r' | b't') && backslashes % 2 == 1 {
+            s = s[..s.len() - 2].trim_end();
+        } else {
+            return s;
+        }
+    }
+}
+
 /// `message` without its `(id) ` prefix when that prefix is exactly `id` (what [`split_request_id`] gives).
 fn strip_id_prefix<'m>(message: &'m str, id: &str) -> Option<&'m str> {
     let rest = message
@@ -191,6 +215,22 @@ mod tests {
             Some("arn:aws:lambda:us-east-1:123456789012:function:auth")
         );
         assert_eq!(r.function_arn, None);
+    }
+
+    #[test]
+    fn a_trailing_newline_reads_alike_escaped_or_not() {
+        assert_eq!(trim_escaped_end(r"status: 502\n"), "status: 502");
+        assert_eq!(trim_escaped_end(r"status: 502\r\n  "), "status: 502");
+        assert_eq!(trim_escaped_end(r"a backslash \\n"), r"a backslash \\n");
+        assert_eq!(trim_escaped_end(r"\n"), "");
+        let plain = "(r1) HTTP Method: GET, Resource Path: /orders/7\n(r1) Method request path: {id=7}\n\
+                     (r1) Method completed with status: 502";
+        let escaped: Vec<String> = plain.lines().map(|l| format!("{l}\\n")).collect();
+        let a = &reassemble(plain.lines().map(|l| (None, l)))[0];
+        let b = &reassemble_escaped(escaped.iter().map(|l| (None, l.as_str())))[0];
+        assert_eq!((a.status, b.status), (Some(502), Some(502)));
+        assert_eq!(a.route_template(None).as_deref(), Some("/orders/{id}"));
+        assert_eq!(b.route_template(None), a.route_template(None));
     }
 
     #[test]
