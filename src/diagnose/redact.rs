@@ -5,7 +5,7 @@
 //!
 //! Replaced: bearer tokens, values of secret-looking keys (`key=`, `token=`, `password=`, ...), JWTs, long opaque
 //! tokens, email addresses, IPv4 and IPv6 addresses. Removed: control characters (ESC, BEL, NUL, ...; line breaks
-//! and tabs stay). Neutralised: chat mentions (`<!channel>`, `<@U…>`, `@here`).
+//! and tabs stay) and bidirectional overrides. Neutralised: chat mentions (`<!channel>`, `<@U…>`, `@here`).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -68,7 +68,13 @@ pub fn redact(text: &str) -> String {
 }
 
 fn is_control(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    c.is_control() && c != '\n' && c != '\t' || is_bidi_control(c)
+}
+
+/// Bidirectional overrides and isolates: they reorder what a terminal, an email or a chat shows ("Trojan
+/// Source"), so a log line could make evidence read differently from what it says.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Chat markup that notifies people: Slack's `<!channel>`, `<!here>`, `<@U123>`, `<#C123>` and plain `@here`.

@@ -6,8 +6,12 @@
 mod cli;
 mod corpus;
 mod events;
+// The fuzz targets' properties: the same checks run here on generated inputs (see fuzz/src/lib.rs).
+#[path = "../../fuzz/src/lib.rs"]
+mod fuzz_checks;
 mod generator;
 mod layout;
+mod paste_forms;
 mod properties;
 mod remediate_mocks;
 mod routes;

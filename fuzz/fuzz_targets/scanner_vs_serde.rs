@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| apigw_doctor_fuzz::scanner_vs_serde(data));
