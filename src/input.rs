@@ -5,6 +5,7 @@ use crate::ingest::kinesis;
 use crate::ingest::{self, DecodeError};
 use crate::lambda::config::Config;
 use crate::requests::logline::parse_text;
+use crate::requests::paste;
 
 /// The kind of one input, as detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,9 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
                 ..Origin::default()
             }
             .with_mapping(&options.config.access_log_apis);
-            let events = parse_text(text);
+            // What people and tools wrap around log lines comes off first (pasted text only).
+            let text = paste::normalise(text);
+            let events = parse_text(&text);
             Ok(find(
                 &origin,
                 events.iter().map(|e| (None, e.message.as_str())),

@@ -67,6 +67,11 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
                 || super::access::is_clf_line(message)
         };
         match events.last_mut() {
+            Some(last) if !opens && continues_a_sentence(&last.message, message) => {
+                // A sentence wrapped onto the next line (a narrow terminal, an email): joined with a space.
+                last.message.push(' ');
+                last.message.push_str(message.trim());
+            }
             Some(last) if !opens => {
                 last.message.push('\n');
                 last.message.push_str(line);
@@ -82,6 +87,20 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
         event.message.truncate(trimmed);
     }
     events
+}
+
+/// Whether `next` finishes a catalogue sentence that `event` (one line so far) began: joined with a space, the
+/// event then starts with a more specific failure sentence than before. Only the event's first line counts, so
+/// a wrapped body line never joins anything.
+fn continues_a_sentence(event: &str, next: &str) -> bool {
+    if event.contains('\n') || next.trim().is_empty() {
+        return false;
+    }
+    let message = split_request_id(event).1;
+    let before = signature::match_start(message).map(|m| m.0);
+    let joined = format!("{} {}", message.trim_end(), next.trim());
+    let after = signature::match_start(&joined).map(|m| m.0);
+    matches!(after, Some(signature::Kind::Failure(_))) && after != before
 }
 
 /// Where `part` (a slice of `whole`) starts in it.
@@ -203,6 +222,19 @@ fn strip_console_test_date(line: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_wrapped_onto_the_next_line_is_joined() {
+        let text = "(a1) Execution failed due to configuration error: Malformed Lambda\nproxy response\n(a1) Method completed with status: 502";
+        let events = parse_text(text);
+        assert_eq!(
+            events[0].message,
+            "(a1) Execution failed due to configuration error: Malformed Lambda proxy response"
+        );
+        // A body's second line stays a line of the body, whatever it says.
+        let body = "(a1) Endpoint response body before transformations: {\"a\":\nExecution failed due to configuration error: Invalid permissions on Lambda function}";
+        assert!(parse_text(body)[0].message.contains("{\"a\":\nExecution"));
+    }
 
     #[test]
     fn split_takes_a_uuid_prefix() {

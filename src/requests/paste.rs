@@ -1,0 +1,487 @@
+//! Pasted text → plain log lines: what people and tools wrap around API Gateway log lines, each form removed by a
+//! small named reader. Only the CLI's pasted text comes through here; a subscription delivery never does, so the
+//! Lambda's rule (a sentence counts only when it begins the event's own message) is untouched. Here the same rule
+//! applies once the known wrappers are removed: a wrapper is only ever taken off the *start* or the *end* of a
+//! physical line, so a sentence inside a body, header, path or query still begins nothing.
+//!
+//! Readers, in the order they run:
+//! - [`tool_output`]: `aws apigateway test-invoke-method` JSON (its `log` field), `aws logs filter-log-events` /
+//!   `get-log-events` JSON (each event's `message`);
+//! - [`split_html_breaks`]: `<br/>` as a line break (issue trackers, some wikis);
+//! - [`split_run_on_console`]: console TEST output whose newlines were lost, split at each console timestamp;
+//! - [`insights_table`]: a Logs Insights result table (tab- or `|`-separated, a header row naming `@message`);
+//! - [`strip_line`]: per line, markdown quotes, list bullets, `... ` elisions, tool prefixes (`awslogs`,
+//!   `aws logs tail`), retyped timestamp placeholders, surrounding quotes and a trailing `"` or `,`;
+//!   code-fence lines are dropped.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::logline::split_request_id;
+use crate::signature::{self, Kind};
+
+/// `input` with every known wrapper removed, one log line per line.
+pub fn normalise(input: &str) -> Cow<'_, str> {
+    let mut text: Cow<'_, str> = Cow::Borrowed(input);
+    if let Some(unwrapped) = tool_output(&text) {
+        text = Cow::Owned(unwrapped);
+    }
+    if let Some(split) = split_html_breaks(&text) {
+        text = Cow::Owned(split);
+    }
+    if let Some(split) = split_run_on_console(&text) {
+        text = Cow::Owned(split);
+    }
+    if let Some(messages) = insights_table(&text) {
+        text = Cow::Owned(messages);
+    }
+    let changed = text.lines().any(|line| {
+        is_fence(line) || strip_line(line).len() != line.len() || unquote_sentence(line).is_some()
+    });
+    if !changed {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|line| !is_fence(line)) {
+        let line = strip_line(line);
+        match unquote_sentence(line) {
+            Some(unquoted) => out.push_str(&unquoted),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Cow::Owned(out)
+}
+
+/// The log inside a CLI's JSON output: `test-invoke-method`'s `log` (the console's TEST log, `\n`-escaped in
+/// JSON), or the `message` of each event of `filter-log-events` / `get-log-events`.
+pub fn tool_output(input: &str) -> Option<String> {
+    // The object may come after the command line or comment lines, indented, and before more prose.
+    let first = input.lines().find(|l| l.trim_start().starts_with('{'))?;
+    let start = (first.as_ptr() as usize - input.as_ptr() as usize)
+        + (first.len() - first.trim_start().len());
+    let mut stream =
+        serde_json::Deserializer::from_str(&input[start..]).into_iter::<serde_json::Value>();
+    let value = stream.next()?.ok()?;
+    if let Some(log) = value.get("log").and_then(|l| l.as_str())
+        && value.get("status").is_some()
+    {
+        return Some(log.to_owned());
+    }
+    let events = value.get("events")?.as_array()?;
+    let messages: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.get("message")?.as_str())
+        .collect();
+    (!messages.is_empty() || events.is_empty()).then(|| {
+        let mut out = messages.join("\n");
+        out.push('\n');
+        out
+    })
+}
+
+/// `<br/>`, `<br>` and `<br />` read as line breaks.
+pub fn split_html_breaks(input: &str) -> Option<String> {
+    static BREAK: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)<br\s*/?>").ok());
+    let split = BREAK.as_ref()?;
+    split
+        .is_match(input)
+        .then(|| split.replace_all(input, "\n").into_owned())
+}
+
+/// The API Gateway console's TEST timestamp, `Wed Nov 02 10:19:35 UTC 2022 : `.
+static CONSOLE_TIMESTAMP: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]\d \d\d:\d\d:\d\d UTC \d{4} : ",
+    )
+    .ok()
+});
+
+/// Console TEST output pasted as one run-on line (the newlines lost): a line that starts with a console
+/// timestamp and holds more of them is split before each. Only such a line: in a paste that kept its newlines
+/// a timestamp inside a body stays inside the body. (Where newlines were lost, a body quoting a timestamp cannot
+/// be told apart; the CLI only reads, it changes nothing.)
+pub fn split_run_on_console(input: &str) -> Option<String> {
+    let timestamp = CONSOLE_TIMESTAMP.as_ref()?;
+    let run_on = |line: &str| {
+        timestamp.find(line).is_some_and(|m| m.start() == 0)
+            && timestamp.find_iter(line).nth(1).is_some()
+    };
+    if !input.lines().any(run_on) {
+        return None;
+    }
+    let mut out = String::with_capacity(input.len() + 64);
+    for line in input.lines() {
+        if run_on(line) {
+            let mut last = 0;
+            for m in timestamp.find_iter(line).skip(1) {
+                out.push_str(line[last..m.start()].trim_end());
+                out.push('\n');
+                last = m.start();
+            }
+            out.push_str(&line[last..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// A Logs Insights result table, copied from the console (tab-separated) or exported as markdown (`|`-separated):
+/// its header row names the columns, and `@message` is the one to read. Rows without that many cells are kept
+/// as they are (a wrapped message).
+pub fn insights_table(input: &str) -> Option<String> {
+    let mut lines = input.lines().skip_while(|l| l.trim().is_empty());
+    let header = lines.next()?;
+    let separator = if header.contains('\t') {
+        '\t'
+    } else if header.trim_start().starts_with('|') {
+        '|'
+    } else {
+        return None;
+    };
+    let cells = |line: &str| -> Vec<String> {
+        let line = line.trim();
+        let line = if separator == '|' {
+            line.trim_start_matches('|').trim_end_matches('|')
+        } else {
+            line
+        };
+        line.split(separator).map(|c| c.trim().to_owned()).collect()
+    };
+    let names = cells(header);
+    let at = names.iter().position(|n| n == "@message")?;
+    let mut out = String::with_capacity(input.len());
+    for line in lines {
+        let row = cells(line);
+        // The markdown rule under the header (`|---|---|`).
+        if row
+            .iter()
+            .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+        {
+            continue;
+        }
+        match row.get(at) {
+            Some(message) if row.len() == names.len() => out.push_str(message),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// A catalogue sentence that the writer put in quotes after its prefix (`Execution failed due to configuration
+/// error: "Malformed Lambda proxy response"`): unquoted when that makes a more specific sentence of the
+/// catalogue. The prefix still has to begin the message.
+pub fn unquote_sentence(line: &str) -> Option<String> {
+    let (id, message) = split_request_id(line);
+    let open = message.find(": \"")? + 2;
+    let inner = message[open + 1..].strip_suffix('"')?;
+    if inner.contains('"') {
+        return None;
+    }
+    let candidate = format!("{}{inner}", &message[..open]);
+    let before = signature::match_start(message).map(|m| m.0);
+    let after = signature::match_start(&candidate).map(|m| m.0);
+    let sharper = matches!(after, Some(Kind::Failure(_))) && after != before;
+    sharper.then(|| match id {
+        Some(id) => format!("({id}) {candidate}"),
+        None => candidate,
+    })
+}
+
+/// A markdown code fence line (```` ``` ````, `~~~`, with or without a language).
+fn is_fence(line: &str) -> bool {
+    let line = strip_quote_marks(line.trim_start()).trim_start();
+    line.starts_with("```") || line.starts_with("~~~")
+}
+
+/// One physical line without the wrappers around its log line, outermost first, until none applies.
+pub fn strip_line(line: &str) -> &str {
+    let mut rest = line;
+    loop {
+        let before = rest.len();
+        rest = strip_quote_marks(rest);
+        rest = strip_bullet(rest);
+        rest = strip_elision(rest);
+        rest = strip_tool_prefix(rest);
+        rest = strip_placeholder_timestamp(rest);
+        rest = strip_surrounding_quotes(rest);
+        if rest.len() == before {
+            return rest;
+        }
+    }
+}
+
+/// Markdown blockquote markers: `> `, `>> `, `> > `.
+fn strip_quote_marks(line: &str) -> &str {
+    let mut rest = line;
+    while let Some(after) = rest.trim_start().strip_prefix('>') {
+        rest = after.strip_prefix(' ').unwrap_or(after);
+    }
+    rest
+}
+
+/// A list bullet (`- `, `* `, `+ `, `• `) or number (`1. `, `2) `) opening the line.
+fn strip_bullet(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    for bullet in ["- ", "* ", "+ ", "• "] {
+        if let Some(after) = trimmed.strip_prefix(bullet) {
+            return after;
+        }
+    }
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits)
+        && let Some(after) = trimmed[digits..]
+            .strip_prefix(". ")
+            .or_else(|| trimmed[digits..].strip_prefix(") "))
+    {
+        return after;
+    }
+    line
+}
+
+/// `... ` or `… ` where the person pasting cut the start of the line off.
+fn strip_elision(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    trimmed
+        .strip_prefix("...")
+        .or_else(|| trimmed.strip_prefix('…'))
+        .map(str::trim_start)
+        .unwrap_or(line)
+}
+
+/// The columns `awslogs get` and `aws logs tail` print before each message: the log group, the log stream, a
+/// timestamp. Only API Gateway's own group names and stream shapes are taken off (a word of prose is not), and a
+/// timestamp only when a stream follows it (a timestamp alone is read by the line parser, which keeps it as a
+/// sign of where events start).
+fn strip_tool_prefix(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    let Some((first, rest)) = trimmed.split_once(' ') else {
+        return line;
+    };
+    let is_group = |t: &str| t.starts_with("API-Gateway-Execution-Logs_") || t.starts_with("/aws/");
+    let is_stream = |t: &str| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_tail_time = first.len() >= 20
+        && first.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && first.as_bytes()[4] == b'-'
+        && first.contains('T');
+    let next = rest.trim_start().split(' ').next().unwrap_or("");
+    if is_group(first) || is_stream(first) || is_tail_time && (is_stream(next) || is_group(next)) {
+        rest.trim_start()
+    } else {
+        line
+    }
+}
+
+/// A timestamp the person pasting replaced by a word (`Date : `, `<timestamp> : `, `[time] : `).
+fn strip_placeholder_timestamp(line: &str) -> &str {
+    static PLACEHOLDER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:Date|Time|Timestamp|DATE|TIME|TIMESTAMP|<[^<>]{1,24}>|\[[^\[\]]{1,24}\]|[Xx]{2,}) : ")
+            .ok()
+    });
+    match PLACEHOLDER.as_ref().and_then(|p| p.find(line)) {
+        Some(m) => &line[m.end()..],
+        None => line,
+    }
+}
+
+/// A line in quotes (`"... status: 500",` from a JSON array or a string literal), or with a stray `"` or `,` at
+/// its end: taken off only from what reads as a log line once they are gone, and quotes only when they do not
+/// pair inside the line (a line of pretty-printed JSON keeps its quotes and commas).
+fn strip_surrounding_quotes(line: &str) -> &str {
+    let trimmed = line.trim();
+    let unpaired = trimmed.matches('"').count() % 2 == 1;
+    let without_comma = trimmed.strip_suffix(',').map(str::trim_end);
+    let candidates = [
+        without_comma
+            .unwrap_or(trimmed)
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"')),
+        trimmed.strip_suffix('"').filter(|_| unpaired),
+        trimmed.strip_suffix("\",").filter(|_| unpaired),
+        trimmed.strip_prefix('"').filter(|_| unpaired),
+        // A trailing comma after a status (`status: 500,`) is list punctuation.
+        without_comma.filter(|s| s.ends_with(|c: char| c.is_ascii_digit())),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|inner| looks_like_log_line(inner))
+        .unwrap_or(line)
+}
+
+/// Whether `line` starts the way a log line does: a `(request-id)`, a catalogue sentence, a console timestamp
+/// or an ISO date.
+fn looks_like_log_line(line: &str) -> bool {
+    let b = line.as_bytes();
+    split_request_id(line).0.is_some()
+        || signature::starts_an_event(line)
+        || CONSOLE_TIMESTAMP
+            .as_ref()
+            .and_then(|t| t.find(line))
+            .is_some_and(|m| m.start() == 0)
+        || b.len() > 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS: &str = "(a1) Method completed with status: 502";
+
+    #[test]
+    fn markdown_wrappers_come_off() {
+        for wrapped in [
+            "> (a1) Method completed with status: 502",
+            ">> (a1) Method completed with status: 502",
+            "> > (a1) Method completed with status: 502",
+            "- (a1) Method completed with status: 502",
+            "* (a1) Method completed with status: 502",
+            "3. (a1) Method completed with status: 502",
+            "> - (a1) Method completed with status: 502",
+            "... (a1) Method completed with status: 502",
+            "…(a1) Method completed with status: 502",
+        ] {
+            assert_eq!(strip_line(wrapped), STATUS, "{wrapped}");
+        }
+        let fenced = "```text\n(a1) Method completed with status: 502\n```\n";
+        assert_eq!(normalise(fenced), format!("{STATUS}\n"));
+        let quoted_fence = "> ```\n> (a1) Method completed with status: 502\n> ```";
+        assert_eq!(normalise(quoted_fence), format!("{STATUS}\n"));
+    }
+
+    #[test]
+    fn quotes_and_trailing_punctuation_come_off_only_when_they_do_not_pair() {
+        assert_eq!(
+            strip_line("\"(a1) Method completed with status: 502\","),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("\"(a1) Method completed with status: 502\""),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("(a1) Method completed with status: 502\""),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("(a1) Method completed with status: 502,"),
+            STATUS
+        );
+        // Quotes that pair belong to the line.
+        let body = r#"(a1) Endpoint response body before transformations: {"message":"x"}"#;
+        assert_eq!(strip_line(body), body);
+        let string_body = r#"(a1) Endpoint response body before transformations: "hello""#;
+        assert_eq!(strip_line(string_body), string_body);
+        let json_line = r#"(a1) Endpoint response headers: {a=b},"#;
+        assert_eq!(strip_line(json_line), json_line);
+    }
+
+    #[test]
+    fn tool_prefixes_and_placeholders_come_off() {
+        assert_eq!(
+            strip_line(
+                "API-Gateway-Execution-Logs_a1b2c3d4e5/prod 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e (a1) Method completed with status: 502"
+            ),
+            STATUS
+        );
+        assert_eq!(
+            strip_line(
+                "2024-11-30T10:00:00.123000+00:00 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e (a1) Method completed with status: 502"
+            ),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("Date : (a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("<timestamp> : (a1) Method completed with status: 502"),
+            STATUS
+        );
+        // Prose keeps its first word.
+        assert_eq!(
+            strip_line("Then the API said hello"),
+            "Then the API said hello"
+        );
+    }
+
+    #[test]
+    fn a_quoted_catalogue_sentence_is_unquoted_only_when_it_sharpens() {
+        assert_eq!(
+            unquote_sentence(
+                r#"Execution failed due to configuration error: "Malformed Lambda proxy response""#
+            )
+            .as_deref(),
+            Some("Execution failed due to configuration error: Malformed Lambda proxy response")
+        );
+        assert_eq!(
+            unquote_sentence(r#"(a1) Execution failed due to configuration error: "Invalid permissions on Lambda function""#)
+                .as_deref(),
+            Some("(a1) Execution failed due to configuration error: Invalid permissions on Lambda function")
+        );
+        // A quoted body is not a sentence of the catalogue.
+        assert_eq!(
+            unquote_sentence(r#"(a1) Endpoint response body before transformations: "hello""#),
+            None
+        );
+        // Inside a logged header the sentence still begins nothing.
+        assert_eq!(
+            unquote_sentence(
+                r#"(a1) Method request headers: {X: "Invalid permissions on Lambda function"}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn html_breaks_are_line_breaks() {
+        let text = "(a1) Execution failed due to configuration error: Malformed Lambda proxy response<br/>(a1) Method completed with status: 502<BR>";
+        assert_eq!(
+            normalise(text),
+            "(a1) Execution failed due to configuration error: Malformed Lambda proxy response\n(a1) Method completed with status: 502\n"
+        );
+    }
+
+    #[test]
+    fn run_on_console_output_is_split_at_each_timestamp() {
+        let run_on = "Wed Nov 02 10:19:35 UTC 2022 : Starting execution for request: 1 Wed Nov 02 10:19:35 UTC 2022 : Execution failed due to configuration error: Malformed Lambda proxy response Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502";
+        let lines: Vec<String> = normalise(run_on).lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[2],
+            "Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502"
+        );
+        // With its newlines kept, a body quoting a timestamp stays one line.
+        let kept = "Wed Nov 02 10:19:35 UTC 2022 : Endpoint request body after transformations: {\"note\":\"Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 500\"}\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 200";
+        assert!(split_run_on_console(kept).is_some_and(|s| s.lines().count() == 3));
+    }
+
+    #[test]
+    fn test_invoke_and_log_events_json_give_their_log() {
+        let invoke = r#"{"status": 502, "body": "{\"message\": \"Internal server error\"}", "headers": {}, "log": "Execution log for request 1\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502\n", "latency": 31}"#;
+        assert_eq!(
+            tool_output(invoke).unwrap(),
+            "Execution log for request 1\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502\n"
+        );
+        let events = r#"{"events": [{"logStreamName": "s", "timestamp": 1, "message": "(a1) Method completed with status: 502", "ingestionTime": 2, "eventId": "3"}], "searchedLogStreams": []}"#;
+        assert_eq!(tool_output(events).unwrap(), format!("{STATUS}\n"));
+        assert_eq!(tool_output(r#"{"status":"500","requestId":"x"}"#), None);
+    }
+
+    #[test]
+    fn insights_tables_give_their_message_column() {
+        let tabs = "@timestamp\t@message\n2024-11-30 10:00:00.000\t(a1) Method completed with status: 502\n";
+        assert_eq!(insights_table(tabs).unwrap(), format!("{STATUS}\n"));
+        let markdown = "| @timestamp | @message |\n|---|---|\n| 2024-11-30 10:00:00.000 | (a1) Method completed with status: 502 |\n";
+        assert_eq!(insights_table(markdown).unwrap(), format!("{STATUS}\n"));
+        assert_eq!(
+            insights_table("(a1)\tMethod completed with status: 502"),
+            None
+        );
+    }
+}
