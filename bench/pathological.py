@@ -7,7 +7,9 @@
 - distinct-failures.json: 50,000 events, each its own request with a function error whose message fills the
   delivery up to INFLATED_BYTES (the most findings, with the most text each, a delivery may hold);
 - distinct-routes.json: the same, each failing request on a route of its own (a path without parameters), so that
-  no two group together: the most distinct problems a delivery may hold.
+  no two group together: the most distinct problems a delivery may hold;
+- access-records.json: the same size in JSON access-log records of failing requests (read field by field, so they
+  are unescaped and owned, unlike execution-log lines).
 Both are real `{"awslogs":{"data":...}}` deliveries; deterministic.
 """
 import base64, gzip, json, sys
@@ -48,7 +50,15 @@ def route_pair(i):
             "message": rid + f"Lambda execution failed with status 200 due to customer function error: Error {pad}. "
                              f"Lambda request id: {i // 2:08x}-1111-4000-8000-000000000000"}
 routes = fill(route_pair)
-for name, events in [("tiny-events", tiny), ("distinct-failures", fail), ("distinct-routes", routes)]:
+
+def access_record(i):
+    record = {"requestId": f"{i:08x}-2222-4000-8000-000000000000", "ip": "203.0.113.7", "httpMethod": "GET",
+              "resourcePath": "/orders/{id}", "status": "502", "protocol": "HTTP/1.1", "responseLength": "36",
+              "integrationErrorMessage": "The Lambda function returned the following error: " + pad}
+    return {"id": "", "timestamp": 1700000000000 + i, "message": json.dumps(record, separators=(",", ":"))}
+access = fill(access_record)
+for name, events in [("tiny-events", tiny), ("distinct-failures", fail), ("distinct-routes", routes),
+                     ("access-records", access)]:
     wire, inflated = delivery(events)
     (out / f"{name}.json").write_bytes(wire)
     print(f"{name}: {len(events)} events, {inflated} bytes inflated, {len(wire)} bytes on the wire")
