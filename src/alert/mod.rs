@@ -99,7 +99,10 @@ pub fn delivery_id(log_group: &str, log_stream: &str, events: usize, data: &str)
         hash.update(part);
     }
     hash.update((events as u64).to_le_bytes());
-    hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// One distinct problem seen in one invocation.
@@ -530,7 +533,10 @@ mod tests {
         // "/a" (1 request, the smallest) gave its place to "/pay"; "/d" and "/e" arrived with no place left.
         assert_eq!(held.len(), 3);
         assert!(held.contains(&("/pay", 2)), "{held:?}");
-        assert!(held.contains(&("/b", 2)) && held.contains(&("/c", 3)), "{held:?}");
+        assert!(
+            held.contains(&("/b", 2)) && held.contains(&("/c", 3)),
+            "{held:?}"
+        );
         assert_eq!(
             plan.unlisted.by_cause,
             BTreeMap::from([(Cause::MalformedProxyResponse, (3, 1 + 4 + 5))])

@@ -313,7 +313,10 @@ mod tests {
             "(r1) Endpoint response body before transformations: {\"Message\":\"Lambda was unable to decrypt the environment variables because KMS access was denied.\",\"Type\":null}",
             "(r1) Method completed with status: 500",
         ];
-        let long = format!("(r2) Gateway response type: {} with status code: 500", "X".repeat(5_000));
+        let long = format!(
+            "(r2) Gateway response type: {} with status code: 500",
+            "X".repeat(5_000)
+        );
         let escaped: Vec<String> = plain
             .iter()
             .map(|l| l.replace('"', "\\\""))
@@ -322,10 +325,18 @@ mod tests {
         let origin = Origin::new("1", "API-Gateway-Execution-Logs_a1b2c3d4e5/prod", "s");
         let from_paste = find(
             &origin,
-            plain.iter().copied().chain([long.as_str()]).map(|l| (Some(1), l)),
+            plain
+                .iter()
+                .copied()
+                .chain([long.as_str()])
+                .map(|l| (Some(1), l)),
             false,
         );
-        let from_delivery = find_escaped(&origin, escaped.iter().map(|l| (Some(1), l.as_str())), false);
+        let from_delivery = find_escaped(
+            &origin,
+            escaped.iter().map(|l| (Some(1), l.as_str())),
+            false,
+        );
         assert_eq!(from_paste.findings, from_delivery.findings);
         let kms = &from_delivery.findings[0];
         assert_eq!(kms.cause, Cause::LambdaKmsError);

@@ -538,11 +538,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
     /// The overflow message: its problems pass noise control like any alert (a problem suppressed one by one is
     /// suppressed here too, and is stored, so its digest and "resolved" come as usual). It goes out when at least
     /// one of them is admitted, or when a delivery held more distinct problems than it itemises.
-    async fn overflow(
-        &self,
-        plan: &Plan,
-        metrics: &mut Metrics,
-    ) -> Option<(Message, Vec<Box<Undo>>)> {
+    async fn overflow(&self, plan: &Plan, metrics: &mut Metrics) -> Option<(Message, Vec<Undo>)> {
         let mut admitted: Vec<Alert> = Vec::with_capacity(plan.overflow.len());
         let mut undos = Vec::new();
         let mut notice: Option<Notice> = None;
@@ -551,7 +547,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             let Some((why, undo)) = self.admit(alert, &none, metrics).await else {
                 continue;
             };
-            undos.extend(undo);
+            undos.extend(undo.map(|u| *u));
             // The most urgent reason among its problems: a breakthrough before a first occurrence before a digest.
             let rank = |n: &Option<Notice>| match n {
                 Some(Notice::Breakthrough { .. }) => 3,
@@ -567,9 +563,13 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         if admitted.is_empty() && plan.unlisted.is_empty() {
             return None;
         }
-        let notice = notice.or_else(|| self.suppressor.is_configured().then_some(Notice::Breakthrough {
-            reason: "more distinct problems than one delivery itemises",
-        }));
+        let notice = notice.or_else(|| {
+            self.suppressor
+                .is_configured()
+                .then_some(Notice::Breakthrough {
+                    reason: "more distinct problems than one delivery itemises",
+                })
+        });
         render_overflow(&admitted, &plan.unlisted, notice.as_ref()).map(|m| (m, undos))
     }
 
@@ -578,7 +578,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
     async fn send(
         &self,
         message: &Message,
-        undo: Vec<Box<Undo>>,
+        undo: Vec<Undo>,
         metrics: &mut Metrics,
     ) -> Result<(), PublishError> {
         // Within the invocation's deadline, less what taking back the suppression state and answering need: a
@@ -609,7 +609,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
                 metrics.publish_failures += 1;
                 tracing::error!(%error, subject = %message.subject, "Alert not published");
                 for undo in undo {
-                    self.suppressor.undo(undo).await;
+                    self.suppressor.undo(Box::new(undo)).await;
                 }
                 Err(error)
             }
@@ -696,7 +696,10 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
                 continue;
             };
-            messages.push((render_noticed(alert, &report, notice.as_ref()), Vec::from_iter(undo)));
+            messages.push((
+                render_noticed(alert, &report, notice.as_ref()),
+                undo.map(|u| vec![*u]).unwrap_or_default(),
+            ));
         }
         if let Some(message) = self.overflow(&plan, metrics).await {
             messages.push(message);

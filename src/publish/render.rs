@@ -714,7 +714,9 @@ pub fn render_overflow(
     loop {
         let mut message = overflow_message(problems, total, worst, &per_cause, &ranked[..listed]);
         if let Some(notice) = notice {
-            message.attributes.push(("notice", notice.as_str().to_owned()));
+            message
+                .attributes
+                .push(("notice", notice.as_str().to_owned()));
         }
         if message.structured().len() <= MAX_MESSAGE_BYTES || listed == 0 {
             return Some(message);
@@ -1007,15 +1009,27 @@ mod tests {
         let text: String = (0..4)
             .map(|i| format!("(r{i}) HTTP Method: GET, Resource Path: /r{i}\n(r{i}) Execution failed due to configuration error: Malformed Lambda proxy response\n(r{i}) Method completed with status: 502\n"))
             .collect();
-        for finding in crate::diagnose::find(&origin, text.lines().map(|l| (None, l)), false).findings {
+        for finding in
+            crate::diagnose::find(&origin, text.lines().map(|l| (None, l)), false).findings
+        {
             grouping.add(&finding);
         }
         let plan = grouping.plan(1);
         assert!(plan.alerts.is_empty());
         assert_eq!(plan.overflow.len(), 1);
         let m = render_overflow(&plan.overflow, &plan.unlisted, Some(&Notice::First)).unwrap();
-        assert!(m.bodies.default.contains("4 more distinct problems (4 requests)"), "{}", m.bodies.default);
-        assert!(m.bodies.default.contains("malformed_proxy_response: 4 problems (4 requests)"));
+        assert!(
+            m.bodies
+                .default
+                .contains("4 more distinct problems (4 requests)"),
+            "{}",
+            m.bodies.default
+        );
+        assert!(
+            m.bodies
+                .default
+                .contains("malformed_proxy_response: 4 problems (4 requests)")
+        );
         assert!(m.bodies.default.contains("... and 3 more"));
         assert!(m.attributes.contains(&("notice", "first".to_owned())));
         let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();

@@ -230,3 +230,93 @@ fn bootstrap_fails_init_naming_the_missing_variable() {
     );
     assert!(all.contains("ALERT_TOPIC_ARN is required"), "{all}");
 }
+
+/// A delivery from `API-Gateway-Execution-Logs_a1b2c3d4e5/prod` of one failing request per `(method, path,
+/// path parameters)`, in the lines a real execution log writes (the concrete path, not the template).
+fn concrete_delivery(requests: &[(String, String)]) -> Vec<u8> {
+    let messages: Vec<String> = requests
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (path, parameters))| {
+            let id = format!("({i:08x}-7c1d-4e8a-9b2f-3d4c5b6a7980)");
+            [
+                format!("{id} Extended Request Id: Kx{i:06}FiAMEF=="),
+                format!("{id} Verifying Usage Plan for request: {i:08x}. API Key:  API Stage: a1b2c3d4e5/prod"),
+                format!("{id} Starting execution for request: {i:08x}-7c1d-4e8a-9b2f-3d4c5b6a7980"),
+                format!("{id} HTTP Method: GET, Resource Path: {path}"),
+                format!("{id} Method request path: {parameters}"),
+                format!("{id} Execution failed due to configuration error: Malformed Lambda proxy response"),
+                format!("{id} Method completed with status: 502"),
+            ]
+        })
+        .collect();
+    apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
+        message_type: "DATA_MESSAGE".into(),
+        owner: "123456789012".into(),
+        log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
+        log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
+        subscription_filters: vec!["apigw-doctor".into()],
+        log_events: messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
+                id: i.to_string().into(),
+                timestamp: 1_764_000_000_000 + i as i64,
+                message: m.as_str().into(),
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn bootstrap_alerts_once_per_route_template_and_its_overflow_fits_sns() {
+    let sdk = sdk().await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+    let (port, _emulator) = emulator();
+    let _function = Running(bootstrap(port, Some(&topic.arn)).spawn().unwrap());
+    let invoke = "/2015-03-31/functions/_/invocations";
+
+    // Fifty orders, one route: one alert, on the template, with no order id anywhere in it.
+    let orders: Vec<(String, String)> = (0..50)
+        .map(|n| {
+            (
+                format!("/orders/{}", 90_210 + n),
+                format!("{{id={}}}", 90_210 + n),
+            )
+        })
+        .collect();
+    let (status, body) = post(port, invoke, &concrete_delivery(&orders));
+    assert_eq!(status, 200, "{body}");
+    let got = topic.drain(&queue).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let alert: Value = serde_json::from_str(&got[0].0).unwrap();
+    assert_eq!(alert["resource_path"], "/orders/{id}");
+    assert_eq!(alert["count"], 50);
+    assert!(!got[0].0.contains("90210"), "{}", got[0].0);
+
+    // 400 distinct routes with long multi-byte paths: 19 alerts and one overflow message, which SNS accepts
+    // (moto refuses a message over 256 KB as SNS does) and which counts the other 381.
+    let routes: Vec<(String, String)> = (0..400)
+        .map(|n| {
+            let segment = format!("{}{n}", "commandé-ü".repeat(12));
+            (format!("/{segment}"), "{}".to_owned())
+        })
+        .collect();
+    let (status, body) = post(port, invoke, &concrete_delivery(&routes));
+    assert_eq!(status, 200, "{body}");
+    let outcome: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(outcome["alerts_sent"], 20, "{body}");
+    let got = topic.drain(&queue).await;
+    assert_eq!(got.len(), 20);
+    let overflow: Vec<Value> = got
+        .iter()
+        .filter(|(_, attributes)| attributes["cause"] == "multiple")
+        .map(|(body, _)| serde_json::from_str(body).unwrap())
+        .collect();
+    assert_eq!(overflow.len(), 1);
+    assert_eq!(overflow[0]["problems"], 381);
+    assert_eq!(overflow[0]["requests"], 381);
+}

@@ -97,6 +97,18 @@ impl Rig {
         self.clock.store(T0 + minutes * MIN, Ordering::SeqCst);
     }
 
+    /// `payload` (a sample delivery) as a new delivery at the current clock: its events moved in time, so that it
+    /// is another occurrence of its problems, not Lambda's retry of the same delivery (which counts once).
+    fn fresh(&self, payload: &[u8]) -> Vec<u8> {
+        let shift = self.clock.load(Ordering::SeqCst) - T0;
+        let json = apigw_doctor::ingest::decode(payload, 1 << 24).unwrap();
+        let mut batch = apigw_doctor::ingest::parse_batch(&json).unwrap();
+        for event in &mut batch.log_events {
+            event.timestamp += shift;
+        }
+        apigw_doctor::ingest::encode(&batch).unwrap()
+    }
+
     /// Handles `payload` at the current clock and returns what SQS received: (notice, cause, machine JSON).
     async fn run(
         &self,
@@ -150,20 +162,24 @@ async fn first_alert_then_suppression_digests_with_back_off_breakthrough_and_res
 
     // First occurrence: at once.
     rig.at(0);
-    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    let got = rig.run(&rig.fresh(&timeout), &mut metrics, &arn).await;
     assert_eq!(kinds(&got), [("first", "function_timeout")]);
     let fingerprint = got[0].2["fingerprint"].as_str().unwrap().to_owned();
 
     // Repeats inside the 5-minute window: counted, not sent.
     for minute in [1, 2] {
         rig.at(minute);
-        assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+        assert!(
+            rig.run(&rig.fresh(&timeout), &mut metrics, &arn)
+                .await
+                .is_empty()
+        );
     }
     assert_eq!(metrics.alerts_suppressed, 2);
 
     // The window ends while the problem persists: one digest with everything since the first alert.
     rig.at(5);
-    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    let got = rig.run(&rig.fresh(&timeout), &mut metrics, &arn).await;
     assert_eq!(kinds(&got), [("digest", "function_timeout")]);
     let digest = &got[0].2;
     assert_eq!(digest["notice"]["kind"], "digest");
@@ -174,15 +190,21 @@ async fn first_alert_then_suppression_digests_with_back_off_breakthrough_and_res
 
     // Back-off: the next window is 10 minutes, so minute 10 is suppressed and minute 15 is the next digest.
     rig.at(10);
-    assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+    assert!(
+        rig.run(&rig.fresh(&timeout), &mut metrics, &arn)
+            .await
+            .is_empty()
+    );
     rig.at(15);
-    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    let got = rig.run(&rig.fresh(&timeout), &mut metrics, &arn).await;
     assert_eq!(kinds(&got), [("digest", "function_timeout")]);
     assert_eq!(got[0].2["notice"]["count"], 2);
 
     // A new cause on the same API breaks through at once; the persisting timeout stays suppressed.
     rig.at(16);
-    let got = rig.run(&event("mixed-batch"), &mut metrics, &arn).await;
+    let got = rig
+        .run(&rig.fresh(&event("mixed-batch")), &mut metrics, &arn)
+        .await;
     assert_eq!(
         kinds(&got),
         [
@@ -216,7 +238,7 @@ async fn first_alert_then_suppression_digests_with_back_off_breakthrough_and_res
     rig.at(40);
     assert!(rig.run(sweep, &mut metrics, &arn).await.is_empty());
     rig.at(41);
-    let got = rig.run(&timeout, &mut metrics, &arn).await;
+    let got = rig.run(&rig.fresh(&timeout), &mut metrics, &arn).await;
     assert_eq!(kinds(&got), [("first", "function_timeout")]);
 }
 
@@ -228,9 +250,18 @@ async fn the_sweep_sends_the_digest_of_a_window_no_delivery_closed() {
     let arn = rig.topic.arn.clone();
     let mut metrics = Metrics::default();
     rig.at(0);
-    assert_eq!(rig.run(&timeout, &mut metrics, &arn).await.len(), 1);
+    assert_eq!(
+        rig.run(&rig.fresh(&timeout), &mut metrics, &arn)
+            .await
+            .len(),
+        1
+    );
     rig.at(2);
-    assert!(rig.run(&timeout, &mut metrics, &arn).await.is_empty());
+    assert!(
+        rig.run(&rig.fresh(&timeout), &mut metrics, &arn)
+            .await
+            .is_empty()
+    );
     rig.at(6);
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &arn);
     let suppressor = rig.suppressor(&rig.table);
@@ -274,7 +305,7 @@ async fn a_sweep_killed_mid_way_loses_nothing_the_next_sweep_sends_the_rest() {
     for minute in [0, 2] {
         rig.at(minute);
         for name in ["function-timeout", "missing-invoke-permission"] {
-            rig.run(&event(name), &mut metrics, &arn).await;
+            rig.run(&rig.fresh(&event(name)), &mut metrics, &arn).await;
         }
     }
     rig.at(6);
@@ -445,10 +476,7 @@ async fn overflow_problems_pass_noise_control_like_any_alert() {
     let got = rig.run(&payload, &mut metrics, &rig.topic.arn).await;
     assert_eq!(
         kinds(&got),
-        [
-            ("first", "malformed_proxy_response"),
-            ("first", "multiple")
-        ]
+        [("first", "malformed_proxy_response"), ("first", "multiple")]
     );
     let overflow = &got[1].2;
     assert_eq!(overflow["problems"], 3);
@@ -456,7 +484,11 @@ async fn overflow_problems_pass_noise_control_like_any_alert() {
     // Inside the window the same four problems are suppressed, the overflow's as well: nothing goes out.
     rig.at(2);
     metrics = Metrics::default();
-    assert!(rig.run(&payload, &mut metrics, &rig.topic.arn).await.is_empty());
+    assert!(
+        rig.run(&rig.fresh(&payload), &mut metrics, &rig.topic.arn)
+            .await
+            .is_empty()
+    );
     assert_eq!(metrics.alerts_suppressed, 4);
     // A new problem among them is a first occurrence again: the overflow lists only it.
     rig.at(3);
@@ -484,7 +516,11 @@ async fn a_retried_delivery_is_not_counted_twice_in_the_digest() {
     // Three more requests, then Lambda retries that delivery twice (its invocation failed on another message).
     for minute in [1, 2, 3] {
         rig.at(minute);
-        assert!(rig.run(&delivery(1), &mut metrics, &rig.topic.arn).await.is_empty());
+        assert!(
+            rig.run(&delivery(1), &mut metrics, &rig.topic.arn)
+                .await
+                .is_empty()
+        );
     }
     // The window ends with a new delivery: the digest counts 3 + 3, not 3 + 9.
     rig.at(6);
