@@ -49,6 +49,8 @@ pub enum Failure {
     UnableToTransformRequest,
     OutputMappingInvalid,
     InternalErrorExecuting,
+    /// The integration endpoint's TLS certificate is not for the host API Gateway connected to (HTTP / VPC link).
+    TlsHostNameMismatch,
     InvalidEndpointAddress,
     NetworkError,
     OtherConfigurationError,
@@ -160,6 +162,12 @@ static TABLE: &[(&str, Kind)] = &[
     (
         "Execution failed due to configuration error: There was an internal error while executing your request",
         Kind::Failure(Failure::InternalErrorExecuting),
+    ),
+    // §1 row 14b (corpus 52): the name is the integration's host, followed by `does not match the certificate
+    // subject provided by the peer (CN=...)`.
+    (
+        "Execution failed due to configuration error: Host name '",
+        Kind::Failure(Failure::TlsHostNameMismatch),
     ),
     (
         "Execution failed due to configuration error: Invalid endpoint address",

@@ -274,6 +274,12 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     {
         return (Cause::MappingError, None);
     }
+    if has(request, F::TlsHostNameMismatch).is_some() {
+        let detail = "TLS: the integration endpoint's certificate is not for the host name API Gateway connected to \
+                      (the integration URI's host; through a VPC link, the load balancer's name unless the \
+                      integration sets tlsConfig.serverNameToVerify)";
+        return (Cause::BackendError, Some(detail.to_owned()));
+    }
     if [
         F::InternalErrorExecuting,
         F::InvalidEndpointAddress,
@@ -568,11 +574,17 @@ fn typical_status(cause: Cause, request: &Request<'_>) -> Option<u16> {
             })
         }
         Cause::Throttled => Some(429),
-        Cause::BackendError
-        | Cause::Unknown5xx
-        | Cause::Ok
-        | Cause::ClientError
-        | Cause::Incomplete => None,
+        // The configuration-error sentences (§1 rows 14, 14b, 15) are API_CONFIGURATION_ERROR: 500. A network
+        // error's status is not confirmed.
+        Cause::BackendError => [
+            Failure::InternalErrorExecuting,
+            Failure::TlsHostNameMismatch,
+            Failure::InvalidEndpointAddress,
+        ]
+        .iter()
+        .any(|f| has(request, *f).is_some())
+        .then_some(500),
+        Cause::Unknown5xx | Cause::Ok | Cause::ClientError | Cause::Incomplete => None,
     }
 }
 

@@ -48,11 +48,14 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     let object: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
     let mut fields: Vec<(String, String)> = Vec::with_capacity(object.len());
     flatten("", &object, &mut fields);
+    // By name first, in the order given: `requestId` wins over `extendedRequestId` wherever each sits.
     let get = |names: &[&str]| -> Option<String> {
-        fields
-            .iter()
-            .find(|(k, v)| names.contains(&k.as_str()) && !is_empty_value(v))
-            .map(|(_, v)| v.clone())
+        names.iter().find_map(|name| {
+            fields
+                .iter()
+                .find(|(k, v)| k == name && !is_empty_value(v))
+                .map(|(_, v)| v.clone())
+        })
     };
     let status = get(STATUS).and_then(|s| s.trim().parse::<u16>().ok());
     let request_id = get(REQUEST_ID);
@@ -300,6 +303,21 @@ mod tests {
             "Starting execution for request: x [now] \"GET\" 5"
         ));
         assert!(!is_clf_line(r#"{"status":"502"}"#));
+    }
+
+    #[test]
+    fn the_request_id_is_request_id_when_both_ids_are_logged() {
+        let record = r#"{"extendedRequestId":"Kx1FiAMEF=","requestId":"7c1d4e8a-9b2f-3d4c-5b6a-798012345678","status":"502"}"#;
+        let request = parse_record(record).unwrap();
+        assert_eq!(
+            request.request_id.as_deref(),
+            Some("7c1d4e8a-9b2f-3d4c-5b6a-798012345678")
+        );
+        let only_extended = r#"{"extendedRequestId":"Kx1FiAMEF=","status":"502"}"#;
+        assert_eq!(
+            parse_record(only_extended).unwrap().request_id.as_deref(),
+            Some("Kx1FiAMEF=")
+        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
             continue;
         }
         let opens = if prefixed {
-            had_prefix || is_json_record(message) && super::access::parse_record(message).is_some()
+            // The console's `Execution log for request <id>` header carries no timestamp of its own.
+            had_prefix
+                || message.starts_with("Execution log for request ")
+                || is_json_record(message) && super::access::parse_record(message).is_some()
         } else {
             signature::starts_an_event(message)
                 || is_json_record(message)

@@ -100,30 +100,42 @@ static CONSOLE_TIMESTAMP: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// Console TEST output pasted as one run-on line (the newlines lost): a line that starts with a console
-/// timestamp and holds more of them is split before each. Only such a line: in a paste that kept its newlines
-/// a timestamp inside a body stays inside the body. (Where newlines were lost, a body quoting a timestamp cannot
-/// be told apart; the CLI only reads, it changes nothing.)
+/// timestamp (after its wrappers, and after the console's `Execution log for request <id>` header) and holds more
+/// of them is split before each. Only such a line: in a paste that kept its newlines a timestamp inside a body
+/// stays inside the body. (Where newlines were lost, a body quoting a timestamp cannot be told apart; the CLI
+/// only reads, it changes nothing.)
 pub fn split_run_on_console(input: &str) -> Option<String> {
     let timestamp = CONSOLE_TIMESTAMP.as_ref()?;
-    let run_on = |line: &str| {
-        timestamp.find(line).is_some_and(|m| m.start() == 0)
-            && timestamp.find_iter(line).nth(1).is_some()
+    // The line without its wrappers, and where its first timestamp is.
+    let run_on = |line: &str| -> Option<(String, usize)> {
+        let line = strip_line(line);
+        let first = timestamp.find(line)?;
+        let head = &line[..first.start()];
+        let header_only = head.is_empty()
+            || head.starts_with("Execution log for request ")
+                && head.trim_end().split(' ').count() == 5;
+        (header_only && timestamp.find_iter(line).nth(1).is_some())
+            .then(|| (line.to_owned(), first.start()))
     };
-    if !input.lines().any(run_on) {
+    if !input.lines().any(|l| run_on(l).is_some()) {
         return None;
     }
     let mut out = String::with_capacity(input.len() + 64);
     for line in input.lines() {
-        if run_on(line) {
-            let mut last = 0;
-            for m in timestamp.find_iter(line).skip(1) {
-                out.push_str(line[last..m.start()].trim_end());
-                out.push('\n');
-                last = m.start();
+        match run_on(line) {
+            Some((line, first)) => {
+                let mut last = 0;
+                for m in timestamp.find_iter(&line) {
+                    if m.start() == first && first == 0 {
+                        continue;
+                    }
+                    out.push_str(line[last..m.start()].trim_end());
+                    out.push('\n');
+                    last = m.start();
+                }
+                out.push_str(line[last..].trim_end_matches('`'));
             }
-            out.push_str(&line[last..]);
-        } else {
-            out.push_str(line);
+            None => out.push_str(line),
         }
         out.push('\n');
     }
@@ -210,10 +222,28 @@ pub fn strip_line(line: &str) -> &str {
         rest = strip_tool_prefix(rest);
         rest = strip_placeholder_timestamp(rest);
         rest = strip_surrounding_quotes(rest);
+        rest = strip_inline_code(rest);
         if rest.len() == before {
             return rest;
         }
     }
+}
+
+/// Inline-code backticks around a log line (`` `(a1) Method completed with status: 502` ``).
+fn strip_inline_code(line: &str) -> &str {
+    let trimmed = line.trim();
+    let inner = match (trimmed.strip_prefix('`'), trimmed.ends_with('`')) {
+        (Some(rest), true) => rest.strip_suffix('`').unwrap_or(rest),
+        (Some(rest), false) => rest,
+        (None, true) if trimmed.matches('`').count() == 1 => &trimmed[..trimmed.len() - 1],
+        _ => return line,
+    };
+    if inner.starts_with('`')
+        || !looks_like_log_line(inner) && !inner.starts_with("Execution log for request ")
+    {
+        return line;
+    }
+    inner
 }
 
 /// Markdown blockquote markers: `> `, `>> `, `> > `.
@@ -439,6 +469,20 @@ mod tests {
     }
 
     #[test]
+    fn inline_code_comes_off_a_log_line_only() {
+        assert_eq!(
+            strip_line("`(a1) Method completed with status: 502`"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("> `(a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(strip_line("`npm run build`"), "`npm run build`");
+        assert_eq!(strip_line("```"), "```");
+    }
+
+    #[test]
     fn html_breaks_are_line_breaks() {
         let text = "(a1) Execution failed due to configuration error: Malformed Lambda proxy response<br/>(a1) Method completed with status: 502<BR>";
         assert_eq!(
@@ -454,6 +498,15 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(
             lines[2],
+            "Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502"
+        );
+        // Quoted and in backticks, after the console's header.
+        let quoted = format!("> `Execution log for request 1 {run_on}`");
+        let lines: Vec<String> = normalise(&quoted).lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(lines[0], "Execution log for request 1");
+        assert_eq!(
+            lines[3],
             "Wed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502"
         );
         // With its newlines kept, a body quoting a timestamp stays one line.
