@@ -141,3 +141,69 @@ fn injected_text_never_names_another_function() {
     assert_eq!(findings[0].function_arn, None);
     assert!(findings[0].evidence.is_empty());
 }
+
+/// The execution-log cases again as CloudWatch Logs delivers them: each event a log event of a subscription
+/// delivery (gzip, base64), through the Lambda's path (messages left escaped in the buffer). The same requests
+/// must get the same causes and statuses as in text form.
+#[test]
+fn execution_log_cases_read_the_same_as_deliveries() {
+    use apigw_doctor::ingest::{Batch, LogEvent, encode};
+    use apigw_doctor::requests::logline::{parse_text, split_request_id};
+    use apigw_doctor::requests::paste::normalise;
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(repo_path("tests/data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "log") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let events = parse_text(&normalise(&text));
+        // Only files whose every event is in the stage form `(request-id) message`.
+        if events.is_empty()
+            || events
+                .iter()
+                .any(|e| split_request_id(&e.message).0.is_none())
+        {
+            continue;
+        }
+        let delivery = encode(&Batch {
+            message_type: "DATA_MESSAGE".into(),
+            owner: "123456789012".into(),
+            log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
+            log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
+            subscription_filters: vec!["f".into()],
+            log_events: events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| LogEvent {
+                    id: i.to_string().into(),
+                    timestamp: 1_700_000_000_000 + i as i64,
+                    message: e.message.as_str().into(),
+                })
+                .collect(),
+        })
+        .unwrap();
+        let summary = |findings: Vec<apigw_doctor::diagnose::Finding>| {
+            findings
+                .into_iter()
+                .map(|f| (f.request_id, f.cause, f.status))
+                .collect::<Vec<_>>()
+        };
+        let as_text = summary(diagnose_input(text.as_bytes(), &options).unwrap().findings);
+        let as_delivery = summary(diagnose_input(&delivery, &options).unwrap().findings);
+        if as_text != as_delivery {
+            failures.push(format!(
+                "{}:\n  text:     {as_text:?}\n  delivery: {as_delivery:?}",
+                path.display()
+            ));
+        }
+        compared += 1;
+    }
+    assert!(compared >= 20, "only {compared} execution-log cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
