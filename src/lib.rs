@@ -21,9 +21,11 @@
 //! - [`publish`]: alerts, reports and notices → SNS messages (email, Chatbot, machine JSON) + the SNS adapter
 //! - [`lambda`]: the edges: the handler (order of steps), config, metrics, the SDK set-up
 //! - [`input`]: what the CLI accepts (files, pastes, saved events), above the pure stages
+//! - [`fetch`]: the CLI's live reader: a log group's failing requests from CloudWatch Logs, on demand
 
 pub mod alert;
 pub mod diagnose;
+pub mod fetch;
 pub mod ingest;
 pub mod input;
 pub mod lambda;

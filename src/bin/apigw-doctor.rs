@@ -4,7 +4,10 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apigw_doctor::diagnose::finding::Finding;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use apigw_doctor::diagnose::finding::{Finding, Origin, find};
+use apigw_doctor::fetch::{self, Window, aws::CloudWatchLogs};
 use apigw_doctor::input::{ReadOptions, diagnose_input, nothing_recognised_hint};
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::metrics::Metrics;
@@ -37,9 +40,12 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Log group of pasted text, e.g. API-Gateway-Execution-Logs_a1b2c3d4e5/prod (gives the API id and stage)
+        /// Log group of pasted text, e.g. API-Gateway-Execution-Logs_a1b2c3d4e5/prod (gives the API id and stage);
+        /// with --since or --start, the log group to read from CloudWatch Logs
         #[arg(long)]
         log_group: Option<String>,
+        #[command(flatten)]
+        live: Box<LiveArgs>,
         /// Files to read; `-` or none reads standard input
         inputs: Vec<PathBuf>,
     },
@@ -55,6 +61,41 @@ enum Command {
     },
 }
 
+/// Reading a live account's CloudWatch Logs instead of files.
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Read the last DURATION of the log group from CloudWatch Logs (e.g. 15m, 1h, 2d)
+    #[arg(long, value_name = "DURATION")]
+    since: Option<String>,
+    /// Read from this time (RFC 3339, e.g. 2026-11-30T10:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+    /// Read until this time (RFC 3339; default now)
+    #[arg(long, value_name = "TIME")]
+    end: Option<String>,
+    /// The REST API whose stage logs to read (with --stage): its execution log group and its access-log group
+    #[arg(long, requires = "stage")]
+    api_id: Option<String>,
+    /// The stage of --api-id
+    #[arg(long, requires = "api_id")]
+    stage: Option<String>,
+    /// AWS region (default: the standard chain)
+    #[arg(long)]
+    region: Option<String>,
+    /// AWS profile (default: the standard chain)
+    #[arg(long)]
+    profile: Option<String>,
+    /// Stop after this many log lines
+    #[arg(long, default_value_t = 1_000_000)]
+    max_lines: u64,
+}
+
+impl LiveArgs {
+    fn wanted(&self) -> bool {
+        self.since.is_some() || self.start.is_some() || self.api_id.is_some()
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
@@ -68,6 +109,20 @@ fn main() -> ExitCode {
             all,
             format,
             log_group,
+            live,
+            inputs,
+        } if live.wanted() => {
+            if !inputs.is_empty() {
+                eprintln!("apigw-doctor: give files or a live read (--since/--start), not both");
+                return ExitCode::from(2);
+            }
+            diagnose_live(all, format, log_group, &live)
+        }
+        Command::Diagnose {
+            all,
+            format,
+            log_group,
+            live: _,
             inputs,
         } => diagnose(all, format, log_group, inputs),
         Command::Handle { format, events } => handle(format, events),
@@ -282,38 +337,207 @@ fn diagnose(
                 continue;
             }
         };
-        if found.unread_access_log_lines > 0 {
-            eprintln!(
-                "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
-                 use a JSON access-log format (README, \"Access logs\")",
-                found.unread_access_log_lines,
-                if found.unread_access_log_lines == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            );
-        }
-        for failure in &found.failed_records {
-            eprintln!("apigw-doctor: {name}: {failure}");
-            failed = true;
-        }
-        let findings = found.findings;
-        let total = findings.len();
-        let shown: Vec<&Finding> = findings.iter().filter(|f| all || f.is_problem()).collect();
-        let written = match format {
-            Format::Json => shown.iter().try_for_each(|f| {
-                serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)?;
-                writeln!(out)
-            }),
-            Format::Text => write_text(&mut out, &name, total, &shown, colour),
-        };
-        if written.is_err() {
+        match print_found(&mut out, &name, found, all, format, colour) {
+            Ok(records_failed) => failed |= records_failed,
             // stdout closed (e.g. piped into `head`): nothing more to say.
-            break;
+            Err(_) => break,
         }
     }
     diagnose_exit_code(failed, unrecognised)
+}
+
+/// Prints what one input gave (text or JSON lines), and its warnings on stderr; `Ok(true)` when some of its records
+/// could not be read.
+fn print_found(
+    out: &mut impl Write,
+    name: &str,
+    found: apigw_doctor::diagnose::Findings,
+    all: bool,
+    format: Format,
+    colour: bool,
+) -> std::io::Result<bool> {
+    if found.unread_access_log_lines > 0 {
+        eprintln!(
+            "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
+             use a JSON access-log format (README, \"Access logs\")",
+            found.unread_access_log_lines,
+            plural(found.unread_access_log_lines)
+        );
+    }
+    for failure in &found.failed_records {
+        eprintln!("apigw-doctor: {name}: {failure}");
+    }
+    let findings = found.findings;
+    let total = findings.len();
+    let shown: Vec<&Finding> = findings.iter().filter(|f| all || f.is_problem()).collect();
+    match format {
+        Format::Json => shown.iter().try_for_each(|f| {
+            serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other)?;
+            writeln!(out)
+        })?,
+        Format::Text => write_text(out, name, total, &shown, colour)?,
+    }
+    Ok(!found.failed_records.is_empty())
+}
+
+/// `diagnose` on a live account: the failing requests of a log group (or of an API's stage) in a time window,
+/// read from CloudWatch Logs with the standard credential chain; the same engine and output as for files.
+fn diagnose_live(
+    all: bool,
+    format: Format,
+    log_group: Option<String>,
+    live: &LiveArgs,
+) -> ExitCode {
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0),
+    )
+    .unwrap_or(i64::MAX);
+    let window = match Window::parse(
+        live.since.as_deref(),
+        live.start.as_deref(),
+        live.end.as_deref(),
+        now_ms,
+    ) {
+        Ok(window) => window,
+        Err(error) => {
+            eprintln!("apigw-doctor: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let sdk = apigw_doctor::lambda::aws::sdk_config_with(
+            live.region.as_deref(),
+            live.profile.as_deref(),
+        )
+        .await;
+        let groups = match (&live.api_id, &live.stage, log_group) {
+            (Some(api), Some(stage), _) => match stage_log_groups(&sdk, api, stage).await {
+                Ok(groups) => groups,
+                Err(error) => {
+                    eprintln!("apigw-doctor: {error}");
+                    return ExitCode::from(2);
+                }
+            },
+            (_, _, Some(group)) => vec![group],
+            _ => {
+                eprintln!(
+                    "apigw-doctor: a live read needs --log-group NAME, or --api-id ID --stage NAME"
+                );
+                return ExitCode::from(2);
+            }
+        };
+        // Ctrl-C ends the read; what was read is still diagnosed.
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        let reader = CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk));
+        let progress = std::io::stderr().is_terminal();
+        let colour = format == Format::Text && std::io::stdout().is_terminal();
+        let mut out = std::io::stdout().lock();
+        let (mut failed, mut unrecognised) = (false, false);
+        for group in &groups {
+            let mut show = |n: u64| {
+                if progress {
+                    eprint!("\rapigw-doctor: {group}: {n} lines read");
+                }
+            };
+            let fetched =
+                match fetch::read(&reader, group, window, live.max_lines, &mut show, &stop).await {
+                    Ok(fetched) => fetched,
+                    Err(error) => {
+                        eprintln!("\napigw-doctor: {error}");
+                        failed = true;
+                        continue;
+                    }
+                };
+            if progress {
+                eprintln!();
+            }
+            eprintln!(
+                "apigw-doctor: {group}: {} line{} read, {} request{} fetched{}",
+                fetched.lines_read,
+                plural(fetched.lines_read),
+                fetched.requests,
+                plural(fetched.requests as u64),
+                if fetched.cut_short {
+                    " (stopped early: what was read is diagnosed)"
+                } else {
+                    ""
+                }
+            );
+            let origin = Origin {
+                log_group: Some(group.clone()),
+                ..Origin::default()
+            };
+            let found = find(
+                &origin,
+                fetched.events.iter().map(|(ts, m)| (Some(*ts), m.as_str())),
+                true,
+            );
+            if fetched.events.is_empty() && fetched.lines_read == 0 {
+                // Nothing failed in the window, or nothing was logged: say which, never a bare "0 problems".
+                eprintln!("apigw-doctor: {group}: no failing request in the window");
+            } else if found.recognised_nothing() {
+                eprintln!("apigw-doctor: {group}: no API Gateway log line in what was read");
+                unrecognised = true;
+            }
+            if print_found(&mut out, group, found, all, format, colour).is_err() {
+                break;
+            }
+        }
+        diagnose_exit_code(failed, unrecognised)
+    })
+}
+
+/// The log groups of a REST API's stage: its execution log group, and its access-log group when the stage has one.
+async fn stage_log_groups(
+    sdk: &aws_config::SdkConfig,
+    api_id: &str,
+    stage: &str,
+) -> Result<Vec<String>, String> {
+    let client = aws_sdk_apigateway::Client::new(sdk);
+    let found = client
+        .get_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "API {api_id} stage {stage}: {}",
+                aws_sdk_apigateway::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let mut groups = vec![format!("API-Gateway-Execution-Logs_{api_id}/{stage}")];
+    // `arn:aws:logs:<region>:<account>:log-group:<name>`
+    if let Some(name) = found
+        .access_log_settings
+        .and_then(|s| s.destination_arn)
+        .and_then(|arn| {
+            arn.split_once(":log-group:")
+                .map(|(_, name)| name.trim_end_matches(":*").to_owned())
+        })
+    {
+        groups.push(name);
+    }
+    Ok(groups)
 }
 
 /// 2: an input could not be read or decoded; 3: an input held no API Gateway log line; 0: every input was read.

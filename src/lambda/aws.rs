@@ -18,13 +18,24 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
 
 pub async fn sdk_config() -> SdkConfig {
+    sdk_config_with(None, None).await
+}
+
+/// [`sdk_config`] with the CLI's `--region` and `--profile` (the standard chain when `None`).
+pub async fn sdk_config_with(region: Option<&str>, profile: Option<&str>) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)

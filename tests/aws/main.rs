@@ -9,6 +9,7 @@
 mod discovery;
 mod kinesis;
 mod lambda_e2e;
+mod live;
 mod remediate;
 mod sns;
 mod support;

@@ -21,6 +21,7 @@ const FLOW: &[&str] = &[
     "subscribe",
     "lambda",
     "input",
+    "fetch",
 ];
 
 /// `src/a/b.rs` → `["a", "b"]`, `src/a/mod.rs` → `["a"]`.
