@@ -19,11 +19,13 @@
 //! - [`suppress`]: noise control across invocations: pure state machine + DynamoDB adapter
 //! - [`subscribe`]: keeps API Gateway's log groups subscribed (discovery): pure decisions + CloudWatch Logs adapter
 //! - [`publish`]: alerts, reports and notices → SNS messages (email, Chatbot, machine JSON) + the SNS adapter
+//! - [`audit`]: read-only checks of an API's configuration (invoke permissions, functions, timeouts)
 //! - [`lambda`]: the edges: the handler (order of steps), config, metrics, the SDK set-up
 //! - [`input`]: what the CLI accepts (files, pastes, saved events), above the pure stages
 //! - [`fetch`]: the CLI's live reader: a log group's failing requests from CloudWatch Logs, on demand
 
 pub mod alert;
+pub mod audit;
 pub mod diagnose;
 pub mod fetch;
 pub mod ingest;

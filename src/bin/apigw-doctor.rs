@@ -49,6 +49,27 @@ enum Command {
         /// Files to read; `-` or none reads standard input
         inputs: Vec<PathBuf>,
     },
+    /// Read-only checks of a REST API's configuration: invoke permissions, functions, timeouts (exit 1 on a fail)
+    Audit {
+        /// The REST API to check
+        #[arg(long)]
+        api_id: String,
+        /// The stage (default: every stage of the API)
+        #[arg(long)]
+        stage: Option<String>,
+        /// Output format: text, or one JSON object per check and target
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The API's account (default: each integration's function's account)
+        #[arg(long)]
+        account: Option<String>,
+        /// AWS region (default: the standard chain)
+        #[arg(long)]
+        region: Option<String>,
+        /// AWS profile (default: the standard chain)
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Do exactly what the Lambda does with subscription events: publish the alerts to ALERT_TOPIC_ARN, or print
     /// them when it is unset
     Handle {
@@ -126,6 +147,14 @@ fn main() -> ExitCode {
             inputs,
         } => diagnose(all, format, log_group, inputs),
         Command::Handle { format, events } => handle(format, events),
+        Command::Audit {
+            api_id,
+            stage,
+            format,
+            account,
+            region,
+            profile,
+        } => audit(&api_id, stage, format, account, region, profile),
     }
 }
 
@@ -504,6 +533,131 @@ fn diagnose_live(
         }
         diagnose_exit_code(failed, unrecognised)
     })
+}
+
+/// `audit`: 0 when no check fails, 1 when one does, 2 when the API cannot be read.
+fn audit(
+    api_id: &str,
+    stage: Option<String>,
+    format: Format,
+    account: Option<String>,
+    region: Option<String>,
+    profile: Option<String>,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let sdk =
+            apigw_doctor::lambda::aws::sdk_config_with(region.as_deref(), profile.as_deref()).await;
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            eprintln!("apigw-doctor: no AWS region: pass --region or set AWS_REGION");
+            return ExitCode::from(2);
+        };
+        let apigateway = aws_sdk_apigateway::Client::new(&sdk);
+        let stages = match stage {
+            Some(stage) => vec![stage],
+            None => match apigateway.get_stages().rest_api_id(api_id).send().await {
+                Ok(out) => out
+                    .item
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|s| s.stage_name)
+                    .collect(),
+                Err(e) => {
+                    eprintln!(
+                        "apigw-doctor: API {api_id}: {}",
+                        aws_sdk_apigateway::error::DisplayErrorContext(&e)
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        let api = remediate::aws::ApiGatewayConfig::new(apigateway);
+        let lambda = aws_sdk_lambda::Client::new(&sdk);
+        let permissions = remediate::aws::LambdaPermissions::new(lambda.clone());
+        let functions = apigw_doctor::audit::aws::LambdaFunctions::new(lambda);
+        let mut out = std::io::stdout().lock();
+        let mut failed = false;
+        for stage in &stages {
+            let target = apigw_doctor::audit::Target {
+                api_id,
+                stage,
+                region: &region,
+                account: account.as_deref(),
+            };
+            let results =
+                match apigw_doctor::audit::audit(&target, &api, &permissions, &functions).await {
+                    Ok(results) => results,
+                    Err(error) => {
+                        eprintln!("apigw-doctor: {error}");
+                        return ExitCode::from(2);
+                    }
+                };
+            failed |= results
+                .iter()
+                .any(|r| r.status == apigw_doctor::audit::Status::Fail);
+            if write_audit(&mut out, api_id, stage, &results, format).is_err() {
+                break;
+            }
+        }
+        if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+fn write_audit(
+    out: &mut impl Write,
+    api_id: &str,
+    stage: &str,
+    results: &[apigw_doctor::audit::CheckResult],
+    format: Format,
+) -> std::io::Result<()> {
+    use apigw_doctor::audit::Status;
+    if format == Format::Json {
+        for result in results {
+            serde_json::to_writer(&mut *out, result).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    writeln!(
+        out,
+        "{api_id}/{stage}: {} fail, {} warn, {} pass",
+        count(Status::Fail),
+        count(Status::Warn),
+        count(Status::Pass)
+    )?;
+    for r in results {
+        let label = match r.status {
+            Status::Pass => "pass",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        let target = match (&r.method, &r.resource_path, &r.authorizer_id) {
+            (Some(m), Some(p), _) => format!("{m} {p}"),
+            (_, _, Some(id)) => format!("authorizer {id}"),
+            _ => "-".to_owned(),
+        };
+        writeln!(out, "  {label}  {:<17} {target}: {}", r.check, r.message)?;
+        if let Some(fix) = &r.fix {
+            for line in fix.lines() {
+                writeln!(out, "        {line}")?;
+            }
+        }
+    }
+    writeln!(out)
 }
 
 /// The log groups of a REST API's stage: its execution log group, and its access-log group when the stage has one.

@@ -79,6 +79,7 @@ impl ApiGatewayConfig {
                 resource_path: path.to_owned(),
                 uri: out.uri,
                 credentials: out.credentials,
+                timeout_ms: Some(out.timeout_in_millis).filter(|t| *t > 0),
             })),
             Err(e)
                 if e.as_service_error()

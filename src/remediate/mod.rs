@@ -57,6 +57,8 @@ pub struct Integration {
     pub resource_path: String,
     pub uri: Option<String>,
     pub credentials: Option<String>,
+    /// `timeoutInMillis` (API Gateway's default, 29,000, when not set).
+    pub timeout_ms: Option<i32>,
 }
 
 /// A Lambda authorizer of the API.
@@ -303,23 +305,7 @@ async fn plan_targets<A: ApiConfig>(
     };
     let region = &alert.region;
     let concrete_route = |method: &str, path: &str| {
-        let method = if method.eq_ignore_ascii_case("ANY") {
-            "GET"
-        } else {
-            method
-        };
-        let sample: Vec<&str> = path
-            .trim_start_matches('/')
-            .split('/')
-            .map(|s| if s.starts_with('{') { "x" } else { s })
-            .collect();
-        let partition = source_arn(region, account, api_id, &Source::Api);
-        let base = partition.trim_end_matches("/*");
-        format!(
-            "{base}/{stage}/{}/{}",
-            method.to_ascii_uppercase(),
-            sample.join("/")
-        )
+        plan::concrete_source(region, account, api_id, stage, method, path)
     };
     let mut targets = Vec::new();
     if authorizer {
@@ -653,6 +639,7 @@ mod tests {
                     resource_path: path.into(),
                     uri: Some(uri(function)),
                     credentials: None,
+                    timeout_ms: None,
                 }],
                 ..FakeApi::default()
             }
@@ -893,6 +880,7 @@ mod tests {
             resource_path: "/users".into(),
             uri: Some(uri(other)),
             credentials: None,
+            timeout_ms: None,
         });
         let allows_users = r#"{"Statement":[{"Sid":"x","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/*"}}}]}"#;
         let lambda = FakeLambda {

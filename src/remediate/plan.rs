@@ -172,6 +172,35 @@ pub fn source_arn(region: &str, account: &str, api_id: &str, source: &Source) ->
     }
 }
 
+/// A source ARN of one concrete request of a route (the stage's name, a sample path where the template has
+/// parameters, `GET` for `ANY`): what a resource policy must allow for that route to work.
+pub fn concrete_source(
+    region: &str,
+    account: &str,
+    api_id: &str,
+    stage: &str,
+    method: &str,
+    resource_path: &str,
+) -> String {
+    let method = if method.eq_ignore_ascii_case("ANY") {
+        "GET"
+    } else {
+        method
+    };
+    let sample: Vec<&str> = resource_path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| if s.starts_with('{') { "x" } else { s })
+        .collect();
+    let api = source_arn(region, account, api_id, &Source::Api);
+    format!(
+        "{}/{stage}/{}/{}",
+        api.trim_end_matches("/*"),
+        method.to_ascii_uppercase(),
+        sample.join("/")
+    )
+}
+
 /// `apigw-doctor-` + a short hash of the source ARN: the same fix always has the same id, so a retried
 /// invocation cannot add it twice.
 pub fn statement_id(source_arn: &str, qualifier: Option<&str>) -> String {

@@ -368,3 +368,145 @@ async fn injected_failure_text_makes_no_remediation_and_no_alert() {
     );
     assert!(policy_statements(&sdk, &stack.decoy_arn).await.is_empty());
 }
+
+fn cli_audit(api_id: &str) -> (i32, Vec<Value>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
+        .args([
+            "audit", "--api-id", api_id, "--stage", "prod", "--format", "json",
+        ])
+        .env("AWS_ENDPOINT_URL", crate::support::moto_endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    (
+        output.status.code().unwrap_or(-1),
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn result<'a>(results: &'a [Value], check: &str, path: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["check"] == check && r["resource_path"] == path)
+        .unwrap_or_else(|| panic!("no {check} for {path}: {results:#?}"))
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until_it_is_added() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    // A second route whose function already allows API Gateway.
+    let role = create_role(&sdk).await;
+    let health_name = unique("health");
+    let health_arn = create_function(&sdk, &role, &health_name).await;
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let root = apigw
+        .get_resources()
+        .rest_api_id(&stack.api_id)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap()
+        .into_iter()
+        .find(|r| r.path.as_deref() == Some("/"))
+        .unwrap()
+        .id
+        .unwrap();
+    let health = apigw
+        .create_resource()
+        .rest_api_id(&stack.api_id)
+        .parent_id(root)
+        .path_part("health")
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    apigw
+        .put_method()
+        .rest_api_id(&stack.api_id)
+        .resource_id(&health)
+        .http_method("GET")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .put_integration()
+        .rest_api_id(&stack.api_id)
+        .resource_id(&health)
+        .http_method("GET")
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{health_arn}/invocations"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    lambda
+        .add_permission()
+        .function_name(&health_name)
+        .statement_id("api")
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .source_arn(format!(
+            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/GET/health",
+            stack.api_id
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let (code, results, stderr) = cli_audit(&stack.api_id);
+    assert_eq!(code, 1, "{stderr}\n{results:#?}");
+    let orders = result(&results, "invoke_permission", "/orders/{id}");
+    assert_eq!(orders["status"], "fail");
+    assert_eq!(orders["function_arn"], stack.function_arn.as_str());
+    let fix = orders["fix"].as_str().unwrap();
+    assert!(fix.contains("aws lambda add-permission"), "{fix}");
+    assert_eq!(
+        result(&results, "invoke_permission", "/health")["status"],
+        "pass"
+    );
+    assert_eq!(
+        result(&results, "function_exists", "/orders/{id}")["status"],
+        "pass"
+    );
+    assert_eq!(result(&results, "timeouts", "/health")["status"], "pass");
+    // The decoy named only in log lines is nowhere in an audit, which reads the API's configuration.
+    assert!(
+        !results
+            .iter()
+            .any(|r| r["function_arn"] == stack.decoy_arn.as_str())
+    );
+
+    // The fix the audit gave, applied: the route passes, and the exit is 0.
+    lambda
+        .add_permission()
+        .function_name(&stack.function_name)
+        .statement_id("apigw-fix")
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .source_arn(format!(
+            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
+            stack.api_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (code, results, stderr) = cli_audit(&stack.api_id);
+    assert_eq!(code, 0, "{stderr}\n{results:#?}");
+    assert_eq!(
+        result(&results, "invoke_permission", "/orders/{id}")["status"],
+        "pass"
+    );
+}

@@ -19,6 +19,7 @@ const FLOW: &[&str] = &[
     "suppress",
     "publish",
     "subscribe",
+    "audit",
     "lambda",
     "input",
     "fetch",
