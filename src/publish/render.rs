@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::alert::{Alert, Severity, Unlisted};
+use crate::diagnose::classify::Cause;
 use crate::remediate::Report;
 use crate::suppress::{Notice, State};
 
@@ -77,8 +78,12 @@ pub struct AlertDocument<'a> {
 pub struct Links {
     pub log_group: Option<String>,
     pub log_stream: Option<String>,
+    /// Logs Insights on the alert's log group, the query for its first sample request filled in (last 24 hours).
     pub logs_insights: Option<String>,
     pub insights_query: Option<String>,
+    /// The function's own log group in Logs Insights, filtered by the Lambda request id (function errors and
+    /// timeouts), when both the function name and the id are well-formed.
+    pub function_logs: Option<String>,
 }
 
 /// Renders one alert, with what self-healing did about it.
@@ -469,9 +474,12 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
         if let (Some(url), Some(query)) = (&links.logs_insights, &links.insights_query) {
             let _ = writeln!(
                 t,
-                "  Logs Insights ({url}), on log group {}:\n    {query}",
+                "  Logs Insights, this query on log group {} (opens filled in): {url}\n    {query}",
                 alert.log_group.as_deref().unwrap_or("?")
             );
+        }
+        if let Some(url) = &links.function_logs {
+            let _ = writeln!(t, "  The function's own log for this request: {url}");
         }
     }
     let _ = writeln!(
@@ -604,8 +612,11 @@ pub fn chatbot(
     if let Some(url) = &links.log_group {
         next_steps.push(format!("<{url}|Open the log group>"));
     }
-    if let Some(query) = &links.insights_query {
-        next_steps.push(format!("Logs Insights: `{query}`"));
+    if let (Some(url), Some(query)) = (&links.logs_insights, &links.insights_query) {
+        next_steps.push(format!("<{url}|Open in Logs Insights>: `{query}`"));
+    }
+    if let Some(url) = &links.function_logs {
+        next_steps.push(format!("<{url}|The function's log for this request>"));
     }
     let related: Vec<&String> = alert
         .function_arns
@@ -811,8 +822,42 @@ pub fn links(alert: &Alert) -> Links {
     let host = console_host(&alert.region);
     let base = format!("https://{host}/cloudwatch/home?region={}", alert.region);
     let group = alert.log_group.as_deref();
+    let sample = alert
+        .sample_request_ids
+        .first()
+        .filter(|id| is_request_id(id));
+    // Execution logs prefix each line with `(request-id)`; access-log records carry it as a field.
+    let execution = group.is_some_and(|g| g.starts_with("API-Gateway-Execution-Logs_"));
+    let insights_query = sample.map(|id| {
+        if execution {
+            format!("fields @timestamp, @message | filter @message like \"({id})\" | sort @timestamp asc")
+        } else {
+            format!("fields @timestamp, @message | filter requestId = \"{id}\" | sort @timestamp asc")
+        }
+    });
+    let function_logs = matches!(
+        alert.cause,
+        Cause::FunctionError | Cause::FunctionTimeout | Cause::PayloadTooLarge
+    )
+    .then(|| {
+        let name = alert
+            .function_arns
+            .first()
+            .and_then(|arn| arn.split(':').nth(6))
+            .filter(|n| is_function_name(n))?;
+        let id = alert
+            .sample_lambda_request_ids
+            .first()
+            .filter(|id| is_uuid(id))?;
+        let query = format!(
+            "fields @timestamp, @message | filter @requestId = \"{id}\" | sort @timestamp asc"
+        );
+        Some(insights_link(&base, &format!("/aws/lambda/{name}"), &query))
+    })
+    .flatten();
     Links {
-        log_group: group.map(|g| format!("{base}#logsV2:log-groups/log-group/{}", console_escape(g))),
+        log_group: group
+            .map(|g| format!("{base}#logsV2:log-groups/log-group/{}", console_escape(g))),
         log_stream: group.zip(alert.log_streams.first()).map(|(g, s)| {
             format!(
                 "{base}#logsV2:log-groups/log-group/{}/log-events/{}",
@@ -820,12 +865,70 @@ pub fn links(alert: &Alert) -> Links {
                 console_escape(s)
             )
         }),
-        logs_insights: group.map(|_| format!("{base}#logsV2:logs-insights")),
-        insights_query: alert.sample_request_ids.first().map(|id| {
-            let id: String = id.chars().filter(|c| !matches!(c, '"' | '\\')).collect();
-            format!("fields @timestamp, @message | filter @message like \"({id})\" | sort @timestamp asc")
+        logs_insights: group.map(|g| match &insights_query {
+            Some(query) => insights_link(&base, g, query),
+            None => format!("{base}#logsV2:logs-insights"),
         }),
+        insights_query,
+        function_logs,
     }
+}
+
+/// A Logs Insights link that opens with `query` on `log_group` over the last 24 hours: the console reads its
+/// state from the fragment, written in JSURL (`~` separators, `'` before a string, `*xx` for a byte outside
+/// `[A-Za-z0-9_.-]`, `!` for `$`), as the console's own links are.
+fn insights_link(base: &str, log_group: &str, query: &str) -> String {
+    format!(
+        "{base}#logsV2:logs-insights$3FqueryDetail$3D~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds~editorString~'{}~source~(~'{}))",
+        jsurl(query),
+        jsurl(log_group)
+    )
+}
+
+/// JSURL's string escaping.
+fn jsurl(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '.' | '-' => out.push(c),
+            '$' => out.push('!'),
+            c if (c as u32) < 0x100 => out.push_str(&format!("*{:02x}", c as u32)),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("**{unit:04x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An API Gateway request id: a UUID, or the extended id's alphabet; nothing that could close a query string.
+fn is_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b))
+}
+
+fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// A Lambda function name: letters, digits, `-` and `_`, at most 64.
+fn is_function_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn console_host(region: &str) -> String {
@@ -861,6 +964,64 @@ pub fn iso(ms: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_insights_links_are_written_as_the_console_writes_them() {
+        // The query part of a link the console produced (quoted in gh:cortexlabs/cortex#2085).
+        assert_eq!(
+            jsurl("fields @timestamp, @message\n| sort @timestamp desc\n"),
+            "fields*20*40timestamp*2c*20*40message*0a*7c*20sort*20*40timestamp*20desc*0a"
+        );
+        assert_eq!(
+            insights_link(
+                "https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2",
+                "cortex",
+                "x"
+            ),
+            "https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:logs-insights$3FqueryDetail$3D~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds~editorString~'x~source~(~'cortex))"
+        );
+        assert_eq!(jsurl("a/b$é"), "a*2fb!*e9");
+    }
+
+    #[test]
+    fn links_follow_the_log_kind_and_never_carry_malformed_ids() {
+        let mut alert = crate::alert::tests_support::alert();
+        alert.sample_request_ids = vec!["5cb7ee58-39e6-11e9-be7e-29aff96747f2".to_owned()];
+        let l = links(&alert);
+        assert!(
+            l.insights_query
+                .as_deref()
+                .unwrap()
+                .contains("filter @message like \"(5cb7ee58-39e6-11e9-be7e-29aff96747f2)\"")
+        );
+        assert!(
+            l.logs_insights
+                .as_deref()
+                .unwrap()
+                .contains("editorString~'fields*20*40timestamp")
+        );
+        alert.log_group = Some("/aws/apigateway/access".to_owned());
+        assert!(
+            links(&alert)
+                .insights_query
+                .as_deref()
+                .unwrap()
+                .contains("filter requestId = \"5cb7ee58")
+        );
+        alert.sample_request_ids = vec!["x\" | display secret".to_owned()];
+        assert_eq!(links(&alert).insights_query, None);
+        // The function's own log: only for its errors, with a well-formed name and Lambda request id.
+        alert.cause = Cause::FunctionError;
+        alert.sample_lambda_request_ids = vec!["71952965-d5cc-4974-ae08-6e2138b2275c".to_owned()];
+        let url = links(&alert).function_logs.unwrap();
+        assert!(url.contains("source~(~'*2faws*2flambda*2forders)"), "{url}");
+        assert!(
+            url.contains("71952965-d5cc-4974-ae08-6e2138b2275c"),
+            "{url}"
+        );
+        alert.sample_lambda_request_ids = vec!["not-a-uuid".to_owned()];
+        assert_eq!(links(&alert).function_logs, None);
+    }
 
     #[test]
     fn console_escape_matches_the_consoles_double_encoding() {
