@@ -213,15 +213,9 @@ fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         match config.alert_topic_arn.clone() {
@@ -436,15 +430,9 @@ fn diagnose_live(
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let sdk = apigw_doctor::lambda::aws::sdk_config_with(
@@ -544,15 +532,9 @@ fn audit(
     region: Option<String>,
     profile: Option<String>,
 ) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let sdk =
@@ -703,6 +685,17 @@ fn diagnose_exit_code(failed: bool, unrecognised: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The async runtime the AWS calls run on; exit 2 when it cannot start.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("apigw-doctor: cannot start the async runtime: {error}");
+            ExitCode::from(2)
+        })
 }
 
 fn plural(n: u64) -> &'static str {

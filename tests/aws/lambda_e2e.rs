@@ -250,23 +250,11 @@ fn concrete_delivery(requests: &[(String, String)]) -> Vec<u8> {
             ]
         })
         .collect();
-    apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
-        log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
-        log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
-        subscription_filters: vec!["apigw-doctor".into()],
-        log_events: messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
-                id: i.to_string().into(),
-                timestamp: 1_764_000_000_000 + i as i64,
-                message: m.as_str().into(),
-            })
-            .collect(),
-    })
-    .unwrap()
+    crate::support::delivery(
+        "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+        &messages,
+        1_764_000_000_000,
+    )
 }
 
 #[tokio::test]

@@ -24,6 +24,67 @@ struct Stack {
     decoy_arn: String,
 }
 
+/// The id of the API's root resource (`/`).
+async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
+    apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap()
+        .into_iter()
+        .find(|r| r.path.as_deref() == Some("/"))
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+/// A resource `path_part` under `parent` whose `method` is integrated (AWS_PROXY) with `function_arn`; its id.
+async fn lambda_route(
+    apigw: &aws_sdk_apigateway::Client,
+    api_id: &str,
+    parent: &str,
+    path_part: &str,
+    method: &str,
+    function_arn: &str,
+) -> String {
+    let resource = apigw
+        .create_resource()
+        .rest_api_id(api_id)
+        .parent_id(parent)
+        .path_part(path_part)
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    apigw
+        .put_method()
+        .rest_api_id(api_id)
+        .resource_id(&resource)
+        .http_method(method)
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(&resource)
+        .http_method(method)
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+        ))
+        .send()
+        .await
+        .unwrap();
+    resource
+}
+
 impl Stack {
     async fn create(sdk: &aws_config::SdkConfig) -> Stack {
         let role = create_role(sdk).await;
@@ -39,19 +100,7 @@ impl Stack {
             .unwrap()
             .id
             .unwrap();
-        let root = apigw
-            .get_resources()
-            .rest_api_id(&api_id)
-            .send()
-            .await
-            .unwrap()
-            .items
-            .unwrap()
-            .into_iter()
-            .find(|r| r.path.as_deref() == Some("/"))
-            .unwrap()
-            .id
-            .unwrap();
+        let root = root_resource(&apigw, &api_id).await;
         let orders = apigw
             .create_resource()
             .rest_api_id(&api_id)
@@ -62,38 +111,7 @@ impl Stack {
             .unwrap()
             .id
             .unwrap();
-        let item = apigw
-            .create_resource()
-            .rest_api_id(&api_id)
-            .parent_id(orders)
-            .path_part("{id}")
-            .send()
-            .await
-            .unwrap()
-            .id
-            .unwrap();
-        apigw
-            .put_method()
-            .rest_api_id(&api_id)
-            .resource_id(&item)
-            .http_method("POST")
-            .authorization_type("NONE")
-            .send()
-            .await
-            .unwrap();
-        apigw
-            .put_integration()
-            .rest_api_id(&api_id)
-            .resource_id(&item)
-            .http_method("POST")
-            .r#type(IntegrationType::AwsProxy)
-            .integration_http_method("POST")
-            .uri(format!(
-                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-            ))
-            .send()
-            .await
-            .unwrap();
+        lambda_route(&apigw, &api_id, &orders, "{id}", "POST", &function_arn).await;
         apigw
             .create_deployment()
             .rest_api_id(&api_id)
@@ -406,51 +424,8 @@ async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until
     let health_name = unique("health");
     let health_arn = create_function(&sdk, &role, &health_name).await;
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
-    let root = apigw
-        .get_resources()
-        .rest_api_id(&stack.api_id)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap()
-        .into_iter()
-        .find(|r| r.path.as_deref() == Some("/"))
-        .unwrap()
-        .id
-        .unwrap();
-    let health = apigw
-        .create_resource()
-        .rest_api_id(&stack.api_id)
-        .parent_id(root)
-        .path_part("health")
-        .send()
-        .await
-        .unwrap()
-        .id
-        .unwrap();
-    apigw
-        .put_method()
-        .rest_api_id(&stack.api_id)
-        .resource_id(&health)
-        .http_method("GET")
-        .authorization_type("NONE")
-        .send()
-        .await
-        .unwrap();
-    apigw
-        .put_integration()
-        .rest_api_id(&stack.api_id)
-        .resource_id(&health)
-        .http_method("GET")
-        .r#type(IntegrationType::AwsProxy)
-        .integration_http_method("POST")
-        .uri(format!(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{health_arn}/invocations"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let root = root_resource(&apigw, &stack.api_id).await;
+    lambda_route(&apigw, &stack.api_id, &root, "health", "GET", &health_arn).await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     lambda
         .add_permission()

@@ -431,23 +431,11 @@ fn distinct_routes(routes: &[&str], start: i64) -> Vec<u8> {
             ]
         })
         .collect();
-    apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
-        log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
-        log_stream: "0123456789abcdef0123456789abcdef".into(),
-        subscription_filters: vec!["apigw-doctor".into()],
-        log_events: messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
-                id: i.to_string().into(),
-                timestamp: start + i as i64,
-                message: m.as_str().into(),
-            })
-            .collect(),
-    })
-    .unwrap()
+    crate::support::delivery(
+        "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+        &messages,
+        start,
+    )
 }
 
 #[tokio::test]
