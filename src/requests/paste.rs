@@ -5,8 +5,8 @@
 //! physical line, so a sentence inside a body, header, path or query still begins nothing.
 //!
 //! Readers, in the order they run:
-//! - [`tool_output`]: `aws apigateway test-invoke-method` JSON (its `log` field), `aws logs filter-log-events` /
-//!   `get-log-events` JSON (each event's `message`);
+//! - [`tool_output`]: `aws apigateway test-invoke-method` JSON or YAML (its `log` field), `aws logs
+//!   filter-log-events` / `get-log-events` JSON (each event's `message`);
 //! - [`split_html_breaks`]: `<br/>` as a line break (issue trackers, some wikis);
 //! - [`split_run_on_console`]: console TEST output whose newlines were lost, split at each console timestamp;
 //! - [`insights_table`]: a Logs Insights result table (tab- or `|`-separated, a header row naming `@message`);
@@ -58,6 +58,9 @@ pub fn normalise(input: &str) -> Cow<'_, str> {
 /// The log inside a CLI's JSON output: `test-invoke-method`'s `log` (the console's TEST log, `\n`-escaped in
 /// JSON), or the `message` of each event of `filter-log-events` / `get-log-events`.
 pub fn tool_output(input: &str) -> Option<String> {
+    if let Some(logs) = yaml_test_invoke(input) {
+        return Some(logs);
+    }
     // The object may come after the command line or comment lines, indented, and before more prose.
     let first = input.lines().find(|l| l.trim_start().starts_with('{'))?;
     let start = (first.as_ptr() as usize - input.as_ptr() as usize)
@@ -80,6 +83,90 @@ pub fn tool_output(input: &str) -> Option<String> {
         out.push('\n');
         out
     })
+}
+
+/// The `log` of `aws apigateway test-invoke-method --output yaml` (the CLI v2 default for some): a YAML
+/// double-quoted scalar folded at about 80 columns. Each `log: "` of the input, unfolded (a line break and the
+/// next line's indentation read as one space) and unescaped, the logs one after the other.
+pub fn yaml_test_invoke(input: &str) -> Option<String> {
+    let mut logs = String::new();
+    let mut rest = input;
+    while let Some(at) = rest.find("log: \"") {
+        // Only a key at the start of a line (after indentation or a list's `- `).
+        let line_start = rest[..at].rfind('\n').map_or(0, |i| i + 1);
+        let before = rest[line_start..at].trim_start_matches([' ', '-']);
+        let body = &rest[at + "log: \"".len()..];
+        let Some(end) = closing_quote(body) else {
+            break;
+        };
+        if before.is_empty() {
+            logs.push_str(&unescape_yaml(&unfold_yaml(&body[..end])));
+            if !logs.ends_with('\n') {
+                logs.push('\n');
+            }
+        }
+        rest = &body[end + 1..];
+    }
+    (!logs.is_empty()).then_some(logs)
+}
+
+/// Where the double-quoted scalar starting at `s` ends: the first `"` not escaped by a backslash.
+fn closing_quote(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// YAML's line folding in a double-quoted scalar: a line break with the next line's leading spaces is one
+/// space; after an escaping `\` at the end of a line, nothing.
+fn unfold_yaml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        let line = if i == 0 { line } else { line.trim_start() };
+        if i > 0 {
+            if out.ends_with('\\') && !out.ends_with("\\\\") {
+                out.pop();
+            } else {
+                out.push(' ');
+            }
+        }
+        out.push_str(line.trim_end_matches(' '));
+    }
+    out
+}
+
+/// The escapes of a YAML double-quoted scalar that the CLI writes (`\n`, `\"`, `\\`, `\t`, `\/`, `\uXXXX`).
+fn unescape_yaml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push_str(&hex),
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// `<br/>`, `<br>` and `<br />` read as line breaks.
@@ -524,6 +611,17 @@ mod tests {
         let events = r#"{"events": [{"logStreamName": "s", "timestamp": 1, "message": "(a1) Method completed with status: 502", "ingestionTime": 2, "eventId": "3"}], "searchedLogStreams": []}"#;
         assert_eq!(tool_output(events).unwrap(), format!("{STATUS}\n"));
         assert_eq!(tool_output(r#"{"status":"500","requestId":"x"}"#), None);
+    }
+
+    #[test]
+    fn test_invoke_yaml_is_unfolded_and_unescaped() {
+        let yaml = "aws apigateway test-invoke-method --rest-api-id x --resource-id y --http-method \"GET\"\n- body: '{\"message\": \"Internal server error\"}'\n  log: \"Execution log for request 1\\nTue Oct 12\n    21:09:59 UTC 2021 : Endpoint response body before transformations: {\\\"a\\\":1}\\nTue Oct 12 21:10:00 UTC 2021 : Execution\n    failed due to configuration error: Malformed Lambda proxy response\\nTue Oct 12\n    21:10:00 UTC 2021 : Method completed with status: 502\\n\"\n  status: 502\n";
+        assert_eq!(
+            yaml_test_invoke(yaml).unwrap(),
+            "Execution log for request 1\nTue Oct 12 21:09:59 UTC 2021 : Endpoint response body before transformations: {\"a\":1}\nTue Oct 12 21:10:00 UTC 2021 : Execution failed due to configuration error: Malformed Lambda proxy response\nTue Oct 12 21:10:00 UTC 2021 : Method completed with status: 502\n"
+        );
+        // `log:` inside a value is not the key.
+        assert_eq!(yaml_test_invoke("note: see log: \"x\""), None);
     }
 
     #[test]
