@@ -37,6 +37,16 @@ const INTEGRATION_LATENCY: &[&str] = &["integrationlatency", "contextintegration
 /// Parses one access-log record, or `None` when the text is not a JSON object with a status or request id.
 pub fn parse_record(text: &str) -> Option<Request<'static>> {
     let trimmed = text.trim();
+    // A format written through a template engine that doubles braces (`{{ "requestId": ... }}`) logs them doubled.
+    let trimmed = match trimmed
+        .strip_prefix("{{")
+        .and_then(|t| t.strip_suffix("}}"))
+    {
+        Some(inner) if inner.trim_start().starts_with('"') => {
+            return parse_record(&format!("{{{inner}}}"));
+        }
+        _ => trimmed,
+    };
     if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
         return None;
     }
@@ -303,6 +313,18 @@ mod tests {
             "Starting execution for request: x [now] \"GET\" 5"
         ));
         assert!(!is_clf_line(r#"{"status":"502"}"#));
+    }
+
+    #[test]
+    fn a_record_in_doubled_braces_is_read() {
+        let record = r#"{{ "requestId":"r9", "status":"502", "integrationErrorMessage":"-" }}"#;
+        let request = parse_record(record).unwrap();
+        assert_eq!(
+            (request.request_id.as_deref(), request.status),
+            (Some("r9"), Some(502))
+        );
+        // Doubled braces around no record are nothing.
+        assert!(parse_record(r#"{{"a":1}}"#).is_none());
     }
 
     #[test]
