@@ -46,6 +46,7 @@ fn forms() -> Vec<(&'static str, String)> {
         ("elisions", each(&|l| format!("... {l}"))),
         ("awslogs get", each(&|l| format!("API-Gateway-Execution-Logs_a1b2c3d4e5/prod 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e {l}"))),
         ("aws logs tail", each(&|l| format!("2024-11-30T10:00:00.123000+00:00 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e {l}"))),
+        ("sam logs", each(&|l| format!("0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e 2024-11-30T10:00:00.123000 {l}"))),
         ("logs insights table", format!("@timestamp\t@message\n{}", each(&|l| format!("2024-11-30 10:00:00.000\t{l}")))),
         ("filter-log-events JSON", serde_json::to_string_pretty(&events_json).unwrap()),
         ("test-invoke-method JSON (first request)", serde_json::to_string_pretty(&serde_json::json!({
