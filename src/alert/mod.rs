@@ -214,6 +214,9 @@ pub struct Grouping {
     unlisted: Unlisted,
     hasher: foldhash::quality::FixedState,
     cap: usize,
+    /// Once the cap is reached, the least severity held: a problem no more severe than it cannot take a place,
+    /// so its findings skip the scan for one.
+    floor: Option<Severity>,
 }
 
 impl Grouping {
@@ -232,6 +235,7 @@ impl Grouping {
             unlisted: Unlisted::default(),
             hasher: foldhash::quality::FixedState::default(),
             cap,
+            floor: None,
         }
     }
 
@@ -249,8 +253,18 @@ impl Grouping {
                 self.index.insert(key, self.alerts.len() - 1);
                 self.alerts.len() - 1
             }
+            None if self
+                .floor
+                .is_some_and(|floor| Severity::of(finding.cause) <= floor) =>
+            {
+                self.unlisted
+                    .add(self.hasher.hash_one(&key), finding.cause, 1);
+                return;
+            }
             None => match self.least_severe_below(Severity::of(finding.cause)) {
-                Some(at) => {
+                Ok(at) => {
+                    // The floor may have risen: the next scan says.
+                    self.floor = None;
                     let evicted = std::mem::replace(&mut self.alerts[at], new_alert(&key, finding));
                     let old_key = std::mem::replace(&mut self.keys[at], key.clone());
                     self.index.remove(&old_key);
@@ -259,7 +273,8 @@ impl Grouping {
                         .add(self.hasher.hash_one(&old_key), evicted.cause, evicted.count);
                     at
                 }
-                None => {
+                Err(floor) => {
+                    self.floor = Some(floor);
                     self.unlisted
                         .add(self.hasher.hash_one(&key), finding.cause, 1);
                     return;
@@ -269,14 +284,19 @@ impl Grouping {
         absorb(&mut self.alerts[at], finding, self.samples);
     }
 
-    /// The held alert to give up for a problem of `severity`: the least severe and smallest, if less severe.
-    fn least_severe_below(&self, severity: Severity) -> Option<usize> {
-        let (at, alert) = self
+    /// The held alert to give up for a problem of `severity`: the least severe and smallest, if less severe;
+    /// else the least severity held.
+    fn least_severe_below(&self, severity: Severity) -> Result<usize, Severity> {
+        match self
             .alerts
             .iter()
             .enumerate()
-            .min_by_key(|(i, a)| (a.severity, a.count, std::cmp::Reverse(*i)))?;
-        (alert.severity < severity).then_some(at)
+            .min_by_key(|(i, a)| (a.severity, a.count, std::cmp::Reverse(*i)))
+        {
+            Some((at, alert)) if alert.severity < severity => Ok(at),
+            Some((_, alert)) => Err(alert.severity),
+            None => Err(severity),
+        }
     }
 
     /// The alerts, the `max_alerts` most severe and frequent as messages of their own.
