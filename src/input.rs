@@ -1,6 +1,6 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
-use crate::diagnose::finding::{Findings, Origin, find, find_escaped};
+use crate::diagnose::finding::{Findings, Origin, find_escaped, find_pasted};
 use crate::ingest::kinesis;
 use crate::ingest::{self, DecodeError};
 use crate::lambda::config::Config;
@@ -65,12 +65,23 @@ pub fn detect(bytes: &[u8]) -> InputKind {
 
 /// What to tell someone whose input held no API Gateway log line: what was expected, and for gzip data how to
 /// get at what is inside.
-pub fn nothing_recognised_hint(bytes: &[u8]) -> &'static str {
+pub fn nothing_recognised_hint(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         "this is gzip data: decompress it (gunzip), or pass the subscription delivery ({\"awslogs\":{\"data\":...}})"
+            .into()
+    } else if let Some(status) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(paste::panel_without_log)
+    {
+        format!(
+            "this is the console's TEST result (status {status}) without its log: paste the whole panel, \
+             including the \"Log\" section under the response"
+        )
+        .into()
     } else {
         "expected a CloudWatch Logs subscription delivery, its decoded DATA_MESSAGE JSON, a Kinesis event, \
          execution-log lines such as \"(request-id) Method completed with status: 502\", or access-log JSON records"
+            .into()
     }
 }
 
@@ -113,12 +124,13 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
             }
             .with_mapping(&options.config.access_log_apis);
             // What people and tools wrap around log lines comes off first (pasted text only).
-            let text = paste::normalise(text);
-            let events = parse_text(&text);
-            Ok(find(
+            let pasted = paste::read(text);
+            let events = parse_text(&pasted.text);
+            Ok(find_pasted(
                 &origin,
                 events.iter().map(|e| (None, e.message.as_str())),
                 options.all,
+                &pasted.reported_statuses,
             ))
         }
     }
@@ -180,6 +192,16 @@ mod tests {
         .unwrap();
         assert!(!healthy.recognised_nothing());
         assert!(nothing_recognised_hint(&[0x1f, 0x8b, 8, 0]).contains("gunzip"));
+        // The panel as AWS's own mock-integration guide prints it: a status, no log.
+        let panel = b"**Request:** /\nStatus: 500\nLatency: 16 ms\n**Response Body**\n{\n\"statusCode\": 500\n}\n";
+        assert!(
+            diagnose_input(panel, &options)
+                .unwrap()
+                .recognised_nothing()
+        );
+        assert!(
+            nothing_recognised_hint(panel).contains("TEST result (status 500) without its log")
+        );
     }
 
     #[test]

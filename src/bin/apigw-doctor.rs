@@ -390,6 +390,19 @@ fn print_found(
     for failure in &found.failed_records {
         eprintln!("apigw-doctor: {name}: {failure}");
     }
+    let incomplete = found
+        .by_cause
+        .get(&apigw_doctor::diagnose::Cause::Incomplete)
+        .copied()
+        .unwrap_or(0);
+    if incomplete > 0 && !all {
+        // Not a problem and not an all-clear: say so, so that "0 problems" is never read as healthy for them.
+        eprintln!(
+            "apigw-doctor: {name}: {incomplete} request{} with no final status in this input (it starts after or ends \
+             before it): not counted as problems; --all lists them",
+            plural(incomplete)
+        );
+    }
     let findings = found.findings;
     let total = findings.len();
     let shown: Vec<&Finding> = findings.iter().filter(|f| all || f.is_problem()).collect();

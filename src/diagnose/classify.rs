@@ -169,7 +169,8 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
             request,
             &["AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE"],
         )
-        || (request.started_authorizer && !request.started_execution);
+        // An authorizer that completed (the console's authorizer test stops there) failed nothing.
+        || (request.started_authorizer && !request.started_execution && !request.authorizer_succeeded);
 
     // §7: "Invalid permissions on Lambda function" followed by "Authorizer error" is the authorizer's.
     if has(request, F::HttpApiAuthorizerPermission).is_some()
@@ -638,7 +639,11 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         if let Some(t) = &request.response_type {
             lines.push(format!("Gateway response type: {}", cut(&request.text(t))));
         }
-        if let Some(s) = request.status {
+        if let Some(s) = request.status.filter(|_| request.status_reported) {
+            lines.push(format!(
+                "Status: {s} (shown by the TEST output; the log pasted ends before the final status)"
+            ));
+        } else if let Some(s) = request.status {
             lines.push(format!("Method completed with status: {s}"));
         }
     } else if let Some(s) = request.status {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::advice::advice;
 use super::classify::{Cause, Diagnosis, classify};
 use super::redact::redact;
-use crate::requests::{Request, Source, reassemble, reassemble_escaped};
+use crate::requests::{Request, Source, paste, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
 /// only, never from message text.
@@ -232,6 +232,20 @@ where
 {
     let mut kept = Vec::new();
     let mut out = findings_of(origin, reassemble(events), all, |f| kept.push(f));
+    out.findings = kept;
+    out
+}
+
+/// [`find`] over pasted text, each request first given the status its test run reported when its log shows none
+/// ([`crate::requests::paste::apply_reported_statuses`]).
+pub fn find_pasted<'a, I>(origin: &Origin, events: I, all: bool, reported: &[u16]) -> Findings
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    let mut requests = reassemble(events);
+    paste::apply_reported_statuses(&mut requests, reported);
+    let mut kept = Vec::new();
+    let mut out = findings_of(origin, requests, all, |f| kept.push(f));
     out.findings = kept;
     out
 }

@@ -71,7 +71,8 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
         };
         match events.last_mut() {
             Some(last) if !opens && continues_a_sentence(&last.message, message) => {
-                // A sentence wrapped onto the next line (a narrow terminal, an email): joined with a space.
+                // A sentence wrapped onto the next line (a narrow terminal, an email): joined with one space.
+                last.message.truncate(last.message.trim_end().len());
                 last.message.push(' ');
                 last.message.push_str(message.trim());
             }

@@ -7,6 +7,7 @@
 //! Readers, in the order they run:
 //! - [`tool_output`]: `aws apigateway test-invoke-method` JSON or YAML (its `log` field), `aws logs
 //!   filter-log-events` / `get-log-events` JSON (each event's `message`);
+//! - [`console_panels`]: the console's TEST panel pasted whole (its `Status` kept, its other lines removed);
 //! - [`split_html_breaks`]: `<br/>` as a line break (issue trackers, some wikis);
 //! - [`split_run_on_console`]: console TEST output whose newlines were lost, split at each console timestamp;
 //! - [`insights_table`]: a Logs Insights result table (tab- or `|`-separated, a header row naming `@message`);
@@ -19,14 +20,37 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Request;
 use super::logline::split_request_id;
 use crate::signature::{self, Kind};
 
+/// Pasted text once read: its log lines, and the statuses the test tools showed beside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pasted<'a> {
+    /// One log line per line, every known wrapper removed.
+    pub text: Cow<'a, str>,
+    /// The status the client got, as `test-invoke-method` (`status`) or the console's TEST panel (`Status`)
+    /// showed it, one per test run in the order they appear. Not log lines: the caller pairs them with the
+    /// requests only when there is one per request (a log pasted short of its final line still has its status).
+    pub reported_statuses: Vec<u16>,
+}
+
 /// `input` with every known wrapper removed, one log line per line.
 pub fn normalise(input: &str) -> Cow<'_, str> {
+    read(input).text
+}
+
+/// Reads pasted text: [`normalise`] plus the statuses the test tools reported.
+pub fn read(input: &str) -> Pasted<'_> {
     let mut text: Cow<'_, str> = Cow::Borrowed(input);
-    if let Some(unwrapped) = tool_output(&text) {
+    let mut reported_statuses = Vec::new();
+    if let Some((unwrapped, statuses)) = tool_output(&text) {
         text = Cow::Owned(unwrapped);
+        reported_statuses = statuses;
+    }
+    if let Some((logs, statuses)) = console_panels(&text) {
+        text = Cow::Owned(logs);
+        reported_statuses.extend(statuses);
     }
     if let Some(split) = split_html_breaks(&text) {
         text = Cow::Owned(split);
@@ -41,7 +65,10 @@ pub fn normalise(input: &str) -> Cow<'_, str> {
         is_fence(line) || strip_line(line).len() != line.len() || unquote_sentence(line).is_some()
     });
     if !changed {
-        return text;
+        return Pasted {
+            text,
+            reported_statuses,
+        };
     }
     let mut out = String::with_capacity(text.len());
     for line in text.lines().filter(|line| !is_fence(line)) {
@@ -52,12 +79,16 @@ pub fn normalise(input: &str) -> Cow<'_, str> {
         }
         out.push('\n');
     }
-    Cow::Owned(out)
+    Pasted {
+        text: Cow::Owned(out),
+        reported_statuses,
+    }
 }
 
-/// The log inside a CLI's JSON output: `test-invoke-method`'s `log` (the console's TEST log, `\n`-escaped in
-/// JSON), or the `message` of each event of `filter-log-events` / `get-log-events`.
-pub fn tool_output(input: &str) -> Option<String> {
+/// The log inside a CLI's output, and the status it reported: `test-invoke-method`'s `log` (the console's TEST
+/// log, `\n`-escaped in JSON or folded in YAML) and `status`, or the `message` of each event of
+/// `filter-log-events` / `get-log-events` (no status).
+pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
     if let Some(logs) = yaml_test_invoke(input) {
         return Some(logs);
     }
@@ -69,9 +100,14 @@ pub fn tool_output(input: &str) -> Option<String> {
         serde_json::Deserializer::from_str(&input[start..]).into_iter::<serde_json::Value>();
     let value = stream.next()?.ok()?;
     if let Some(log) = value.get("log").and_then(|l| l.as_str())
-        && value.get("status").is_some()
+        && let Some(status) = value.get("status")
     {
-        return Some(log.to_owned());
+        let status = status
+            .as_u64()
+            .or_else(|| status.as_str()?.parse().ok())
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s));
+        return Some((log.to_owned(), status.into_iter().collect()));
     }
     let events = value.get("events")?.as_array()?;
     let messages: Vec<&str> = events
@@ -81,15 +117,34 @@ pub fn tool_output(input: &str) -> Option<String> {
     (!messages.is_empty() || events.is_empty()).then(|| {
         let mut out = messages.join("\n");
         out.push('\n');
-        out
+        (out, Vec::new())
     })
+}
+
+/// Gives each request of a paste the status its test run reported ([`Pasted::reported_statuses`]), when there is
+/// exactly one reported status per request, in order (a console panel or a `test-invoke-method` output holds one
+/// run each). Only a request whose log shows no final status takes it: a logged status is never overridden.
+pub fn apply_reported_statuses(requests: &mut [Request<'_>], statuses: &[u16]) {
+    // The console's `Execution log for request` header alone is not a request (nothing is reported for it).
+    let count = requests.iter().filter(|r| r.is_recognised()).count();
+    if statuses.is_empty() || statuses.len() != count {
+        return;
+    }
+    let recognised = requests.iter_mut().filter(|r| r.is_recognised());
+    for (request, &status) in recognised.zip(statuses) {
+        if request.status.is_none() {
+            request.status = Some(status);
+            request.status_reported = true;
+        }
+    }
 }
 
 /// The `log` of `aws apigateway test-invoke-method --output yaml` (the CLI v2 default for some): a YAML
 /// double-quoted scalar folded at about 80 columns. Each `log: "` of the input, unfolded (a line break and the
 /// next line's indentation read as one space) and unescaped, the logs one after the other.
-pub fn yaml_test_invoke(input: &str) -> Option<String> {
+pub fn yaml_test_invoke(input: &str) -> Option<(String, Vec<u16>)> {
     let mut logs = String::new();
+    let mut statuses = Vec::new();
     let mut rest = input;
     while let Some(at) = rest.find("log: \"") {
         // Only a key at the start of a line (after indentation or a list's `- `).
@@ -107,10 +162,105 @@ pub fn yaml_test_invoke(input: &str) -> Option<String> {
         }
         rest = &body[end + 1..];
     }
-    (!logs.is_empty()).then_some(logs)
+    if logs.is_empty() {
+        return None;
+    }
+    // The run's `status: 502` key (the keys of one run are sorted; there is one per run).
+    for line in input.lines() {
+        // A key of the run (indented at most as a list item's); the folded log's lines are indented deeper.
+        if line.len() - line.trim_start().len() > 2 {
+            continue;
+        }
+        let key = line.trim_start().trim_start_matches("- ");
+        if let Some(status) = key
+            .strip_prefix("status: ")
+            .and_then(|s| s.trim().parse::<u16>().ok())
+            .filter(|s| (100..600).contains(s))
+        {
+            statuses.push(status);
+        }
+    }
+    Some((logs, statuses))
 }
 
-/// Where the double-quoted scalar starting at `s` ends: the first `"` not escaped by a backslash.
+/// The API Gateway console's TEST panel pasted whole: `Request`, `Status`, `Latency`, the response body and
+/// headers, then `Logs` (or `Log`) and the execution log. The panel's lines are not log lines (its response body
+/// is whatever the integration answered): each panel is removed, its status kept. A panel is only read when it
+/// opens with a `Request` line, shows a status, and ends on the `Log(s)` line right above `Execution log for
+/// request`; anything else is left to the line readers.
+pub fn console_panels(input: &str) -> Option<(String, Vec<u16>)> {
+    let lines: Vec<&str> = input.lines().collect();
+    let plain = |i: usize| strip_line(lines[i]).trim();
+    let mut drop = vec![false; lines.len()];
+    let mut statuses = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        // The status sits right under the request (before the response body, whose lines are the integration's).
+        let status = is_panel_request_line(lines[at])
+            .then(|| panel_status(&lines[at..(at + 8).min(lines.len())]))
+            .flatten();
+        let end = status.and_then(|_| {
+            (at + 1..lines.len()).find(|&i| {
+                matches!(plain(i), "Log" | "Logs")
+                    && (i + 1..lines.len())
+                        .find(|&n| !plain(n).is_empty())
+                        .is_some_and(|n| plain(n).starts_with("Execution log for request "))
+            })
+        });
+        match (status, end) {
+            (Some(status), Some(end)) => {
+                drop[at..=end].iter_mut().for_each(|d| *d = true);
+                statuses.push(status);
+                at = end + 1;
+            }
+            _ => at += 1,
+        }
+    }
+    if statuses.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(input.len());
+    for (line, _) in lines.iter().zip(&drop).filter(|(_, dropped)| !**dropped) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    Some((out, statuses))
+}
+
+/// The status of a console TEST panel pasted without its log (a `Request` line, then a status within a few lines):
+/// the CLI then says what is missing instead of "no log line".
+pub fn panel_without_log(input: &str) -> Option<u16> {
+    let lines: Vec<&str> = input.lines().collect();
+    lines.iter().enumerate().find_map(|(i, line)| {
+        is_panel_request_line(line).then(|| panel_status(&lines[i..(i + 6).min(lines.len())]))?
+    })
+}
+
+/// `Request: /orders`, `Request /orders`, `Request` alone (the 2023 console), also in markdown bold.
+fn is_panel_request_line(line: &str) -> bool {
+    let line = strip_line(line).trim();
+    let label = line.replace("**", "");
+    label == "Request" || label.starts_with("Request: ") || label.starts_with("Request /")
+}
+
+/// The status of one console panel: `Status: 500`, `Status 500`, or `Status` with `500` on the next line.
+fn panel_status(panel: &[&str]) -> Option<u16> {
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|s| (100..600).contains(s))
+    };
+    panel.iter().enumerate().find_map(|(i, line)| {
+        let line = strip_line(line).trim().replace("**", "");
+        let rest = line.strip_prefix("Status")?;
+        if rest.is_empty() {
+            return panel.get(i + 1).and_then(|next| parse(strip_line(next)));
+        }
+        parse(rest.strip_prefix(':').unwrap_or(rest))
+    })
+}
+
 fn closing_quote(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut i = 0;
@@ -304,6 +454,7 @@ pub fn strip_line(line: &str) -> &str {
     loop {
         let before = rest.len();
         rest = strip_quote_marks(rest);
+        rest = strip_indent(rest);
         rest = strip_bullet(rest);
         rest = strip_elision(rest);
         rest = strip_tool_prefix(rest);
@@ -331,6 +482,19 @@ fn strip_inline_code(line: &str) -> &str {
         return line;
     }
     inner
+}
+
+/// The indentation of a markdown code block or of a block inside HTML (`<details>`): taken off a line only when a
+/// log line starts right after it (a body's continuation line keeps its indentation).
+fn strip_indent(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    if trimmed.len() != line.len()
+        && (looks_like_log_line(trimmed) || trimmed.starts_with("Execution log for request "))
+    {
+        trimmed
+    } else {
+        line
+    }
 }
 
 /// Markdown blockquote markers: `> `, `>> `, `> > `.
@@ -606,10 +770,17 @@ mod tests {
         let invoke = r#"{"status": 502, "body": "{\"message\": \"Internal server error\"}", "headers": {}, "log": "Execution log for request 1\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502\n", "latency": 31}"#;
         assert_eq!(
             tool_output(invoke).unwrap(),
-            "Execution log for request 1\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502\n"
+            (
+                "Execution log for request 1\nWed Nov 02 10:19:35 UTC 2022 : Method completed with status: 502\n"
+                    .to_owned(),
+                vec![502]
+            )
         );
         let events = r#"{"events": [{"logStreamName": "s", "timestamp": 1, "message": "(a1) Method completed with status: 502", "ingestionTime": 2, "eventId": "3"}], "searchedLogStreams": []}"#;
-        assert_eq!(tool_output(events).unwrap(), format!("{STATUS}\n"));
+        assert_eq!(
+            tool_output(events).unwrap(),
+            (format!("{STATUS}\n"), vec![])
+        );
         assert_eq!(tool_output(r#"{"status":"500","requestId":"x"}"#), None);
     }
 
@@ -618,10 +789,40 @@ mod tests {
         let yaml = "aws apigateway test-invoke-method --rest-api-id x --resource-id y --http-method \"GET\"\n- body: '{\"message\": \"Internal server error\"}'\n  log: \"Execution log for request 1\\nTue Oct 12\n    21:09:59 UTC 2021 : Endpoint response body before transformations: {\\\"a\\\":1}\\nTue Oct 12 21:10:00 UTC 2021 : Execution\n    failed due to configuration error: Malformed Lambda proxy response\\nTue Oct 12\n    21:10:00 UTC 2021 : Method completed with status: 502\\n\"\n  status: 502\n";
         assert_eq!(
             yaml_test_invoke(yaml).unwrap(),
-            "Execution log for request 1\nTue Oct 12 21:09:59 UTC 2021 : Endpoint response body before transformations: {\"a\":1}\nTue Oct 12 21:10:00 UTC 2021 : Execution failed due to configuration error: Malformed Lambda proxy response\nTue Oct 12 21:10:00 UTC 2021 : Method completed with status: 502\n"
+            (
+                "Execution log for request 1\nTue Oct 12 21:09:59 UTC 2021 : Endpoint response body before transformations: {\"a\":1}\nTue Oct 12 21:10:00 UTC 2021 : Execution failed due to configuration error: Malformed Lambda proxy response\nTue Oct 12 21:10:00 UTC 2021 : Method completed with status: 502\n"
+                    .to_owned(),
+                vec![502]
+            )
         );
         // `log:` inside a value is not the key.
         assert_eq!(yaml_test_invoke("note: see log: \"x\""), None);
+    }
+
+    #[test]
+    fn console_panels_give_their_status_and_leave_the_log() {
+        const LOG: &str = "Execution log for request a1\nMon Mar 31 11:17:07 UTC 2025 : Starting execution for request: a1\n";
+        // The console before 2023 (`Request: `, `Status: `) and after (labels on their own lines).
+        let old = format!(
+            "Request: /orders\nStatus: 500\nLatency: 31 ms\nResponse Body\n{{\"message\": \"Internal server error\"}}\nResponse Headers\n{{}}\nLogs\n{LOG}"
+        );
+        let new = format!(
+            "Request\n/orders\nLatency ms\n31\nStatus\n502\nResponse body\n{{\"message\": \"Internal server error\"}}\nResponse headers\n{{}}\nLog\n{LOG}"
+        );
+        let inline = format!("> Request /orders\n> Status 504\n> Logs\n> {LOG}");
+        assert_eq!(console_panels(&old).unwrap(), (LOG.to_owned(), vec![500]));
+        assert_eq!(console_panels(&new).unwrap(), (LOG.to_owned(), vec![502]));
+        assert_eq!(console_panels(&inline).unwrap().1, vec![504]);
+        // No `Request` line, no status, or no log right under `Logs`: not a panel, nothing taken off.
+        assert_eq!(console_panels(&format!("Status: 500\nLogs\n{LOG}")), None);
+        assert_eq!(
+            console_panels(&format!("Request: /orders\nLogs\n{LOG}")),
+            None
+        );
+        assert_eq!(
+            console_panels("Request: /orders\nStatus: 500\nLogs\nnothing here\n"),
+            None
+        );
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Request<'a> {
     pub source_arn: Option<&'a str>,
     /// From `Method completed with status: N` (or `$context.status`): the status the client got.
     pub status: Option<u16>,
+    /// The status came from the console's TEST panel or `test-invoke-method`'s `status`, not from a log line.
+    pub status_reported: bool,
     pub integration_latency_ms: Option<u64>,
     /// The Lambda service's own status, from `Received response. Status: 200, ...` (not the client's).
     pub lambda_status: Option<u16>,
@@ -79,6 +81,8 @@ pub struct Request<'a> {
     pub succeeded: bool,
     pub unauthorized: bool,
     pub started_authorizer: bool,
+    /// `Successfully completed authorizer execution`: the authorizer answered with a policy API Gateway could use.
+    pub authorizer_succeeded: bool,
     pub started_execution: bool,
     pub truncated_events: u32,
     pub events: u32,
@@ -158,7 +162,9 @@ impl<'a> Request<'a> {
                 }
             }
             Kind::MethodCompleted => {
-                self.status = rest.trim().parse().ok();
+                // Only the status's own line: in a paste, prose after the last line is appended to it.
+                let first_line = rest.split(['\n', '\r', '\\']).next().unwrap_or(rest);
+                self.status = first_line.trim().parse().ok();
                 self.closed = true;
             }
             Kind::Succeeded => self.succeeded = true,
@@ -171,7 +177,10 @@ impl<'a> Request<'a> {
                 self.authorizer_id = Some(first_token(rest));
             }
             Kind::AuthorizerResultBody => self.authorizer_body = Some(rest.trim()),
-            Kind::AuthorizerSucceeded => self.in_authorizer = false,
+            Kind::AuthorizerSucceeded => {
+                self.in_authorizer = false;
+                self.authorizer_succeeded = true;
+            }
             Kind::Unauthorized => self.unauthorized = true,
             Kind::GatewayResponse => {
                 // `AUTHORIZER_CONFIGURATION_ERROR with status code: 500`

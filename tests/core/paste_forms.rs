@@ -49,6 +49,16 @@ fn forms() -> Vec<(&'static str, String)> {
         ("sam logs", each(&|l| format!("0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e 2024-11-30T10:00:00.123000 {l}"))),
         ("logs insights table", format!("@timestamp\t@message\n{}", each(&|l| format!("2024-11-30 10:00:00.000\t{l}")))),
         ("filter-log-events JSON", serde_json::to_string_pretty(&events_json).unwrap()),
+        ("indented code block", each(&|l| format!("\t{l}"))),
+        ("console TEST panels", format!(
+            "Request: /items\nStatus: 200\nLatency: 31 ms\nResponse Body\n\
+             Wed Nov 02 10:19:35 UTC 2022 : Execution failed due to configuration error: Invalid permissions on Lambda function\n\
+             Response Headers\n{{}}\nLogs\nExecution log for request a1\n{}\n\
+             Request: /orders\nStatus: 502\nLatency: 12 ms\nResponse Body\n{{\"message\": \"Internal server error\"}}\n\
+             Response Headers\n{{}}\nLogs\nExecution log for request b2\n{}",
+            console[..5].join("\n"),
+            console[5..].join("\n"),
+        )),
         ("test-invoke-method JSON (first request)", serde_json::to_string_pretty(&serde_json::json!({
             "status": 200, "body": "{}", "headers": {},
             "log": format!("Execution log for request a1\n{}\n", console[..5].join("\n")), "latency": 31
@@ -82,4 +92,51 @@ fn every_paste_form_finds_the_failure_and_ignores_the_injected_sentences() {
             found[0].evidence
         );
     }
+}
+
+/// The console's TEST panel shows the status the client got above the log. When the log pasted stops before its
+/// last line (a cut paste, a truncated excerpt), that status still makes the request a problem, never a silent
+/// "0 problems"; without the panel the same lines are `incomplete`. The lines are case 54's real log cut after
+/// the call to the function.
+#[test]
+fn a_panel_status_makes_a_log_cut_short_a_problem() {
+    let log = "Execution log for request 1bd86219-bafa-4b63-ae7c-19ce1a30621f\n\
+        Mon Mar 31 04:36:11 UTC 2025 : Starting execution for request: 1bd86219-bafa-4b63-ae7c-19ce1a30621f\n\
+        Mon Mar 31 04:36:11 UTC 2025 : HTTP Method: POST, Resource Path: /appointments\n\
+        Mon Mar 31 04:36:11 UTC 2025 : Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:963170596026:function:appointment-dev-createAppointment/invocations\n";
+    let panel = format!(
+        "Request\n/appointments\nLatency ms\n1360\nStatus\n502\nResponse body\n{{\"message\": \"Internal server error\"}}\nResponse headers\n{{}}\nLog\n{log}"
+    );
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let with_panel = diagnose_input(panel.as_bytes(), &options).unwrap().findings;
+    assert_eq!(with_panel.len(), 1);
+    let finding = &with_panel[0];
+    assert!(finding.is_problem());
+    assert_eq!(
+        (finding.cause, finding.status, finding.status_inferred),
+        (Cause::Unknown5xx, Some(502), false)
+    );
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.contains("Status: 502 (shown by the TEST output")),
+        "{:?}",
+        finding.evidence
+    );
+    let without = diagnose_input(log.as_bytes(), &options).unwrap().findings;
+    assert_eq!(
+        (without[0].cause, without[0].status),
+        (Cause::Incomplete, None)
+    );
+    // A logged final status is never overridden by the panel's.
+    let logged =
+        panel.clone() + "Mon Mar 31 04:36:12 UTC 2025 : Method completed with status: 200\n";
+    let found = diagnose_input(logged.as_bytes(), &options)
+        .unwrap()
+        .findings;
+    assert_eq!(found[0].status, Some(200));
 }
