@@ -129,6 +129,9 @@ pub struct Alert {
     pub authorizer_ids: Vec<String>,
     pub sample_request_ids: Vec<String>,
     pub sample_lambda_request_ids: Vec<String>,
+    /// X-Ray trace ids of sample requests (only well-formed ones reach a finding).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample_trace_ids: Vec<String>,
     pub evidence: Vec<String>,
     pub detail: Option<String>,
     pub summary: &'static str,
@@ -368,6 +371,7 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
         authorizer_ids: Vec::new(),
         sample_request_ids: Vec::new(),
         sample_lambda_request_ids: Vec::new(),
+        sample_trace_ids: Vec::new(),
         evidence: first.evidence.clone(),
         detail: first.detail.clone(),
         summary: first.summary,
@@ -416,6 +420,11 @@ fn absorb(alert: &mut Alert, finding: &Finding, samples: usize) {
     push_distinct(
         &mut alert.sample_lambda_request_ids,
         finding.lambda_request_id.as_deref(),
+        samples,
+    );
+    push_distinct(
+        &mut alert.sample_trace_ids,
+        finding.trace_id.as_deref(),
         samples,
     );
     push_distinct(
@@ -478,6 +487,7 @@ pub(crate) mod tests_support {
             authorizer_ids: Vec::new(),
             sample_request_ids: vec!["r1".to_owned(), "r2".to_owned()],
             sample_lambda_request_ids: Vec::new(),
+            sample_trace_ids: Vec::new(),
             evidence: vec![
                 "Execution failed due to configuration error: Malformed Lambda proxy response"
                     .to_owned(),

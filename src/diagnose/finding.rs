@@ -114,6 +114,9 @@ pub struct Finding {
     /// From `Starting authorizer: <id>`; selects among the API's own authorizers, never names a function.
     pub authorizer_id: Option<String>,
     pub lambda_request_id: Option<String>,
+    /// X-Ray trace id of API Gateway's request to the integration (well formed, not unsampled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     pub integration_latency_ms: Option<u64>,
     pub first_timestamp: Option<i64>,
     pub last_timestamp: Option<i64>,
@@ -168,6 +171,7 @@ impl Finding {
             authorizer_arn: owned(request.authorizer_arn),
             authorizer_id: owned(request.authorizer_id),
             lambda_request_id: owned(request.lambda_request_id),
+            trace_id: owned(request.trace_id),
             integration_latency_ms: request.integration_latency_ms,
             first_timestamp: request.first_timestamp,
             last_timestamp: request.last_timestamp,

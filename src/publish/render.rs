@@ -84,6 +84,9 @@ pub struct Links {
     /// The function's own log group in Logs Insights, filtered by the Lambda request id (function errors and
     /// timeouts), when both the function name and the id are well-formed.
     pub function_logs: Option<String>,
+    /// The X-Ray trace of the first sample request, when API Gateway's request carried a well-formed trace id
+    /// that was not marked unsampled (tracing on for the stage).
+    pub xray_trace: Option<String>,
 }
 
 /// Renders one alert, with what self-healing did about it.
@@ -481,6 +484,9 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
         if let Some(url) = &links.function_logs {
             let _ = writeln!(t, "  The function's own log for this request: {url}");
         }
+        if let Some(url) = &links.xray_trace {
+            let _ = writeln!(t, "  X-Ray trace of this request: {url}");
+        }
     }
     let _ = writeln!(
         t,
@@ -617,6 +623,9 @@ pub fn chatbot(
     }
     if let Some(url) = &links.function_logs {
         next_steps.push(format!("<{url}|The function's log for this request>"));
+    }
+    if let Some(url) = &links.xray_trace {
+        next_steps.push(format!("<{url}|X-Ray trace>"));
     }
     let related: Vec<&String> = alert
         .function_arns
@@ -855,6 +864,11 @@ pub fn links(alert: &Alert) -> Links {
         Some(insights_link(&base, &format!("/aws/lambda/{name}"), &query))
     })
     .flatten();
+    let xray_trace = alert
+        .sample_trace_ids
+        .first()
+        .filter(|id| crate::requests::request::is_trace_id(id))
+        .map(|id| format!("{base}#xray:traces/{id}"));
     Links {
         log_group: group
             .map(|g| format!("{base}#logsV2:log-groups/log-group/{}", console_escape(g))),
@@ -871,6 +885,7 @@ pub fn links(alert: &Alert) -> Links {
         }),
         insights_query,
         function_logs,
+        xray_trace,
     }
 }
 
@@ -1021,6 +1036,16 @@ mod tests {
         );
         alert.sample_lambda_request_ids = vec!["not-a-uuid".to_owned()];
         assert_eq!(links(&alert).function_logs, None);
+        assert_eq!(links(&alert).xray_trace, None);
+        alert.sample_trace_ids = vec!["1-64754fe5-084fc11dc5ca6bb8641894f5".to_owned()];
+        assert_eq!(
+            links(&alert).xray_trace.as_deref(),
+            Some(
+                "https://eu-west-2.console.aws.amazon.com/cloudwatch/home?region=eu-west-2#xray:traces/1-64754fe5-084fc11dc5ca6bb8641894f5"
+            )
+        );
+        alert.sample_trace_ids = vec!["1-64754fe5-084fc11d\"><a href=x>".to_owned()];
+        assert_eq!(links(&alert).xray_trace, None);
     }
 
     #[test]

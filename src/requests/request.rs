@@ -68,6 +68,9 @@ pub struct Request<'a> {
     /// A non-Lambda integration endpoint (HTTP/VPC link), for the report.
     pub endpoint: Option<&'a str>,
     pub lambda_request_id: Option<&'a str>,
+    /// The X-Ray trace id (`1-5f2b3c4d-0123456789abcdef01234567`) of API Gateway's request to the integration,
+    /// when well formed and not marked unsampled (an unsampled trace is not recorded, so there is nothing to open).
+    pub trace_id: Option<&'a str>,
     /// `X-Amz-Function-Error` from the endpoint response headers (`Unhandled` / `Handled`).
     pub function_error_header: Option<&'a str>,
     /// `x-amzn-ErrorType` from the endpoint response headers (Lambda service errors, throttling).
@@ -131,6 +134,7 @@ impl<'a> Request<'a> {
             Kind::MethodRequestPath => self.path_parameters = Some(rest.trim()),
             Kind::EndpointRequestHeaders if !self.in_authorizer => {
                 self.source_arn = source_arn(rest);
+                self.trace_id = trace_header(rest).and_then(|(id, sampled)| sampled.then_some(id));
             }
             Kind::EndpointRequestHeaders => {}
             Kind::EndpointRequestUri | Kind::SendingRequest => {
@@ -154,6 +158,12 @@ impl<'a> Request<'a> {
             }
             Kind::EndpointResponseBody => self.response_body = Some(rest.trim()),
             Kind::EndpointResponseHeaders => {
+                // The integration's answer may say the trace was not sampled after all.
+                if trace_header(rest)
+                    .is_some_and(|(id, sampled)| !sampled && self.trace_id == Some(id))
+                {
+                    self.trace_id = None;
+                }
                 let [function_error, error_type, request_id] = lambda_headers(rest);
                 self.function_error_header = function_error;
                 self.error_type_header = error_type;
@@ -319,6 +329,54 @@ fn lambda_headers(headers: &str) -> [Option<&str>; 3] {
     found
 }
 
+/// `X-Amzn-Trace-Id=Root=1-5f2b3c4d-0123456789abcdef01234567;Parent=...;Sampled=1` in a `{Name=value, ...}`
+/// header rendering: the trace id when it is well formed (`1-` + 8 + `-` + 24 lowercase hex digits, the X-Ray
+/// format) and whether the header leaves it sampled (only `Sampled=0` says no). The name counts only at a header
+/// boundary, case-insensitively (Lambda answers `x-amzn-trace-id`... `root=`).
+fn trace_header(headers: &str) -> Option<(&str, bool)> {
+    const NAME: &str = "x-amzn-trace-id=";
+    let lower = headers.get(..headers.len().min(8192))?;
+    let mut from = 0;
+    while let Some(at) = find_ignore_case(&lower[from..], NAME).map(|i| i + from) {
+        from = at + NAME.len();
+        let boundary = at == 0 || lower[..at].ends_with('{') || lower[..at].ends_with(", ");
+        if !boundary {
+            continue;
+        }
+        let value = &lower[from..];
+        let value = &value[..value.find([',', '}']).unwrap_or(value.len())];
+        let mut id = None;
+        let mut sampled = true;
+        for part in value.split(';') {
+            let (key, v) = part.split_once('=').unwrap_or((part, ""));
+            if key.trim().eq_ignore_ascii_case("root") && is_trace_id(v.trim()) {
+                id = Some(v.trim());
+            } else if key.trim().eq_ignore_ascii_case("sampled") && v.trim() == "0" {
+                sampled = false;
+            }
+        }
+        return id.map(|id| (id, sampled));
+    }
+    None
+}
+
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The X-Ray trace id format: `1-{8 hex: epoch seconds}-{24 hex}`.
+pub fn is_trace_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = |r: &[u8]| {
+        r.iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    };
+    b.len() == 35 && b.starts_with(b"1-") && b[10] == b'-' && hex(&b[2..10]) && hex(&b[11..])
+}
+
 /// `X-Amz-Source-Arn=arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{template}` in API Gateway's
 /// `{Name=value, ...}` header rendering. A name counts only at a header boundary; a value cut by the 1 KB limit
 /// (it then runs into ` [TRUNCATED]`) is dropped.
@@ -405,6 +463,44 @@ fn template_from_parameters(path: &str, params: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_ids_are_taken_only_well_formed_at_a_header_boundary() {
+        let id = "1-64754fe5-084fc11dc5ca6bb8641894f5";
+        assert_eq!(
+            trace_header(&format!(
+                "{{Accept=application/json, X-Amzn-Trace-Id=Root={id}, Host=x}}"
+            )),
+            Some((id, true))
+        );
+        assert_eq!(
+            trace_header(&format!("{{X-Amzn-Trace-Id=root={id};sampled=0}}")),
+            Some((id, false))
+        );
+        assert_eq!(
+            trace_header(&format!(
+                "{{X-Amzn-Trace-Id=Root={id};Parent=4c7ee5155a6de4b2;Sampled=1;Lineage=1:710fb532:0}}"
+            )),
+            Some((id, true))
+        );
+        // Inside another value, malformed, upper-case hex, or cut: nothing.
+        assert_eq!(
+            trace_header(&format!("{{User-Agent=X-Amzn-Trace-Id=Root={id}}}")),
+            None
+        );
+        assert_eq!(
+            trace_header("{X-Amzn-Trace-Id=Root=1-64754fe5-<script>}"),
+            None
+        );
+        assert_eq!(
+            trace_header("{X-Amzn-Trace-Id=Root=1-64754FE5-084FC11DC5CA6BB8641894F5}"),
+            None
+        );
+        assert_eq!(
+            trace_header("{X-Amzn-Trace-Id=Root=1-64754fe5-084fc11d [TRUNCATED]"),
+            None
+        );
+    }
 
     #[test]
     fn lambda_headers_ignore_a_name_inside_another_value() {
