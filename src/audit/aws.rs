@@ -1,7 +1,9 @@
-//! The Lambda adapter of [`super::FunctionInfo`]: `GetFunctionConfiguration`, read-only.
+//! The adapters of the audit's ports: Lambda's `GetFunctionConfiguration` ([`super::FunctionInfo`]) and API
+//! Gateway's `GetStage` ([`super::logging::StageLoggingApi`]), both read-only.
 
 use aws_sdk_lambda::error::DisplayErrorContext;
 
+use super::logging::{StageLogging, StageLoggingApi};
 use super::{FunctionInfo, FunctionState};
 use crate::remediate::RemediateError;
 use crate::remediate::plan::FunctionRef;
@@ -49,5 +51,48 @@ impl FunctionInfo for LambdaFunctions {
                 reason: DisplayErrorContext(&e).to_string(),
             }),
         }
+    }
+}
+
+/// `GetStage` for the stage's logging settings.
+#[derive(Debug, Clone)]
+pub struct ApiGatewayStages {
+    client: aws_sdk_apigateway::Client,
+}
+
+impl ApiGatewayStages {
+    pub fn new(client: aws_sdk_apigateway::Client) -> ApiGatewayStages {
+        ApiGatewayStages { client }
+    }
+}
+
+impl StageLoggingApi for ApiGatewayStages {
+    async fn stage_logging(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> Result<StageLogging, RemediateError> {
+        let out = self
+            .client
+            .get_stage()
+            .rest_api_id(api_id)
+            .stage_name(stage)
+            .send()
+            .await
+            .map_err(|e| RemediateError::Lookup {
+                api_id: api_id.to_owned(),
+                reason: aws_sdk_apigateway::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        // `*/*` holds the stage-wide setting; a method's own override is not an audit of the stage.
+        let all = out.method_settings.as_ref().and_then(|m| m.get("*/*"));
+        Ok(StageLogging {
+            logging_level: all.and_then(|m| m.logging_level.clone()),
+            data_trace: all.is_some_and(|m| m.data_trace_enabled),
+            access_log_destination: out
+                .access_log_settings
+                .as_ref()
+                .and_then(|a| a.destination_arn.clone()),
+            access_log_format: out.access_log_settings.and_then(|a| a.format),
+        })
     }
 }

@@ -5,12 +5,14 @@
 //!   stage and route (the remediation planner's own policy evaluation; `fail` with the exact fix);
 //! - `function_exists`: the function (alias, version) the integration names exists and is `Active`;
 //! - `timeouts`: the function may not run longer than API Gateway waits for it (else clients get 504 while the
-//!   function keeps running and billing).
+//!   function keeps running and billing);
+//! - per stage, [`logging`]: `execution_logging`, `access_logging`, `log_subscription`.
 //!
 //! The API, its integrations and the functions come from API Gateway's own configuration through the
 //! remediation ports ([`ApiConfig`], [`PermissionApi`]); [`FunctionInfo`] reads a function's configuration.
 
 pub mod aws;
+pub mod logging;
 
 use std::future::Future;
 

@@ -579,6 +579,11 @@ fn audit(
         let lambda = aws_sdk_lambda::Client::new(&sdk);
         let permissions = remediate::aws::LambdaPermissions::new(lambda.clone());
         let functions = apigw_doctor::audit::aws::LambdaFunctions::new(lambda);
+        let stage_settings =
+            apigw_doctor::audit::aws::ApiGatewayStages::new(aws_sdk_apigateway::Client::new(&sdk));
+        let logs = apigw_doctor::subscribe::aws::CloudWatchLogs::new(
+            aws_sdk_cloudwatchlogs::Client::new(&sdk),
+        );
         let mut out = std::io::stdout().lock();
         let mut failed = false;
         for stage in &stages {
@@ -588,14 +593,22 @@ fn audit(
                 region: &region,
                 account: account.as_deref(),
             };
-            let results =
-                match apigw_doctor::audit::audit(&target, &api, &permissions, &functions).await {
-                    Ok(results) => results,
-                    Err(error) => {
-                        eprintln!("apigw-doctor: {error}");
-                        return ExitCode::from(2);
-                    }
-                };
+            let checked = async {
+                let mut results =
+                    apigw_doctor::audit::audit(&target, &api, &permissions, &functions).await?;
+                results.extend(
+                    apigw_doctor::audit::logging::audit_logging(&target, &stage_settings, &logs)
+                        .await?,
+                );
+                Ok::<_, apigw_doctor::remediate::RemediateError>(results)
+            };
+            let results = match checked.await {
+                Ok(results) => results,
+                Err(error) => {
+                    eprintln!("apigw-doctor: {error}");
+                    return ExitCode::from(2);
+                }
+            };
             failed |= results
                 .iter()
                 .any(|r| r.status == apigw_doctor::audit::Status::Fail);

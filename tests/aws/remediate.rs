@@ -485,3 +485,106 @@ async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until
         "pass"
     );
 }
+
+fn stage_check<'a>(results: &'a [Value], check: &str, needle: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["check"] == check && r["message"].as_str().unwrap_or("").contains(needle))
+        .unwrap_or_else(|| panic!("no {check} about {needle}: {results:#?}"))
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn audit_reads_the_stage_logging_and_its_log_subscriptions() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    let execution_group = format!("API-Gateway-Execution-Logs_{}/prod", stack.api_id);
+    let access_group = unique("api-access");
+
+    // As created: no logging at all, no log group yet.
+    let (_, results, stderr) = cli_audit(&stack.api_id);
+    assert_eq!(
+        stage_check(&results, "execution_logging", "OFF")["status"],
+        "warn",
+        "{stderr}"
+    );
+    assert_eq!(
+        stage_check(&results, "access_logging", "no access log")["status"],
+        "warn"
+    );
+    assert_eq!(
+        stage_check(&results, "log_subscription", "does not exist yet")["status"],
+        "warn"
+    );
+
+    // Logging on (INFO, a JSON access log short of two variables), the execution log group subscribed to us.
+    let format = r#"{"requestId":"$context.requestId","apiId":"$context.apiId","stage":"$context.stage","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","integrationError":"$context.integrationErrorMessage"}"#;
+    let patch = |path: &str, value: &str| {
+        aws_sdk_apigateway::types::PatchOperation::builder()
+            .op(aws_sdk_apigateway::types::Op::Replace)
+            .path(path)
+            .value(value)
+            .build()
+    };
+    aws_sdk_apigateway::Client::new(&sdk)
+        .update_stage()
+        .rest_api_id(&stack.api_id)
+        .stage_name("prod")
+        .patch_operations(patch("/*/*/logging/loglevel", "INFO"))
+        .patch_operations(patch(
+            "/accessLogSettings/destinationArn",
+            &format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{access_group}"),
+        ))
+        .patch_operations(patch("/accessLogSettings/format", format))
+        .send()
+        .await
+        .unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    for group in [&execution_group, &access_group] {
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    logs.put_subscription_filter()
+        .log_group_name(&execution_group)
+        .filter_name("apigw-doctor-test")
+        .filter_pattern("")
+        .destination_arn(&stack.function_arn)
+        .send()
+        .await
+        .unwrap();
+
+    let (_, results, stderr) = cli_audit(&stack.api_id);
+    assert_eq!(
+        stage_check(&results, "execution_logging", "INFO")["status"],
+        "pass",
+        "{stderr}"
+    );
+    let access = stage_check(&results, "access_logging", "lacks variables");
+    assert_eq!(access["status"], "warn");
+    let message = access["message"].as_str().unwrap();
+    assert!(
+        message.contains("$context.error.responseType")
+            && message.contains("$context.authorizer.error"),
+        "{message}"
+    );
+    assert!(!message.contains("$context.requestId"), "{message}");
+    assert_eq!(
+        stage_check(
+            &results,
+            "log_subscription",
+            &format!("{execution_group} is subscribed")
+        )["status"],
+        "pass"
+    );
+    assert_eq!(
+        stage_check(
+            &results,
+            "log_subscription",
+            &format!("{access_group} is not subscribed")
+        )["status"],
+        "warn"
+    );
+}
