@@ -91,7 +91,28 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
     }
 }
 
+/// The keys of the document Lambda returns for an unhandled error (`{"errorMessage":..,"errorType":..}`).
+const LAMBDA_ERROR_KEYS: &[&str] = &[
+    "errorMessage",
+    "errorType",
+    "stackTrace",
+    "trace",
+    "requestId",
+    "cause",
+];
+
 fn field_problems(fields: &[(&str, Type)], truncated: bool) -> Vec<String> {
+    // Logs from before API Gateway logged the function error itself (2017) show only this: the body says what
+    // happened, the cause label stays the log's.
+    if fields.iter().any(|(k, _)| *k == "errorMessage")
+        && fields.iter().all(|(k, _)| LAMBDA_ERROR_KEYS.contains(k))
+    {
+        return vec![
+            "the body is Lambda's error document (errorMessage), not a response: the function raised an error or \
+             crashed, and its own log says why"
+                .to_owned(),
+        ];
+    }
     let mut problems = Vec::new();
     let get = |name: &str| fields.iter().find(|(k, _)| *k == name).map(|(_, t)| *t);
     match get("statusCode") {
@@ -125,7 +146,8 @@ fn field_problems(fields: &[(&str, Type)], truncated: bool) -> Vec<String> {
         .collect();
     if !unexpected.is_empty() {
         problems.push(format!(
-            "unexpected top-level key{}: {} (allowed: {})",
+            // "field", not "key:": the scrubber takes a `key: value` for a secret.
+            "unexpected top-level field{}: {} (allowed: {})",
             if unexpected.len() == 1 { "" } else { "s" },
             describe_keys(&unexpected),
             PROXY_KEYS.join(", ")
@@ -328,7 +350,25 @@ mod tests {
         let p = proxy_response_problems(r#"{"statusCode":200,"body":"","message":"x","a b c":1}"#);
         assert_eq!(p.len(), 1);
         assert!(
-            p[0].starts_with("unexpected top-level keys: message and 1 more"),
+            p[0].starts_with("unexpected top-level fields: message and 1 more"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn lambdas_error_document_is_named_as_such() {
+        let p = proxy_response_problems(
+            r#"{"errorMessage": "RequestId: d27362eb-dc3a-11e6-ad1e-d97a8717a019 Process exited before completing request"}"#,
+        );
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].starts_with("the body is Lambda's error document"),
+            "{p:?}"
+        );
+        let p = proxy_response_problems(r#"{"errorMessage":"x","statusCode":500}"#);
+        assert!(
+            p.iter()
+                .any(|p| p.starts_with("unexpected top-level field: errorMessage")),
             "{p:?}"
         );
     }
