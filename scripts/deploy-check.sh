@@ -26,9 +26,10 @@ sam validate
 step "sam validate --lint"
 sam validate --lint
 
-step "cfn-lint template.yaml (defaults; discovery off; access-log prefix and a restriction; Kinesis fan-in both ways)"
+step "cfn-lint template.yaml (defaults; discovery off; latent audit off; access-log prefix and a restriction; Kinesis fan-in both ways)"
 cfn-lint template.yaml
 cfn-lint template.yaml --parameters Discovery=disabled Suppression=disabled
+cfn-lint template.yaml --parameters LatentAuditHours=0 RemediationMode=off
 cfn-lint template.yaml --parameters AccessLogGroupPrefix=/aws/apigateway/access- DiscoveryOnly=a1b2c3d4e5 \
   RemediationMode=auto RemediationAllowedFunctions=orders-*,payments
 cfn-lint template.yaml --parameters FanIn=kinesis FanInOrganizationId=o-abcdefghij

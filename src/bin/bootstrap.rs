@@ -1,9 +1,11 @@
 //! The Lambda function: wiring only. Config is validated at cold start (init fails naming the variable), the SNS
 //! client is built once, and each event goes through `handler::handle`.
 
+use apigw_doctor::audit::aws::LambdaFunctions;
 use apigw_doctor::lambda::Handler;
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::custom_resource::HttpResponder;
+use apigw_doctor::lambda::latent::LiveAuditor;
 use apigw_doctor::lambda::metrics::{Metrics, emf_lines};
 use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate;
@@ -39,8 +41,15 @@ async fn main() -> Result<(), Error> {
         );
     }
     let logs = CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk));
+    // Used only by the sweep, and only when LATENT_AUDIT_HOURS is set (the template grants its reads then).
+    let auditor = LiveAuditor {
+        api: remediate::aws::ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
+        permissions: remediate::aws::LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
+        functions: LambdaFunctions::new(aws_sdk_lambda::Client::new(&sdk)),
+    };
     let handler = Handler::new(&config, &publisher, &remediator, &suppressor)
-        .with_account(&logs, &HttpResponder);
+        .with_account(&logs, &HttpResponder)
+        .with_auditor(&auditor);
     let (config, handler) = (&config, &handler);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {

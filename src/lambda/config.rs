@@ -22,6 +22,7 @@
 //! | `SUBSCRIPTION_FILTER_PATTERN` | their filter pattern; empty sends every line | — |
 //! | `ACCESS_LOG_GROUP_PREFIX` | also subscribe log groups whose names start with this (access logs) | — |
 //! | `DISCOVERY_ONLY` | comma-separated REST API ids or log group names: discovery subscribes only these | — |
+//! | `LATENT_AUDIT_HOURS` | the sweep audits each watched API's configuration at most this often and alerts (`notice=latent`) on what will answer 500 before any client does; `auto` mode fixes a missing invoke permission then. Needs `SUPPRESSION_TABLE` (it remembers when each API was audited). 0: off (0–168) | `0` |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
@@ -54,6 +55,7 @@ pub const SUBSCRIPTION_FILTER_NAME: &str = "SUBSCRIPTION_FILTER_NAME";
 pub const SUBSCRIPTION_FILTER_PATTERN: &str = "SUBSCRIPTION_FILTER_PATTERN";
 pub const ACCESS_LOG_GROUP_PREFIX: &str = "ACCESS_LOG_GROUP_PREFIX";
 pub const DISCOVERY_ONLY: &str = "DISCOVERY_ONLY";
+pub const LATENT_AUDIT_HOURS: &str = "LATENT_AUDIT_HOURS";
 pub const AWS_REGION: &str = "AWS_REGION";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
@@ -78,6 +80,7 @@ pub const VARIABLES: &[&str] = &[
     SUBSCRIPTION_FILTER_PATTERN,
     ACCESS_LOG_GROUP_PREFIX,
     DISCOVERY_ONLY,
+    LATENT_AUDIT_HOURS,
 ];
 
 /// Validated settings.
@@ -95,6 +98,8 @@ pub struct Config {
     pub suppression_table: Option<String>,
     pub suppression: Timing,
     pub discovery: DiscoverySettings,
+    /// How often the sweep audits each watched API (`LATENT_AUDIT_HOURS`); `None`: never.
+    pub latent_audit_every_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +128,7 @@ impl Default for Config {
             suppression_table: None,
             suppression: Timing::default(),
             discovery: DiscoverySettings::default(),
+            latent_audit_every_ms: None,
         }
     }
 }
@@ -223,7 +229,12 @@ impl Config {
             ));
         }
         let discovery = discovery_settings(&get)?;
+        let latent_audit_every_ms = match number(LATENT_AUDIT_HOURS, 0, 0, 168)? {
+            0 => None,
+            hours => Some(hours as i64 * 3_600_000),
+        };
         Ok(Config {
+            latent_audit_every_ms,
             discovery,
             suppression_table,
             suppression,

@@ -9,10 +9,12 @@
 //! - [`metrics`]: Embedded Metric Format counters
 //! - [`custom_resource`]: CloudFormation's requests to subscribe the log groups on deploy and unsubscribe on delete
 //! - [`aws`]: the SDK configuration (one TLS stack)
+//! - [`latent`]: the sweep's audit of the watched APIs, before a client meets what will fail
 
 pub mod aws;
 pub mod config;
 pub mod custom_resource;
+pub mod latent;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -33,6 +35,7 @@ use crate::remediate::{Remediator, Report};
 use crate::subscribe::{self, LogsApi};
 use crate::suppress::{Admission, NoSuppression, Notice, SuppressError, Suppressor, Undo};
 use custom_resource::Responder;
+use latent::{Auditor, LatentReport, NoAudit};
 
 /// What one invocation did: the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -132,6 +135,9 @@ pub struct SweepOutcome {
     /// What discovery did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<subscribe::Report>,
+    /// What the audit of the watched APIs did, when it ran (`LATENT_AUDIT_HOURS`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latent: Option<LatentReport>,
 }
 
 /// What a CloudFormation request did, and what was answered.
@@ -176,7 +182,7 @@ impl Responder for NoResponder {
 
 /// The ports one invocation uses: where alerts go, what heals, what remembers, and (in the Lambda) the log
 /// groups to keep subscribed and CloudFormation to answer.
-pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder> {
+pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder, A = NoAudit> {
     /// When the invocation must have answered (Lambda's deadline); `None` outside Lambda.
     pub deadline: Option<std::time::Instant>,
     pub config: &'a Config,
@@ -185,6 +191,8 @@ pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder> {
     pub suppressor: &'a S,
     pub logs: &'a L,
     pub responder: &'a C,
+    /// Reads the watched APIs' configuration for the sweep's audit (`LATENT_AUDIT_HOURS`).
+    pub auditor: &'a A,
 }
 
 /// Handles any payload without cross-invocation suppression (see [`Handler::payload`]).
@@ -223,17 +231,18 @@ impl<'a, P, R, S> Handler<'a, P, R, S> {
             suppressor,
             logs: &NoLogs,
             responder: &NoResponder,
+            auditor: &NoAudit,
         }
     }
 }
 
-impl<'a, P, R, S, L, C> Handler<'a, P, R, S, L, C> {
+impl<'a, P, R, S, L, C, A> Handler<'a, P, R, S, L, C, A> {
     /// The same handler, with the account's log groups to keep subscribed and CloudFormation to answer.
     pub fn with_account<L2, C2>(
         self,
         logs: &'a L2,
         responder: &'a C2,
-    ) -> Handler<'a, P, R, S, L2, C2> {
+    ) -> Handler<'a, P, R, S, L2, C2, A> {
         Handler {
             deadline: self.deadline,
             config: self.config,
@@ -242,12 +251,27 @@ impl<'a, P, R, S, L, C> Handler<'a, P, R, S, L, C> {
             suppressor: self.suppressor,
             logs,
             responder,
+            auditor: self.auditor,
+        }
+    }
+
+    /// The same handler, auditing the watched APIs in the sweep with `auditor`.
+    pub fn with_auditor<A2>(self, auditor: &'a A2) -> Handler<'a, P, R, S, L, C, A2> {
+        Handler {
+            deadline: self.deadline,
+            config: self.config,
+            publisher: self.publisher,
+            remediator: self.remediator,
+            suppressor: self.suppressor,
+            logs: self.logs,
+            responder: self.responder,
+            auditor,
         }
     }
 }
 
-impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
-    Handler<'_, P, R, S, L, C>
+impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Auditor>
+    Handler<'_, P, R, S, L, C, A>
 {
     /// Any payload the function is sent (see [`Handler::invoke`]), outside Lambda (no function ARN).
     pub async fn payload(
@@ -458,6 +482,22 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
             Some(arn) if self.config.discovery.enabled => Some(self.discover(arn, metrics).await),
             _ => None,
         };
+        // Before the suppression sweep: a latent problem found and fixed here is news, the digests are not.
+        // The account audited: the function's own (its ARN), else the alert topic's (the stack's account).
+        let account = function_arn
+            .and_then(|arn| arn.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+            .or(self.config.remediation.home_account.as_deref());
+        let latent = match (account, self.config.latent_audit_every_ms) {
+            (Some(account), Some(every)) if self.auditor.is_configured() => {
+                let mut budget = self.budget();
+                Some(
+                    self.audit_latent(account, every, &mut budget, metrics)
+                        .await,
+                )
+            }
+            _ => None,
+        };
         let due = match self.suppressor.sweep().await {
             Ok(due) => due,
             Err(error) => {
@@ -469,6 +509,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder>
         let mut outcome = SweepOutcome {
             sweep: true,
             subscriptions,
+            latent,
             ..SweepOutcome::default()
         };
         let total = due.len();

@@ -148,7 +148,10 @@ fn render_with(
         attributes.push(("notice", notice.as_str().to_owned()));
     }
     Message {
-        subject: noticed_subject(&subject(&trimmed), notice),
+        subject: match notice {
+            Some(Notice::Latent) => latent_subject(&trimmed),
+            _ => noticed_subject(&subject(&trimmed), notice),
+        },
         attributes,
         bodies: Bodies::new(text, chatbot(&trimmed, links, remediation, notice), machine),
     }
@@ -226,6 +229,31 @@ pub fn subject(alert: &Alert) -> String {
     sanitize_subject(&format!("{head}{route}{tail}"))
 }
 
+/// `[apigw-doctor] POST /orders will answer 500: API Gateway may not invoke orders-api`
+fn latent_subject(alert: &Alert) -> String {
+    let what = route_label(alert).unwrap_or_else(|| match alert.authorizer_ids.first() {
+        Some(id) => format!("authorizer {id}"),
+        None => api_label(alert),
+    });
+    let function = alert
+        .function_arns
+        .iter()
+        .chain(&alert.authorizer_arns)
+        .next()
+        .and_then(|arn| arn.split(':').nth(6))
+        .unwrap_or("its function");
+    let status = alert.status.unwrap_or(500);
+    let why = match alert.cause {
+        Cause::MissingInvokePermission | Cause::AuthorizerMissingInvokePermission => {
+            format!("API Gateway may not invoke {function}")
+        }
+        cause => format!("{cause} ({function})"),
+    };
+    sanitize_subject(&format!(
+        "[apigw-doctor] {what} will answer {status}: {why}"
+    ))
+}
+
 /// The subject of a digest says so up front; others keep the alert's subject.
 fn noticed_subject(subject: &str, notice: Option<&Notice>) -> String {
     match notice {
@@ -263,6 +291,9 @@ fn notice_line(notice: &Notice) -> String {
             plural(*total, "request", "requests"),
             at(first_seen)
         ),
+        Notice::Latent => "Not failing yet: the scheduled audit of the API's configuration found this before any \
+                           client did. No request has been counted; the first one will fail as described.\n\n"
+            .to_owned(),
     }
 }
 
@@ -647,7 +678,11 @@ pub fn chatbot(
             "textType": "client-markdown",
             "title": format!(
                 "{icon} {}{status} {} on {} {route}",
-                if matches!(notice, Some(Notice::Digest { .. })) { "still failing: " } else { "" },
+                match notice {
+                    Some(Notice::Digest { .. }) => "still failing: ",
+                    Some(Notice::Latent) => "will fail: ",
+                    _ => "",
+                },
                 alert.cause,
                 api_label(alert)
             ),

@@ -222,6 +222,31 @@ impl Suppressor for DynamoSuppressor {
             Err(WriteError::Other(reason)) => Err(self.error(reason)),
         }
     }
+
+    /// One item under `key` (never `open`, so the sweep's scan passes it by), written only when absent or past its
+    /// `until` (the TTL deletes it later, not on time).
+    async fn remember(&self, key: &str, for_ms: i64) -> Result<bool, SuppressError> {
+        let now = (self.clock)();
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("fingerprint", AttributeValue::S(key.to_owned()))
+            .item("until", number(now + for_ms))
+            .item("expires_at", number((now + for_ms) / 1000 + 3600))
+            .condition_expression("attribute_not_exists(fingerprint) OR #u < :now")
+            .expression_attribute_names("#u", "until")
+            .expression_attribute_values(":now", number(now))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify_write);
+        match written {
+            Ok(()) => Ok(true),
+            Err(WriteError::Conflict) => Ok(false),
+            Err(WriteError::Other(reason)) => Err(self.error(reason)),
+        }
+    }
 }
 
 /// The suppressor the configuration asks for: DynamoDB when a table is named (`SUPPRESSION_TABLE`), else none.
@@ -274,6 +299,13 @@ impl Suppressor for Configured {
         match self {
             Configured::Off(s) => s.close(item).await,
             Configured::Dynamo(s) => s.close(item).await,
+        }
+    }
+
+    async fn remember(&self, key: &str, for_ms: i64) -> Result<bool, SuppressError> {
+        match self {
+            Configured::Off(s) => s.remember(key, for_ms).await,
+            Configured::Dynamo(s) => s.remember(key, for_ms).await,
         }
     }
 }

@@ -82,6 +82,8 @@ pub enum Notice {
     Digest { count: u64, since: i64, last: i64 },
     /// Sent inside the window because it matters now.
     Breakthrough { reason: &'static str },
+    /// Not failing yet: the configuration audit found what will make the route fail (no request counted).
+    Latent,
     /// No occurrence for the quiet period.
     Resolved {
         total: u64,
@@ -97,6 +99,7 @@ impl Notice {
             Notice::Digest { .. } => "digest",
             Notice::Breakthrough { .. } => "breakthrough",
             Notice::Resolved { .. } => "resolved",
+            Notice::Latent => "latent",
         }
     }
 }
@@ -304,6 +307,14 @@ pub trait Suppressor {
     fn sweep(&self) -> impl Future<Output = Result<Vec<SweepItem>, SuppressError>> + Send;
     /// Writes a swept item's new state after its message went out; `false` when a delivery changed it meanwhile.
     fn close(&self, item: &SweepItem) -> impl Future<Output = Result<bool, SuppressError>> + Send;
+    /// Remembers `key` for `for_ms` unless it is already remembered: `true` when this call remembered it (the
+    /// caller acts: an API audit is due, a latent problem is news), `false` when an earlier call still holds it.
+    /// Concurrent callers agree: exactly one gets `true`.
+    fn remember(
+        &self,
+        key: &str,
+        for_ms: i64,
+    ) -> impl Future<Output = Result<bool, SuppressError>> + Send;
 }
 
 /// No `SUPPRESSION_TABLE`: every alert goes out, as before.
@@ -329,6 +340,11 @@ impl Suppressor for NoSuppression {
     }
 
     async fn close(&self, _item: &SweepItem) -> Result<bool, SuppressError> {
+        Ok(true)
+    }
+
+    /// Nothing remembers: always news.
+    async fn remember(&self, _key: &str, _for_ms: i64) -> Result<bool, SuppressError> {
         Ok(true)
     }
 }

@@ -588,3 +588,163 @@ async fn audit_reads_the_stage_logging_and_its_log_subscriptions() {
         "warn"
     );
 }
+
+/// The sweep's audit over the wire: the real adapters (API Gateway, Lambda, CloudWatch Logs, DynamoDB, SNS) on
+/// moto, the watched execution log group of one API whose route's function lacks the permission.
+async fn latent_sweep(
+    sdk: &aws_config::SdkConfig,
+    stack: &Stack,
+    table: &str,
+    mode: Mode,
+) -> (Value, Vec<(Value, serde_json::Map<String, Value>)>) {
+    use apigw_doctor::lambda::latent::LiveAuditor;
+    let mut config = config(mode, &["orders-*"]);
+    config.latent_audit_every_ms = Some(6 * 3_600_000);
+    // Only this test's API: other tests create execution log groups in the same moto.
+    config.discovery.only = vec![stack.api_id.clone()];
+    let topic = Topic::create(sdk).await;
+    let queue = topic.subscribe(sdk, true, None).await;
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), &topic.arn);
+    let remediator = live(config.remediation.clone(), sdk);
+    let suppressor = apigw_doctor::suppress::dynamo::DynamoSuppressor::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+        config.suppression,
+        apigw_doctor::suppress::dynamo::system_clock(),
+    );
+    let logs =
+        apigw_doctor::subscribe::aws::CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(sdk));
+    let auditor = LiveAuditor {
+        api: apigw_doctor::remediate::aws::ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(
+            sdk,
+        )),
+        permissions: apigw_doctor::remediate::aws::LambdaPermissions::new(
+            aws_sdk_lambda::Client::new(sdk),
+        ),
+        functions: apigw_doctor::audit::aws::LambdaFunctions::new(aws_sdk_lambda::Client::new(sdk)),
+    };
+    let handler = apigw_doctor::lambda::Handler::new(&config, &publisher, &remediator, &suppressor)
+        .with_account(&logs, &apigw_doctor::lambda::NoResponder)
+        .with_auditor(&auditor);
+    let mut metrics = Metrics::default();
+    let response = handler
+        .invoke(
+            br#"{"apigw-doctor":"sweep"}"#,
+            Some(&format!(
+                "arn:aws:lambda:us-east-1:{ACCOUNT}:function:apigw-doctor"
+            )),
+            &mut metrics,
+        )
+        .await
+        .unwrap();
+    let received = topic
+        .drain(&queue)
+        .await
+        .into_iter()
+        .map(|(body, attributes)| (serde_json::from_str(&body).unwrap(), attributes))
+        .collect();
+    (serde_json::to_value(response).unwrap(), received)
+}
+
+async fn watched_stack(sdk: &aws_config::SdkConfig) -> Stack {
+    let stack = Stack::create(sdk).await;
+    aws_sdk_cloudwatchlogs::Client::new(sdk)
+        .create_log_group()
+        .log_group_name(format!("API-Gateway-Execution-Logs_{}/prod", stack.api_id))
+        .send()
+        .await
+        .unwrap();
+    stack
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn the_sweep_reports_a_route_that_will_answer_500_once_and_changes_nothing_in_dry_run() {
+    let sdk = sdk().await;
+    let stack = watched_stack(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+
+    let (outcome, received) = latent_sweep(&sdk, &stack, &table, Mode::DryRun).await;
+    assert_eq!(outcome["latent"]["audited"], 1, "{outcome}");
+    assert_eq!(received.len(), 1, "{outcome}");
+    let (alert, attributes) = &received[0];
+    assert_eq!(attributes["notice"], "latent");
+    assert_eq!(attributes["cause"], "missing_invoke_permission");
+    assert_eq!(alert["resource_path"], "/orders/{id}");
+    assert_eq!(alert["count"], 0);
+    assert_eq!(alert["remediation"]["status"], "dry-run");
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+
+    // The next sweep: the API was audited within the interval, nothing is sent again.
+    let (outcome, received) = latent_sweep(&sdk, &stack, &table, Mode::DryRun).await;
+    assert_eq!(outcome["latent"]["audited"], 0, "{outcome}");
+    assert!(received.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn in_auto_mode_the_sweep_adds_the_permission_before_any_client_sees_a_500() {
+    let sdk = sdk().await;
+    let stack = watched_stack(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+
+    let (outcome, received) = latent_sweep(&sdk, &stack, &table, Mode::Auto).await;
+    assert_eq!(outcome["latent"]["fixed"], 1, "{outcome}");
+    assert_eq!(received.len(), 1);
+    let (alert, attributes) = &received[0];
+    assert_eq!(attributes["notice"], "latent");
+    assert_eq!(alert["remediation"]["status"], "applied");
+    let statements = policy_statements(&sdk, &stack.function_arn).await;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(
+        statements[0]["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!(
+            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
+            stack.api_id
+        )
+    );
+}
+
+/// The same through the compiled function and the Runtime API emulator: the scheduled sweep's payload, the settings
+/// as the template sets them.
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn the_compiled_function_heals_a_latent_permission_on_its_sweep() {
+    use crate::lambda_e2e::{Running, bootstrap, emulator, post};
+    let sdk = sdk().await;
+    let stack = watched_stack(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+
+    let (port, _emulator) = emulator();
+    let mut command = bootstrap(port, Some(&topic.arn));
+    command
+        .env("SUPPRESSION_TABLE", &table)
+        .env("LATENT_AUDIT_HOURS", "6")
+        .env("DISCOVERY_ONLY", &stack.api_id)
+        .env("REMEDIATION_MODE", "auto")
+        .env("REMEDIATION_ALLOWED_FUNCTIONS", "orders-*")
+        .env("AWS_REGION", "us-east-1");
+    let _function = Running(command.spawn().unwrap());
+    let (status, body) = post(
+        port,
+        "/2015-03-31/functions/_/invocations",
+        br#"{"apigw-doctor":"sweep"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let outcome: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(outcome["latent"]["fixed"], 1, "{body}");
+    let received = topic.drain(&queue).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].1["notice"], "latent");
+    assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
+}

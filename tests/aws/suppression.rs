@@ -25,7 +25,7 @@ const MIN: i64 = 60_000;
 const T0: i64 = 1_764_000_000_000;
 
 /// The table as template.yaml declares it.
-async fn create_table(sdk: &aws_config::SdkConfig) -> String {
+pub async fn create_table(sdk: &aws_config::SdkConfig) -> String {
     let name = unique("suppression");
     aws_sdk_dynamodb::Client::new(sdk)
         .create_table()
