@@ -656,7 +656,7 @@ fn write_audit(
         let target = match (&r.method, &r.resource_path, &r.authorizer_id) {
             (Some(m), Some(p), _) => format!("{m} {p}"),
             (_, _, Some(id)) => format!("authorizer {id}"),
-            _ => "-".to_owned(),
+            _ => "stage".to_owned(),
         };
         writeln!(out, "  {label}  {:<17} {target}: {}", r.check, r.message)?;
         if let Some(fix) = &r.fix {
