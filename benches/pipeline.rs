@@ -5,6 +5,8 @@
 //! `cargo bench --bench pipeline`                       timing table (markdown) on stdout
 //! `cargo bench --bench pipeline -- --write-events DIR` also writes the three events and their ground truth
 //! `cargo bench --bench pipeline -- --memory FILE`      peak memory growth (VmHWM) of one end-to-end run
+//! `cargo bench --bench pipeline -- --shipped`          the invocation as shipped and the CLI, on the three
+//!                                                      deliveries and the costly shapes, as ratios to inflate
 //!
 //! Under `cargo test` (no `--bench` argument) only the ground truth is checked; no timing is run.
 //!
@@ -13,6 +15,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/shapes.rs"]
+mod shapes;
 #[path = "support/synth.rs"]
 mod synth;
 
@@ -24,8 +28,14 @@ use apigw_doctor::alert::Plan;
 use apigw_doctor::diagnose::classify::Cause;
 use apigw_doctor::diagnose::finding::{Findings, Origin, find_escaped};
 use apigw_doctor::ingest::{self, DEFAULT_MAX_INFLATED_BYTES};
+use apigw_doctor::input::{ReadOptions, diagnose_input};
 use apigw_doctor::lambda::config::Config;
-use apigw_doctor::lambda::plan_batch;
+use apigw_doctor::lambda::metrics::Metrics;
+use apigw_doctor::lambda::{Handler, plan_batch};
+use apigw_doctor::publish::render::Message;
+use apigw_doctor::publish::sns::{PublishError, Publisher};
+use apigw_doctor::remediate::Disabled;
+use apigw_doctor::suppress::NoSuppression;
 use base64::Engine as _;
 use synth::{GroundTruth, Shape, generate};
 
@@ -84,6 +94,139 @@ fn end_to_end(event: &[u8]) -> (Findings, Plan) {
     let json = ingest::inflate(&data, DEFAULT_MAX_INFLATED_BYTES).unwrap();
     let batch = ingest::parse_raw_batch(&json).unwrap();
     plan_batch(&batch, &Config::default())
+}
+
+/// Publishes nothing, but builds the request body SNS would get (`MessageStructure=json`).
+struct NoopPublisher;
+
+impl Publisher for NoopPublisher {
+    async fn publish(&self, message: &Message) -> Result<String, PublishError> {
+        Ok(black_box(message.structured()).len().to_string())
+    }
+}
+
+/// The invocation as shipped: lambda_runtime's read of the payload (a `Box<RawValue>`, validated JSON), then the
+/// handler (decode, reassemble, classify, group, render) publishing to a no-op publisher, on a current-thread
+/// runtime as in `bootstrap`.
+fn shipped(runtime: &tokio::runtime::Runtime, config: &Config, event: &[u8]) -> u64 {
+    let payload: Box<serde_json::value::RawValue> = serde_json::from_slice(event).unwrap();
+    let handler = Handler::new(config, &NoopPublisher, &Disabled, &NoSuppression);
+    let mut metrics = Metrics::default();
+    runtime
+        .block_on(handler.payload(payload.get().as_bytes(), &mut metrics))
+        .unwrap();
+    metrics.alerts_sent
+}
+
+/// `apigw-doctor diagnose EVENT` as the CLI runs it: every request read, the problems written as JSON lines.
+fn cli(event: &[u8]) -> usize {
+    let found = diagnose_input(event, &ReadOptions::default()).unwrap();
+    let mut out = Vec::new();
+    for finding in found.findings.iter().filter(|f| f.is_problem()) {
+        serde_json::to_writer(&mut out, finding).unwrap();
+        out.push(b'\n');
+    }
+    out.len()
+}
+
+/// A delivery of one of [`shapes`], with no ground truth beyond its own reading.
+fn shaped(name: &'static str, batch: apigw_doctor::ingest::Batch<'static>) -> Delivery {
+    let lines = batch.log_events.len();
+    let event = ingest::encode(&batch).unwrap();
+    assert!(
+        event.len() <= ASYNC_PAYLOAD_LIMIT,
+        "{name}: {} bytes",
+        event.len()
+    );
+    let json = ingest::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
+    let compressed_len = base64::engine::general_purpose::STANDARD
+        .decode(ingest::envelope_data(&event).unwrap().as_bytes())
+        .unwrap()
+        .len();
+    Delivery {
+        name,
+        lines,
+        inflated_len: json.len(),
+        compressed_len,
+        event,
+        truth: GroundTruth::new(),
+    }
+}
+
+/// Times the shipped invocation and the CLI on each delivery, each as a ratio to libdeflate's inflate of the same
+/// payload measured in the same run (interleaved: inflate, shipped, CLI, repeated), and the cost per inflated byte
+/// relative to the largest realistic delivery's.
+fn shipped_table(deliveries: &[Delivery]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let config = Config {
+        alert_topic_arn: Some("arn:aws:sns:us-east-1:123456789012:apigw-doctor".into()),
+        ..Config::default()
+    };
+    println!(
+        "\n| delivery | lines | JSON | inflate (libdeflate) | shipped: handler | CLI: diagnose | shipped vs inflate | CLI vs shipped | ns per JSON byte (shipped) | per byte vs the 1 MB delivery |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut reference_per_byte = None;
+    for d in deliveries {
+        let compressed = base64::engine::general_purpose::STANDARD
+            .decode(ingest::envelope_data(&d.event).unwrap().as_bytes())
+            .unwrap();
+        let mut samples: [Vec<Duration>; 3] = Default::default();
+        let started = Instant::now();
+        while samples[0].len() < 15 || started.elapsed() < Duration::from_secs(3) {
+            let t = Instant::now();
+            let mut dec = libdeflater::Decompressor::new();
+            let mut out = vec![0u8; d.inflated_len];
+            black_box(dec.gzip_decompress(&compressed, &mut out).unwrap());
+            samples[0].push(t.elapsed());
+            let t = Instant::now();
+            black_box(shipped(&runtime, &config, &d.event));
+            samples[1].push(t.elapsed());
+            let t = Instant::now();
+            black_box(cli(&d.event));
+            samples[2].push(t.elapsed());
+            if samples[0].len() >= 2_000 {
+                break;
+            }
+        }
+        let [inflate, handler, cli] = samples.map(|mut s| {
+            s.sort();
+            let median = s[s.len() / 2];
+            let (p10, p90) = (s[s.len() / 10], s[s.len() * 9 / 10]);
+            (median, p10, p90)
+        });
+        let per_byte = handler.0.as_nanos() as f64 / d.inflated_len as f64;
+        if d.name.starts_with("largest") {
+            reference_per_byte = Some(per_byte);
+        }
+        let ms = |x: (Duration, Duration, Duration)| {
+            format!(
+                "{:.2} ms ({:.2}–{:.2})",
+                x.0.as_secs_f64() * 1e3,
+                x.1.as_secs_f64() * 1e3,
+                x.2.as_secs_f64() * 1e3
+            )
+        };
+        println!(
+            "| {} | {} | {:.2} MB | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            d.name,
+            d.lines,
+            d.inflated_len as f64 / 1e6,
+            ms(inflate),
+            ms(handler),
+            ms(cli),
+            inflate.0.as_secs_f64() / handler.0.as_secs_f64(),
+            cli.0.as_secs_f64() / handler.0.as_secs_f64(),
+            per_byte,
+            reference_per_byte.map_or("-".to_owned(), |r| format!("{:.2}×", per_byte / r)),
+        );
+    }
+    println!(
+        "\n(median, p10–p90 in brackets; \"shipped vs inflate\": libdeflate's inflate time divided by the handler's, 1.00 = as fast as inflating alone; \"CLI vs shipped\": the CLI's time divided by the handler's.)"
+    );
 }
 
 fn check(d: &Delivery) {
@@ -313,6 +456,44 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this too, unoptimised, where only the
     // ground-truth check is worth its time.
     let timing = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--no-timing");
+    // The shapes must read as what they are, timed or not.
+    let mut shaped_deliveries = vec![
+        shaped(
+            "escaped 256 KB bodies, healthy",
+            shapes::escaped_bodies(28, false),
+        ),
+        shaped(
+            "escaped 256 KB bodies, malformed proxy",
+            shapes::escaped_bodies(28, true),
+        ),
+        shaped(
+            "distinct failing requests",
+            shapes::distinct_failures(15_700),
+        ),
+        shaped("one giant request", shapes::giant_request(17_000)),
+        shaped("tiny events", shapes::tiny_events(50_000)),
+    ];
+    for d in &shaped_deliveries {
+        let (found, _) = end_to_end(&d.event);
+        let want = match d.name {
+            n if n.ends_with("healthy") => (Cause::Ok, 28),
+            n if n.ends_with("malformed proxy") => (Cause::MalformedProxyResponse, 28),
+            n if n.starts_with("distinct") => (Cause::FunctionError, 15_700),
+            n if n.starts_with("one giant") => (Cause::Ok, 1),
+            _ => (Cause::Ok, 0),
+        };
+        let got = found.by_cause.get(&want.0).copied().unwrap_or(0);
+        if got != want.1 {
+            eprintln!("{}: {got} {}, want {}", d.name, want.0, want.1);
+            std::process::exit(1);
+        }
+    }
+    if args.iter().any(|a| a == "--shipped") {
+        let mut all: Vec<Delivery> = deliveries;
+        all.append(&mut shaped_deliveries);
+        shipped_table(&all);
+        return;
+    }
     if timing {
         let e2e = table(&deliveries);
         if let Some(dir) = value_of("--write-events") {

@@ -379,7 +379,12 @@ fn own_timeout_seconds(message: &str) -> Option<&str> {
 
 /// The `Reason` of Lambda's own error document in the endpoint response body (`{"Reason": "...", "Type": ...}`).
 fn body_reason(request: &Request<'_>) -> Option<String> {
-    let body = request.text(request.response_body?);
+    // Only Lambda's own short error documents carry it: a body without the word is not parsed (it may be 1 MB).
+    let raw = request.response_body?;
+    if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Reason") {
+        return None;
+    }
+    let body = request.text(raw);
     let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
     value.get("Reason")?.as_str().map(str::to_owned)
 }
@@ -517,8 +522,15 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
 }
 
 /// Lambda service error documents (§1 rows 10, 11): the function never ran, Lambda itself answered.
+/// Lambda's error documents (`{"Message": ..., "Type": ...}`) are short: a longer body is the function's own.
+const LAMBDA_DOCUMENT_MAX: usize = 8 * 1024;
+
 fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
-    let body = request.text(request.response_body?);
+    let raw = request.response_body?;
+    if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") || !raw.contains("Type") {
+        return None;
+    }
+    let body = request.text(raw);
     let body = body.trim();
     if !body.starts_with('{') || request.function_error_header.is_some() {
         return None;

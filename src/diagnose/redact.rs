@@ -10,32 +10,53 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// (pattern, replacement), applied in order. Each pattern is linear-time (regex crate).
 static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        (r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+", "Bearer [redacted]"),
-        (
-            r#"(?i)\b((?:x-)?api[_-]?key|access[_-]?token|id[_-]?token|refresh[_-]?token|client[_-]?secret|token|password|passwd|pwd|secret|signature|sig|session|auth|authorization|key)(\s*[=:]\s*)("?)[^\s&,;"'}\]]+"#,
-            "$1$2$3[redacted]",
-        ),
-        (r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?", "[jwt]"),
-        (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
-        (r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b", "[ip]"),
-        (
-            r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|(?::[0-9a-f]{1,4}){1,7}|[0-9a-f]{1,4})\b",
-            "[ip]",
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|r| (r, replacement)))
-    .collect()
+    PATTERNS
+        .iter()
+        .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|r| (r, *replacement)))
+        .collect()
 });
 
+/// All rules and [`OPAQUE`] in one automaton: one pass tells which rules can apply at all (most lines: none), so
+/// a delivery of thousands of failing requests does not run seven searches over each evidence line.
+static ANY_RULE: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
+    RegexSet::new(
+        PATTERNS
+            .iter()
+            .map(|(pattern, _)| *pattern)
+            .chain([OPAQUE_PATTERN]),
+    )
+    .ok()
+});
+
+const OPAQUE_PATTERN: &str = r"[A-Za-z0-9_+/=.]{40,}";
+
+const PATTERNS: [(&str, &str); 6] = [
+    (r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+", "Bearer [redacted]"),
+    (
+        r#"(?i)\b((?:x-)?api[_-]?key|access[_-]?token|id[_-]?token|refresh[_-]?token|client[_-]?secret|token|password|passwd|pwd|secret|signature|sig|session|auth|authorization|key)(\s*[=:]\s*)("?)[^\s&,;"'}\]]+"#,
+        "$1$2$3[redacted]",
+    ),
+    (
+        r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?",
+        "[jwt]",
+    ),
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+    (
+        r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b",
+        "[ip]",
+    ),
+    (
+        r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|(?::[0-9a-f]{1,4}){1,7}|[0-9a-f]{1,4})\b",
+        "[ip]",
+    ),
+];
+
 /// A run of token characters long enough to be a secret: checked for mixed case and digits below.
-static OPAQUE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9_+/=.]{40,}").ok());
+static OPAQUE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(OPAQUE_PATTERN).ok());
 
 /// `text` with secrets and personal data replaced, control characters removed and chat mentions neutralised.
 pub fn redact(text: &str) -> String {
@@ -43,12 +64,22 @@ pub fn redact(text: &str) -> String {
     if out.chars().any(is_control) {
         out = Cow::Owned(out.chars().filter(|c| !is_control(*c)).collect());
     }
-    for (rule, replacement) in RULES.iter() {
+    // Which rules match the text as it is now (a replacement never makes a later rule match: they insert only
+    // `[redacted]`-style markers). Without the set, every rule runs.
+    let hits = ANY_RULE
+        .as_ref()
+        .filter(|_| RULES.len() == PATTERNS.len())
+        .map(|set| set.matches(&out));
+    let applies = |i: usize| hits.as_ref().is_none_or(|h| h.matched(i));
+    for (i, (rule, replacement)) in RULES.iter().enumerate() {
+        if !applies(i) {
+            continue;
+        }
         if let Cow::Owned(replaced) = rule.replace_all(&out, *replacement) {
             out = Cow::Owned(replaced);
         }
     }
-    if let Some(opaque) = OPAQUE.as_ref() {
+    if let Some(opaque) = OPAQUE.as_ref().filter(|_| applies(PATTERNS.len())) {
         let replaced = opaque.replace_all(&out, |m: &regex::Captures<'_>| {
             let token = &m[0];
             let mixed = token.bytes().any(|b| b.is_ascii_uppercase())

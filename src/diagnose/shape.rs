@@ -2,7 +2,11 @@
 //! response may carry user data. Works on truncated bodies (execution logs cut events at 1 KB) by scanning the
 //! top-level keys that survived.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 const TRUNCATED: &str = "[TRUNCATED]";
 const PROXY_KEYS: &[&str] = &[
@@ -28,15 +32,18 @@ enum Type {
 }
 
 impl Type {
-    fn of(value: &Value) -> Type {
-        match value {
-            Value::String(_) => Type::String,
-            Value::Number(n) if n.is_i64() || n.is_u64() => Type::Integer,
-            Value::Number(_) => Type::Number,
-            Value::Bool(_) => Type::Bool,
-            Value::Null => Type::Null,
-            Value::Object(_) => Type::Object,
-            Value::Array(_) => Type::Array,
+    /// The type of a raw JSON value, from its first character (an integer: digits that fit 64 bits).
+    fn of_raw(raw: &RawValue) -> Type {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => Type::String,
+            Some(b'{') => Type::Object,
+            Some(b'[') => Type::Array,
+            Some(b't' | b'f') => Type::Bool,
+            Some(b'n') => Type::Null,
+            Some(_) if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() => Type::Integer,
+            Some(_) => Type::Number,
+            None => Type::Unknown,
         }
     }
 
@@ -65,21 +72,29 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
     if text.is_empty() || text == "null" {
         return vec!["the function returned nothing (null or an empty response)".into()];
     }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => {
-            let fields: Vec<(&str, Type)> =
-                map.iter().map(|(k, v)| (k.as_str(), Type::of(v))).collect();
+    // The top level only, values left raw: a body may be megabytes of escaped JSON, and only its keys and the
+    // headers' values are looked at (serde_json still checks the whole of it is valid JSON).
+    match serde_json::from_str::<&RawValue>(text) {
+        Ok(raw) if raw.get().starts_with('{') => {
+            let Ok(map) = serde_json::from_str::<TopLevel<'_>>(raw.get()) else {
+                return vec!["the function's response is not valid JSON".into()];
+            };
+            let fields: Vec<(&str, Type)> = map
+                .0
+                .iter()
+                .map(|(k, v)| (k.as_ref(), Type::of_raw(v)))
+                .collect();
             let mut problems = field_problems(&fields, false);
             problems.extend(header_problems(&map));
             problems
         }
-        Ok(Value::String(_)) => vec![
+        Ok(raw) if raw.get().starts_with('"') => vec![
             "the function returned a bare string instead of an object with statusCode and body"
                 .into(),
         ],
-        Ok(other) => vec![format!(
+        Ok(raw) => vec![format!(
             "the function returned {} instead of an object with statusCode and body",
-            Type::of(&other).name()
+            Type::of_raw(raw).name()
         )],
         Err(_) if truncated && text.starts_with('{') => field_problems(&scan_top_level(text), true),
         Err(_) if truncated && text.starts_with('"') => vec![
@@ -156,9 +171,20 @@ fn field_problems(fields: &[(&str, Type)], truncated: bool) -> Vec<String> {
     problems
 }
 
-fn header_problems(map: &serde_json::Map<String, Value>) -> Vec<String> {
+/// A JSON object's members, values unparsed (sorted by key, as `serde_json::Map`; a repeated key keeps the last).
+#[derive(serde::Deserialize)]
+struct TopLevel<'a>(#[serde(borrow)] BTreeMap<Cow<'a, str>, &'a RawValue>);
+
+fn header_problems(map: &TopLevel<'_>) -> Vec<String> {
     let mut problems = Vec::new();
-    if let Some(Value::Object(headers)) = map.get("headers") {
+    let object = |name: &str| -> Option<serde_json::Map<String, Value>> {
+        let raw = map.0.get(name)?;
+        serde_json::from_str::<Value>(raw.get())
+            .ok()?
+            .as_object()
+            .cloned()
+    };
+    if let Some(headers) = object("headers") {
         let bad = headers.values().filter(|v| !v.is_string()).count();
         if bad > 0 {
             problems.push(format!(
@@ -168,7 +194,7 @@ fn header_problems(map: &serde_json::Map<String, Value>) -> Vec<String> {
             ));
         }
     }
-    if let Some(Value::Object(headers)) = map.get("multiValueHeaders") {
+    if let Some(headers) = object("multiValueHeaders") {
         let bad = headers
             .values()
             .filter(|v| !v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
