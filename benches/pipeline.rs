@@ -57,7 +57,15 @@ fn delivery(name: &'static str, lines: usize) -> Delivery {
         failures_per_mille: 50,
         seed: 42,
     });
-    let event = ingest::encode(&batch).unwrap();
+    from_batch(name, &batch, truth)
+}
+
+fn from_batch(
+    name: &'static str,
+    batch: &apigw_doctor::ingest::Batch<'_>,
+    truth: GroundTruth,
+) -> Delivery {
+    let event = ingest::encode(batch).unwrap();
     let json = ingest::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
     let compressed_len = base64::engine::general_purpose::STANDARD
         .decode(ingest::envelope_data(&event).unwrap().as_bytes())
@@ -129,28 +137,15 @@ fn cli(event: &[u8]) -> usize {
     out.len()
 }
 
-/// A delivery of one of [`shapes`], with no ground truth beyond its own reading.
+/// A delivery of one of [`shapes`], with no ground truth beyond its own reading; it must fit Lambda's payload.
 fn shaped(name: &'static str, batch: apigw_doctor::ingest::Batch<'static>) -> Delivery {
-    let lines = batch.log_events.len();
-    let event = ingest::encode(&batch).unwrap();
+    let d = from_batch(name, &batch, GroundTruth::new());
     assert!(
-        event.len() <= ASYNC_PAYLOAD_LIMIT,
+        d.event.len() <= ASYNC_PAYLOAD_LIMIT,
         "{name}: {} bytes",
-        event.len()
+        d.event.len()
     );
-    let json = ingest::decode(&event, DEFAULT_MAX_INFLATED_BYTES).unwrap();
-    let compressed_len = base64::engine::general_purpose::STANDARD
-        .decode(ingest::envelope_data(&event).unwrap().as_bytes())
-        .unwrap()
-        .len();
-    Delivery {
-        name,
-        lines,
-        inflated_len: json.len(),
-        compressed_len,
-        event,
-        truth: GroundTruth::new(),
-    }
+    d
 }
 
 /// Times the shipped invocation and the CLI on each delivery, each as a ratio to libdeflate's inflate of the same

@@ -2,28 +2,9 @@
 //! JSON-escaped bodies (healthy and malformed-proxy failures), thousands of distinct failing requests, one giant
 //! request, and the most tiny events a delivery may hold. Deterministic; each fits Lambda's 1 MB payload.
 
-use apigw_doctor::ingest::{Batch, LogEvent};
+use apigw_doctor::ingest::Batch;
 
-const ID_BASE: u64 = 36_000_000_000;
-
-fn batch(messages: Vec<String>) -> Batch<'static> {
-    Batch {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
-        log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
-        log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
-        subscription_filters: vec!["apigw-doctor".into()],
-        log_events: messages
-            .into_iter()
-            .enumerate()
-            .map(|(i, message)| LogEvent {
-                id: format!("{:056}", ID_BASE + i as u64).into(),
-                timestamp: 1_764_000_000_000 + i as i64,
-                message: message.into(),
-            })
-            .collect(),
-    }
-}
+use crate::synth::batch_of as batch;
 
 fn rid(i: usize) -> String {
     format!("({i:08x}-0000-4000-8000-000000000000)")

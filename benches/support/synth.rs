@@ -161,8 +161,14 @@ pub fn generate(shape: Shape) -> (Batch<'static>, GroundTruth) {
         *truth.entry(cause).or_default() += 1;
         messages.extend(lines);
     }
+    let batch = batch_of(messages);
+    (batch, truth)
+}
+
+/// A subscription batch of `messages` from one execution log group, ids and timestamps as CloudWatch Logs sets them.
+pub fn batch_of(messages: Vec<String>) -> Batch<'static> {
     let base_ts = 1_732_440_000_000_i64;
-    let batch = Batch {
+    Batch {
         message_type: "DATA_MESSAGE".into(),
         owner: "123456789012".into(),
         log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
@@ -177,8 +183,7 @@ pub fn generate(shape: Shape) -> (Batch<'static>, GroundTruth) {
                 message: message.into(),
             })
             .collect(),
-    };
-    (batch, truth)
+    }
 }
 
 /// Cuts a line at 1 KB the way execution logging does.
