@@ -126,7 +126,8 @@ pub fn latent_alert(check: &CheckResult, account: &str, region: &str) -> Option<
         )),
         log_stream: None,
         evidence: vec![format!("audit {}: {}", check.check, check.message)],
-        detail: check.fix.clone(),
+        // The exact fix is the remediation report's (planned from the API's configuration, as for a live one).
+        detail: None,
         summary: advice.summary,
         advice: advice.fix,
     };
@@ -300,6 +301,16 @@ mod tests {
                 .attributes
                 .contains(&("notice", "latent".to_owned()))
         );
+        // No request has failed: the bodies say so, and the chat summary is the latent subject.
+        assert!(
+            message
+                .bodies
+                .email
+                .contains("No request has failed yet on a1b2c3d4e5/prod POST /orders")
+        );
+        assert!(!message.bodies.email.contains("answered 500 to 0"));
+        let chat: serde_json::Value = serde_json::from_str(&message.bodies.https).unwrap();
+        assert_eq!(chat["metadata"]["summary"], message.subject.as_str());
         let authorizer = latent_alert(
             &check(Status::Fail, "invoke_permission", Some("x1y2z3")),
             "123456789012",

@@ -148,10 +148,7 @@ fn render_with(
         attributes.push(("notice", notice.as_str().to_owned()));
     }
     Message {
-        subject: match notice {
-            Some(Notice::Latent) => latent_subject(&trimmed),
-            _ => noticed_subject(&subject(&trimmed), notice),
-        },
+        subject: message_subject(&trimmed, notice),
         attributes,
         bodies: Bodies::new(text, chatbot(&trimmed, links, remediation, notice), machine),
     }
@@ -227,6 +224,14 @@ pub fn subject(alert: &Alert) -> String {
         route
     };
     sanitize_subject(&format!("{head}{route}{tail}"))
+}
+
+/// The subject of an alert as it goes out: a latent problem's own, a digest's, or the alert's.
+fn message_subject(alert: &Alert, notice: Option<&Notice>) -> String {
+    match notice {
+        Some(Notice::Latent) => latent_subject(alert),
+        _ => noticed_subject(&subject(alert), notice),
+    }
 }
 
 /// `[apigw-doctor] POST /orders will answer 500: API Gateway may not invoke orders-api`
@@ -421,12 +426,21 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
         .status
         .map_or_else(|| "5xx".to_owned(), |s| s.to_string());
     let route = route_label(alert).unwrap_or_else(|| "(route not logged)".to_owned());
-    let _ = writeln!(
-        t,
-        "API Gateway answered {status} to {} on {} {route}.",
-        plural(alert.count, "request", "requests"),
-        api_label(alert)
-    );
+    // An alert of no request is a latent one (found by the audit): nothing has failed yet.
+    if alert.count == 0 {
+        let _ = writeln!(
+            t,
+            "No request has failed yet on {} {route}; the first one will answer {status}.",
+            api_label(alert)
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "API Gateway answered {status} to {} on {} {route}.",
+            plural(alert.count, "request", "requests"),
+            api_label(alert)
+        );
+    }
     match (
         alert.first_seen.and_then(iso),
         alert.last_seen.and_then(iso),
@@ -449,7 +463,7 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
     if let Some(detail) = &alert.detail {
         let _ = writeln!(t, "What is wrong: {detail}");
     }
-    if alert.status_inferred {
+    if alert.status_inferred && alert.count > 0 {
         let _ = writeln!(
             t,
             "(The status was not logged; {status} is what this cause gives.)"
@@ -599,7 +613,11 @@ pub fn chatbot(
     let mut description = notice.map(notice_line).unwrap_or_default();
     description.push_str(&format!(
         "*{}* on `{}` `{route}`: {}",
-        plural(alert.count, "request", "requests"),
+        if alert.count == 0 {
+            "No request yet".to_owned()
+        } else {
+            plural(alert.count, "request", "requests")
+        },
         api_label(alert),
         alert.summary
     ));
@@ -692,7 +710,7 @@ pub fn chatbot(
         },
         "metadata": {
             "threadId": alert.fingerprint,
-            "summary": subject(alert),
+            "summary": message_subject(alert, notice),
             "eventType": alert.cause.as_str(),
             "relatedResources": related,
             "additionalContext": context,
