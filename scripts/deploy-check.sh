@@ -26,7 +26,7 @@ sam validate
 step "sam validate --lint"
 sam validate --lint
 
-step "cfn-lint template.yaml (defaults; discovery off; latent audit off; access-log prefix and a restriction; Kinesis fan-in both ways)"
+step "cfn-lint template.yaml (defaults; discovery off; latent audit off; access-log prefix and a restriction; Kinesis fan-in both ways; approve with a channel)"
 cfn-lint template.yaml
 cfn-lint template.yaml --parameters Discovery=disabled Suppression=disabled
 cfn-lint template.yaml --parameters LatentAuditHours=0 RemediationMode=off
@@ -34,6 +34,10 @@ cfn-lint template.yaml --parameters AccessLogGroupPrefix=/aws/apigateway/access-
   RemediationMode=auto RemediationAllowedFunctions=orders-*,payments
 cfn-lint template.yaml --parameters FanIn=kinesis FanInOrganizationId=o-abcdefghij
 cfn-lint template.yaml --parameters FanIn=kinesis FanInSenderAccounts=111122223333,444455556666 Suppression=disabled
+# approve mode with a channel: the Apply fix custom action, the channel role's invoke-only policy, the outputs.
+cfn-lint template.yaml --parameters RemediationMode=approve RemediationAllowedFunctions=orders-* \
+  ApprovalChannelArn=arn:aws:chatbot::123456789012:chat-configuration/slack-channel/alerts \
+  ApprovalChannelRoleName=alerts-chatbot-role
 
 step "sam build"
 sam build

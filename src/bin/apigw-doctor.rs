@@ -267,6 +267,10 @@ async fn handle_all<P: Publisher, R: Remediator, S: Suppressor>(
                 outcome.digests_sent,
                 plural(outcome.digests_sent)
             ),
+            Ok(Response::Approval(outcome)) => eprintln!(
+                "apigw-doctor: {name}: approval {}: {}: {}",
+                outcome.approval, outcome.result.outcome, outcome.result.message
+            ),
             Ok(Response::CustomResource(outcome)) => eprintln!(
                 "apigw-doctor: {name}: custom resource {}: {}",
                 outcome.request_type, outcome.status

@@ -49,6 +49,8 @@ pub enum PayloadKind {
     Sweep,
     /// A CloudFormation custom-resource request (`RequestType`, `ResponseURL`): the stack's own set-up.
     CustomResource,
+    /// `{"approve":"<plan id>"}`: a person approved a planned fix (`REMEDIATION_MODE=approve`).
+    Approval,
     Unknown,
 }
 
@@ -64,6 +66,7 @@ pub fn payload_kind(payload: &[u8]) -> PayloadKind {
         request_type: Option<serde::de::IgnoredAny>,
         #[serde(rename = "ResponseURL")]
         response_url: Option<serde::de::IgnoredAny>,
+        approve: Option<serde::de::IgnoredAny>,
     }
     match serde_json::from_slice::<Probe<'_>>(payload) {
         Ok(p) if p.awslogs.is_some() => PayloadKind::Logs,
@@ -72,6 +75,7 @@ pub fn payload_kind(payload: &[u8]) -> PayloadKind {
         Ok(p) if p.request_type.is_some() && p.response_url.is_some() => {
             PayloadKind::CustomResource
         }
+        Ok(p) if p.approve.is_some() => PayloadKind::Approval,
         _ => PayloadKind::Unknown,
     }
 }
@@ -86,6 +90,10 @@ mod tests {
 
     #[test]
     fn payload_kinds_are_told_apart() {
+        assert_eq!(
+            payload_kind(br#"{"approve":"0123456789abcdef0123456789abcdef"}"#),
+            PayloadKind::Approval
+        );
         assert_eq!(
             payload_kind(br#"{"awslogs":{"data":"x"}}"#),
             PayloadKind::Logs

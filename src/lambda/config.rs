@@ -57,6 +57,8 @@ pub const ACCESS_LOG_GROUP_PREFIX: &str = "ACCESS_LOG_GROUP_PREFIX";
 pub const DISCOVERY_ONLY: &str = "DISCOVERY_ONLY";
 pub const LATENT_AUDIT_HOURS: &str = "LATENT_AUDIT_HOURS";
 pub const AWS_REGION: &str = "AWS_REGION";
+/// Set by Lambda: this function's name.
+pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
 pub const VARIABLES: &[&str] = &[
@@ -100,6 +102,9 @@ pub struct Config {
     pub discovery: DiscoverySettings,
     /// How often the sweep audits each watched API (`LATENT_AUDIT_HOURS`); `None`: never.
     pub latent_audit_every_ms: Option<i64>,
+    /// This function's own name (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda): what an approval invokes, and the
+    /// value the "Apply fix" button's criterion matches, so that it shows on this stack's alerts only.
+    pub function_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +134,7 @@ impl Default for Config {
             suppression: Timing::default(),
             discovery: DiscoverySettings::default(),
             latent_audit_every_ms: None,
+            function_name: None,
         }
     }
 }
@@ -233,7 +239,11 @@ impl Config {
             0 => None,
             hours => Some(hours as i64 * 3_600_000),
         };
-        Ok(Config {
+        let config = Config {
+            function_name: get(AWS_LAMBDA_FUNCTION_NAME).filter(|n| {
+                // A custom-action variable's value: printable ASCII, no space (Lambda's names are narrower still).
+                (1..=140).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_graphic())
+            }),
             latent_audit_every_ms,
             discovery,
             suppression_table,
@@ -264,12 +274,13 @@ impl Config {
                 mode: match get(REMEDIATION_MODE).as_deref() {
                     None | Some("dry-run") => Mode::DryRun,
                     Some("off") => Mode::Off,
+                    Some("approve") => Mode::Approve,
                     Some("auto") => Mode::Auto,
                     Some(other) => {
                         return Err(invalid(
                             REMEDIATION_MODE,
                             other,
-                            "expected off, dry-run or auto",
+                            "expected off, dry-run, approve or auto",
                         ));
                     }
                 },
@@ -303,7 +314,15 @@ impl Config {
                 )?,
                 home_account,
             },
-        })
+        };
+        if config.remediation.mode == Mode::Approve && config.suppression_table.is_none() {
+            return Err(invalid(
+                REMEDIATION_MODE,
+                "approve",
+                "approve keeps each planned fix until it is approved: it needs SUPPRESSION_TABLE",
+            ));
+        }
+        Ok(config)
     }
 
     /// Whether `auto` may change every function of the account (`*` among the patterns).

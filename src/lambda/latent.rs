@@ -224,7 +224,7 @@ where
         metrics: &mut Metrics,
         report: &mut LatentReport,
     ) {
-        let remediation = self.remediator.remediate(alert, &mut budget.changes).await;
+        let mut remediation = self.remediator.remediate(alert, &mut budget.changes).await;
         let fixed = remediation.status == "applied";
         if !fixed {
             let key = format!("latent#{}", alert.fingerprint);
@@ -243,6 +243,7 @@ where
             return;
         }
         budget.alerts -= 1;
+        self.offer(alert, &mut remediation, metrics).await;
         let message = render_noticed(alert, &remediation, Some(&Notice::Latent));
         match self.send(&message, Vec::new(), metrics).await {
             Ok(()) => {

@@ -70,7 +70,8 @@ impl Metrics {
         for action in &report.actions {
             match action.outcome {
                 "applied" => self.remediations_applied += 1,
-                "dry-run" => self.remediations_dry_run += 1,
+                // A plan awaiting approval changed nothing yet: counted with the dry runs.
+                "dry-run" | crate::remediate::AWAITING_APPROVAL => self.remediations_dry_run += 1,
                 "failed" => self.remediations_failed += 1,
                 _ => self.remediations_refused += 1,
             }

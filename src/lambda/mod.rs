@@ -10,7 +10,9 @@
 //! - [`custom_resource`]: CloudFormation's requests to subscribe the log groups on deploy and unsubscribe on delete
 //! - [`aws`]: the SDK configuration (one TLS stack)
 //! - [`latent`]: the sweep's audit of the watched APIs, before a client meets what will fail
+//! - [`approval`]: `approve` mode's kept plans and the approvals that apply them
 
+pub mod approval;
 pub mod aws;
 pub mod config;
 pub mod custom_resource;
@@ -124,6 +126,7 @@ pub enum Response {
     Kinesis(KinesisEventResponse),
     Sweep(SweepOutcome),
     CustomResource(CustomResourceOutcome),
+    Approval(approval::ApprovalOutcome),
 }
 
 /// What the scheduled sweep did.
@@ -298,6 +301,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 .custom_resource(payload, function_arn, metrics)
                 .await
                 .map(Response::CustomResource),
+            PayloadKind::Approval => Ok(Response::Approval(self.approval(payload, metrics).await)),
             // Anything else is read as a delivery, whose decoder names what is wrong with it.
             PayloadKind::Logs | PayloadKind::Unknown => {
                 self.logs(payload, metrics).await.map(Response::Logs)
@@ -732,11 +736,12 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         // Remediation failures are reported in the alert; they never fail the invocation.
         let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
         for alert in &plan.alerts {
-            let report = self.remediator.remediate(alert, &mut budget.changes).await;
+            let mut report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
             let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
                 continue;
             };
+            self.offer(alert, &mut report, metrics).await;
             messages.push((
                 render_noticed(alert, &report, notice.as_ref()),
                 undo.map(|u| vec![*u]).unwrap_or_default(),

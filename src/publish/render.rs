@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::alert::{Alert, Severity, Unlisted};
 use crate::diagnose::classify::Cause;
 use crate::remediate::Report;
+use crate::remediate::approval::{Approval, PendingPlan};
 use crate::suppress::{Notice, State};
 
 /// SNS: the subject must be under 100 printable ASCII characters with no line break.
@@ -351,7 +352,7 @@ pub fn render_state(state: &State, notice: &Notice) -> Message {
         "source": "custom",
         "id": message_id(&state.fingerprint, notice.as_str(), Some(state.last_seen)),
         "content": {"textType": "client-markdown", "title": format!("{icon} {title}"), "description": text},
-        "metadata": {"threadId": state.fingerprint, "summary": subject, "eventType": state.cause},
+        "metadata": {"threadId": state.fingerprint, "summary": subject, "eventType": chat_event_type(&state.cause)},
     })
     .to_string();
     let severity = match state.severity {
@@ -549,10 +550,23 @@ pub fn remediation_text(report: &Report) -> String {
         return String::new();
     }
     let mut t = format!("\nSelf-healing: {}\n", report.status);
+    if let Some(offer) = &report.approval {
+        let _ = writeln!(
+            t,
+            "  To apply: press \"Apply fix\" on this alert in the chat channel, or invoke {} with {{\"approve\":\"{}\"}} \
+             (until {}). apigw-doctor checks the API again before it changes anything.",
+            offer.function_name.as_deref().unwrap_or("apigw-doctor"),
+            offer.plan_id,
+            iso(offer.expires_at).unwrap_or_else(|| offer.expires_at.to_string())
+        );
+    }
     for action in &report.actions {
         let verb = match action.outcome {
             "applied" => "Added",
             "dry-run" => "Would add (dry-run; set REMEDIATION_MODE=auto to apply)",
+            crate::remediate::AWAITING_APPROVAL => {
+                "Would add once a person approves (REMEDIATION_MODE=approve)"
+            }
             "failed" => "Failed to add",
             _ => "Not changed",
         };
@@ -657,6 +671,16 @@ pub fn chatbot(
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             ),
+            crate::remediate::AWAITING_APPROVAL => format!(
+                "Self-healing awaits approval: *Apply fix* adds{} after checking the API again{}",
+                what.unwrap_or_default(),
+                remediation
+                    .approval
+                    .as_ref()
+                    .and_then(|o| iso(o.expires_at))
+                    .map(|at| format!(" (until {at})"))
+                    .unwrap_or_default()
+            ),
             outcome => format!(
                 "Self-healing {outcome}: {}",
                 action.reason.as_deref().unwrap_or("no reason given")
@@ -681,11 +705,18 @@ pub fn chatbot(
         .iter()
         .chain(alert.authorizer_arns.iter())
         .collect();
+    // The button's variables: only when the plan is kept and this function's name is known.
+    let offer = remediation
+        .approval
+        .as_ref()
+        .and_then(|o| Some((o.plan_id.as_str(), o.function_name.as_deref()?)));
     let context = ChatContext {
         api_id: alert.api_id.as_deref().unwrap_or("unknown"),
         stage: alert.stage.as_deref().unwrap_or("unknown"),
         count: alert.count.to_string(),
         sample_request_ids: alert.sample_request_ids.join(","),
+        approve_plan: offer.map(|(plan, _)| plan),
+        approve_function: offer.map(|(_, function)| function),
     };
     json!({
         "version": "1.0",
@@ -711,7 +742,7 @@ pub fn chatbot(
         "metadata": {
             "threadId": alert.fingerprint,
             "summary": message_subject(alert, notice),
-            "eventType": alert.cause.as_str(),
+            "eventType": chat_event_type(alert.cause.as_str()),
             "relatedResources": related,
             "additionalContext": context,
         },
@@ -727,6 +758,115 @@ struct ChatContext<'a> {
     stage: &'a str,
     count: String,
     sample_request_ids: String,
+    /// The plan the "Apply fix" button approves (32 hex digits), in `approve` mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approve_plan: Option<&'a str>,
+    /// This function's name: the button's criterion, so it shows on this stack's alerts only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approve_function: Option<&'a str>,
+}
+
+/// `metadata.eventType`: the cause in the characters a custom action's `NotificationType` admits
+/// (`[a-zA-Z0-9-]+`), so that a button can be attached by it.
+pub fn chat_event_type(cause: &str) -> String {
+    cause
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The answer to an approval, threaded under the problem's alert (the same `threadId`): what was added and how
+/// to undo it, or why nothing was.
+pub fn render_approval(
+    plan: &PendingPlan,
+    plan_id: &str,
+    approval: &Approval,
+    at_ms: i64,
+) -> Message {
+    let headline = match approval.outcome {
+        "applied" => "Applied by approval",
+        "already-applied" => "Already applied",
+        "failed" => "Approval failed",
+        _ => "Approval refused",
+    };
+    let route = match (&plan.method, &plan.resource_path) {
+        (Some(m), Some(p)) => format!("{m} {p}"),
+        _ => match plan.authorizer_ids.first() {
+            Some(id) => format!("authorizer {id}"),
+            None => "every route".to_owned(),
+        },
+    };
+    let subject = sanitize_subject(&format!(
+        "[apigw-doctor] {headline}: {} on {}/{} {route}",
+        plan.cause, plan.api_id, plan.stage
+    ));
+    let text = format!(
+        "{}\n\nPlan {plan_id}: {} on {route}, API {} stage {} (account {}, {}).\nFingerprint {} (the alert this \
+         answers).\n-- apigw-doctor\n",
+        approval.message,
+        plan.cause,
+        plan.api_id,
+        plan.stage,
+        plan.account,
+        plan.region,
+        plan.fingerprint
+    );
+    let machine = json!({
+        "schema": "apigw-doctor.approval/v1",
+        "plan_id": plan_id,
+        "fingerprint": plan.fingerprint,
+        "outcome": approval.outcome,
+        "message": approval.message,
+        "cause": plan.cause,
+        "account": plan.account,
+        "region": plan.region,
+        "api_id": plan.api_id,
+        "stage": plan.stage,
+        "method": plan.method,
+        "resource_path": plan.resource_path,
+        "remediation": approval.report,
+    })
+    .to_string();
+    let icon = if approval.outcome == "applied" {
+        ":white_check_mark:"
+    } else {
+        ":no_entry:"
+    };
+    let chat = json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": message_id(&plan.fingerprint, "approval", Some(at_ms)),
+        "content": {
+            "textType": "client-markdown",
+            "title": format!("{icon} {headline}: {} on {route}", plan.cause),
+            "description": approval.message,
+        },
+        "metadata": {
+            "threadId": plan.fingerprint,
+            "summary": subject,
+            "eventType": chat_event_type(&plan.cause),
+        },
+    })
+    .to_string();
+    let cause: Option<Cause> = plan.cause.parse().ok();
+    let mut attributes = filter_attributes(
+        &plan.cause,
+        Some(500),
+        [
+            &Some(plan.api_id.clone()),
+            &Some(plan.stage.clone()),
+            &Some(plan.account.clone()),
+            &Some(plan.region.clone()),
+        ],
+        cause.map_or(Severity::High, Severity::of),
+        approval.outcome,
+    );
+    attributes.push(("notice", "approval".to_owned()));
+    Message {
+        subject,
+        attributes,
+        bodies: Bodies::new(text, chat, machine),
+    }
 }
 
 /// A Chatbot notification id unique per message: the problem, what kind of message, and when.

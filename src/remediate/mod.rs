@@ -7,6 +7,7 @@
 //! other text inside a log line is never used. [`plan`] is pure; AWS calls go through [`ApiConfig`] and
 //! [`PermissionApi`] ([`aws`] has the SDK adapters).
 
+pub mod approval;
 pub mod aws;
 pub mod plan;
 
@@ -130,9 +131,12 @@ pub trait PermissionApi {
 /// What self-healing did for one alert: the `remediation` message attribute and the alert's section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// `none`, `applied`, `dry-run`, `refused` or `failed`.
+    /// `none`, `applied`, `dry-run`, `awaiting-approval`, `refused` or `failed`.
     pub status: &'static str,
     pub actions: Vec<Action>,
+    /// In `approve` mode, once the plan is kept: what the "Apply fix" button needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<approval::Offer>,
 }
 
 impl Report {
@@ -140,6 +144,7 @@ impl Report {
         Report {
             status: "none",
             actions: Vec::new(),
+            approval: None,
         }
     }
 
@@ -149,19 +154,28 @@ impl Report {
             "applied"
         } else if has("failed") {
             "failed"
+        } else if has(AWAITING_APPROVAL) {
+            AWAITING_APPROVAL
         } else if has("dry-run") {
             "dry-run"
         } else {
             "refused"
         };
-        Report { status, actions }
+        Report {
+            status,
+            actions,
+            approval: None,
+        }
     }
 }
+
+/// The outcome (and report status) of a fix planned in `approve` mode, waiting for a person.
+pub const AWAITING_APPROVAL: &str = "awaiting-approval";
 
 /// One decision about one function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Action {
-    /// `applied`, `dry-run`, `refused` or `failed`.
+    /// `applied`, `dry-run`, `awaiting-approval`, `refused` or `failed`.
     pub outcome: &'static str,
     pub reason: Option<String>,
     pub fix: Option<Fix>,
@@ -438,7 +452,11 @@ async fn act<P: PermissionApi>(
             fix: Some(fix),
         },
         Decision::DryRun { fix } => Action {
-            outcome: "dry-run",
+            outcome: if settings.mode == Mode::Approve {
+                AWAITING_APPROVAL
+            } else {
+                "dry-run"
+            },
             reason: None,
             fix: Some(fix),
         },
@@ -479,6 +497,15 @@ pub trait Remediator {
     /// `budget`: the permission changes still allowed in this invocation.
     fn remediate(&self, alert: &Alert, budget: &mut usize) -> impl Future<Output = Report> + Send;
     fn max_changes(&self) -> usize;
+    /// A person approved a kept plan: plan again from the API's configuration and apply it if it still stands.
+    fn approve(
+        &self,
+        plan: &approval::PendingPlan,
+        budget: &mut usize,
+    ) -> impl Future<Output = approval::Approval> + Send {
+        let _ = (plan, budget);
+        async { approval::Approval::refused("this apigw-doctor has no AWS access to apply a fix") }
+    }
 }
 
 /// No remediation at all (mode `off`, or no AWS access wanted).
@@ -506,6 +533,14 @@ pub struct Live<A, P> {
 impl<A: ApiConfig + Sync, P: PermissionApi + Sync> Remediator for Live<A, P> {
     async fn remediate(&self, alert: &Alert, budget: &mut usize) -> Report {
         remediate(alert, &self.settings, &self.api, &self.permissions, budget).await
+    }
+
+    async fn approve(
+        &self,
+        plan: &approval::PendingPlan,
+        budget: &mut usize,
+    ) -> approval::Approval {
+        approval::approve(plan, &self.settings, &self.api, &self.permissions, budget).await
     }
 
     fn max_changes(&self) -> usize {
@@ -592,6 +627,7 @@ impl Remediator for Offline {
         };
         Report {
             status: "dry-run",
+            approval: None,
             actions: vec![Action {
                 outcome: "dry-run",
                 reason: Some(format!(

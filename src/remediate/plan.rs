@@ -5,13 +5,26 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// `off` makes no AWS call at all; `dry-run` looks up and says what it would do; `auto` does it.
+/// `off` makes no AWS call at all; `dry-run` looks up and says what it would do; `approve` does the same and keeps
+/// the plan for a person to approve (a chat button); `auto` does it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     Off,
     DryRun,
+    Approve,
     Auto,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::DryRun => "dry-run",
+            Mode::Approve => "approve",
+            Mode::Auto => "auto",
+        }
+    }
 }
 
 /// How wide the added permission is: one route (`{api}/*/{METHOD}/{path}`), or the whole API (`{api}/*`).
@@ -493,7 +506,7 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
     }
     match facts.mode {
         Mode::Auto => Decision::Apply { fix },
-        Mode::DryRun | Mode::Off => Decision::DryRun { fix },
+        Mode::DryRun | Mode::Approve | Mode::Off => Decision::DryRun { fix },
     }
 }
 

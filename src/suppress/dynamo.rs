@@ -247,6 +247,50 @@ impl Suppressor for DynamoSuppressor {
             Err(WriteError::Other(reason)) => Err(self.error(reason)),
         }
     }
+
+    async fn keep(&self, key: &str, value: &str, for_ms: i64) -> Result<(), SuppressError> {
+        self.keep_item(key, value, for_ms).await
+    }
+
+    async fn recall(&self, key: &str) -> Result<Option<String>, SuppressError> {
+        self.recall_item(key).await
+    }
+}
+
+impl DynamoSuppressor {
+    async fn keep_item(&self, key: &str, value: &str, for_ms: i64) -> Result<(), SuppressError> {
+        let now = (self.clock)();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("fingerprint", AttributeValue::S(key.to_owned()))
+            .item("value", AttributeValue::S(value.to_owned()))
+            .item("until", number(now + for_ms))
+            .item("expires_at", number((now + for_ms) / 1000 + 3600))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(DisplayErrorContext(&e).to_string()))
+    }
+
+    /// The kept value, unless past its `until` (DynamoDB's TTL deletes late, up to days after).
+    async fn recall_item(&self, key: &str) -> Result<Option<String>, SuppressError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("fingerprint", AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.error(DisplayErrorContext(&e).to_string()))?;
+        let now = (self.clock)();
+        Ok(output.item.and_then(|item| {
+            let until = item.get("until")?.as_n().ok()?.parse::<i64>().ok()?;
+            (until > now).then_some(())?;
+            item.get("value")?.as_s().ok().cloned()
+        }))
+    }
 }
 
 /// The suppressor the configuration asks for: DynamoDB when a table is named (`SUPPRESSION_TABLE`), else none.
@@ -306,6 +350,20 @@ impl Suppressor for Configured {
         match self {
             Configured::Off(s) => s.remember(key, for_ms).await,
             Configured::Dynamo(s) => s.remember(key, for_ms).await,
+        }
+    }
+
+    async fn keep(&self, key: &str, value: &str, for_ms: i64) -> Result<(), SuppressError> {
+        match self {
+            Configured::Off(s) => s.keep(key, value, for_ms).await,
+            Configured::Dynamo(s) => s.keep_item(key, value, for_ms).await,
+        }
+    }
+
+    async fn recall(&self, key: &str) -> Result<Option<String>, SuppressError> {
+        match self {
+            Configured::Off(s) => s.recall(key).await,
+            Configured::Dynamo(s) => s.recall_item(key).await,
         }
     }
 }

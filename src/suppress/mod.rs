@@ -315,6 +315,29 @@ pub trait Suppressor {
         key: &str,
         for_ms: i64,
     ) -> impl Future<Output = Result<bool, SuppressError>> + Send;
+    /// Keeps `value` under `key` for `for_ms` (a plan awaiting approval). Without a table there is nowhere to.
+    fn keep(
+        &self,
+        key: &str,
+        value: &str,
+        for_ms: i64,
+    ) -> impl Future<Output = Result<(), SuppressError>> + Send {
+        let _ = (key, value, for_ms);
+        async {
+            Err(SuppressError {
+                table: "(none)".to_owned(),
+                reason: "no SUPPRESSION_TABLE to keep it in".to_owned(),
+            })
+        }
+    }
+    /// What [`Suppressor::keep`] kept under `key`, unless its time is over.
+    fn recall(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, SuppressError>> + Send {
+        let _ = key;
+        async { Ok(None) }
+    }
 }
 
 /// No `SUPPRESSION_TABLE`: every alert goes out, as before.
@@ -371,6 +394,7 @@ mod tests {
     fn report(outcome: &'static str, reason: Option<&str>) -> Report {
         Report {
             status: outcome,
+            approval: None,
             actions: vec![crate::remediate::Action {
                 outcome,
                 reason: reason.map(str::to_owned),

@@ -748,3 +748,230 @@ async fn the_compiled_function_heals_a_latent_permission_on_its_sweep() {
     assert_eq!(received[0].1["notice"], "latent");
     assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
 }
+
+/// Points `POST /orders/{id}` of `api_id` at `function_arn` (a redeploy that moved the route elsewhere).
+async fn repoint_route(sdk: &aws_config::SdkConfig, api_id: &str, function_arn: &str) {
+    let apigw = aws_sdk_apigateway::Client::new(sdk);
+    let resource = apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap()
+        .into_iter()
+        .find(|r| r.path.as_deref() == Some("/orders/{id}"))
+        .unwrap()
+        .id
+        .unwrap();
+    apigw
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(resource)
+        .http_method("POST")
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+        ))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The compiled function in `approve` mode, on its own emulator.
+fn approving_function(
+    topic_arn: &str,
+    table: &str,
+    allowed: &str,
+) -> (u16, crate::lambda_e2e::Running, crate::lambda_e2e::Running) {
+    use crate::lambda_e2e::{Running, bootstrap, emulator};
+    let (port, emulator) = emulator();
+    let mut command = bootstrap(port, Some(topic_arn));
+    command
+        .env("SUPPRESSION_TABLE", table)
+        .env("REMEDIATION_MODE", "approve")
+        .env("REMEDIATION_ALLOWED_FUNCTIONS", allowed)
+        .env("AWS_REGION", "us-east-1");
+    (port, emulator, Running(command.spawn().unwrap()))
+}
+
+fn invoke(port: u16, payload: &[u8]) -> Value {
+    let (status, body) =
+        crate::lambda_e2e::post(port, "/2015-03-31/functions/_/invocations", payload);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn approve(port: u16, plan_id: &str) -> Value {
+    invoke(port, format!(r#"{{"approve":"{plan_id}"}}"#).as_bytes())
+}
+
+/// Delivers `stack`'s permission failure and returns the alert's kept plan id (checking that nothing changed).
+async fn alert_with_plan(
+    sdk: &aws_config::SdkConfig,
+    port: u16,
+    topic: &Topic,
+    queue: &str,
+    stack: &Stack,
+) -> (String, Value) {
+    let outcome = invoke(port, &stack.permission_failure());
+    assert_eq!(outcome["alerts_sent"], 1, "{outcome}");
+    let received = topic.drain(queue).await;
+    assert_eq!(received.len(), 1);
+    let (body, attributes) = &received[0];
+    let alert: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(attributes["remediation"], "awaiting-approval");
+    assert_eq!(alert["remediation"]["status"], "awaiting-approval");
+    assert_eq!(alert["remediation"]["approval"]["function_name"], "_");
+    let plan_id = alert["remediation"]["approval"]["plan_id"]
+        .as_str()
+        .expect("an approve-mode alert carries its plan id")
+        .to_owned();
+    assert!(apigw_doctor::remediate::approval::is_plan_id(&plan_id));
+    // Nothing is changed until someone approves.
+    assert!(policy_statements(sdk, &stack.function_arn).await.is_empty());
+    (plan_id, alert)
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn an_approved_plan_is_applied_once_through_the_compiled_function_and_answered_in_the_thread()
+{
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+    let (port, _emulator, _function) = approving_function(&topic.arn, &table, "orders-*");
+
+    let (plan_id, alert) = alert_with_plan(&sdk, port, &topic, &queue, &stack).await;
+
+    let answer = approve(port, &plan_id);
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(answer["published"], true, "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Applied by approval: statement apigw-doctor-"),
+        "{message}"
+    );
+    assert!(
+        message.contains("aws lambda remove-permission"),
+        "{message}"
+    );
+    let statements = policy_statements(&sdk, &stack.function_arn).await;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(
+        statements[0]["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!(
+            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
+            stack.api_id
+        )
+    );
+    // The result goes to the topic, threaded under the alert (its fingerprint).
+    let received = topic.drain(&queue).await;
+    assert_eq!(received.len(), 1);
+    let (body, attributes) = &received[0];
+    let result: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(attributes["notice"], "approval");
+    assert_eq!(attributes["remediation"], "applied");
+    assert_eq!(result["schema"], "apigw-doctor.approval/v1");
+    assert_eq!(result["fingerprint"], alert["fingerprint"]);
+    assert_eq!(result["plan_id"], plan_id.as_str());
+
+    // A second click: nothing new, nothing published.
+    let again = approve(port, &plan_id);
+    assert_eq!(again["outcome"], "already-applied", "{again}");
+    assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
+    assert!(topic.drain(&queue).await.is_empty());
+
+    // An unknown plan, and an expired one (its item still there: DynamoDB's TTL deletes late).
+    let unknown = approve(port, "0123456789abcdef0123456789abcdef");
+    assert_eq!(unknown["outcome"], "unknown", "{unknown}");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown or expired")
+    );
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let kept = dynamo
+        .get_item()
+        .table_name(&table)
+        .key("fingerprint", AttributeValue::S(format!("plan#{plan_id}")))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expired_id = "fedcba9876543210fedcba9876543210";
+    dynamo
+        .put_item()
+        .table_name(&table)
+        .item(
+            "fingerprint",
+            AttributeValue::S(format!("plan#{expired_id}")),
+        )
+        .item("value", kept["value"].clone())
+        .item("until", AttributeValue::N("1000".into()))
+        .send()
+        .await
+        .unwrap();
+    let expired = approve(port, expired_id);
+    assert_eq!(expired["outcome"], "unknown", "{expired}");
+    assert!(topic.drain(&queue).await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn an_approval_is_refused_when_the_route_moved_or_the_function_left_the_allow_list() {
+    let sdk = sdk().await;
+    let moved = Stack::create(&sdk).await;
+    let left = Stack::create(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+    let (moved_plan, left_plan) = {
+        let (port, _emulator, _function) = approving_function(&topic.arn, &table, "orders-*");
+        (
+            alert_with_plan(&sdk, port, &topic, &queue, &moved).await.0,
+            alert_with_plan(&sdk, port, &topic, &queue, &left).await.0,
+        )
+    };
+
+    // The route now invokes another function (allow-listed too): the plan no longer describes the API.
+    repoint_route(&sdk, &moved.api_id, &moved.decoy_arn).await;
+    let (port, _emulator, _function) = approving_function(&topic.arn, &table, "orders-*");
+    let answer = approve(port, &moved_plan);
+    assert_eq!(answer["outcome"], "refused", "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(message.contains("changed since the plan"), "{message}");
+    assert!(message.contains(&moved.decoy_arn), "{message}");
+    assert!(
+        policy_statements(&sdk, &moved.function_arn)
+            .await
+            .is_empty()
+    );
+    assert!(policy_statements(&sdk, &moved.decoy_arn).await.is_empty());
+    let received = topic.drain(&queue).await;
+    assert_eq!(received.len(), 1, "the refusal is threaded under the alert");
+    assert_eq!(received[0].1["remediation"], "refused");
+    drop((_function, _emulator));
+
+    // The operator narrowed the allow-list since the alert: the function is no longer one to change.
+    let (port, _emulator, _function) = approving_function(&topic.arn, &table, "billing-*");
+    let answer = approve(port, &left_plan);
+    assert_eq!(answer["outcome"], "refused", "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("REMEDIATION_ALLOWED_FUNCTIONS"),
+        "{message}"
+    );
+    assert!(policy_statements(&sdk, &left.function_arn).await.is_empty());
+}

@@ -22,3 +22,136 @@ fn the_template_sets_exactly_the_variables_config_reads() {
     got.sort_unstable();
     assert_eq!(got, expected);
 }
+
+/// The `Variables:` map of the Apply fix custom action (name → path in the notification).
+fn apply_fix_variables(template: &str) -> Vec<(String, String)> {
+    let action = &template[template
+        .find("  ApplyFixAction:\n")
+        .expect("ApplyFixAction in template.yaml")..];
+    let start = action.find("          Variables:\n").unwrap();
+    action[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("            "))
+        .filter_map(|l| l.trim().split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// An approve-mode alert as the function renders it: the plan kept, this function named.
+fn approve_mode_chat(function_name: &str, plan_id: &str) -> serde_json::Value {
+    use apigw_doctor::remediate::approval::Offer;
+    use apigw_doctor::remediate::plan::{Fix, FunctionRef};
+    use apigw_doctor::remediate::{AWAITING_APPROVAL, Action, Report};
+    let wire = std::fs::read(repo_path("events/missing-invoke-permission.json")).unwrap();
+    let json =
+        apigw_doctor::ingest::decode(&wire, apigw_doctor::ingest::DEFAULT_MAX_INFLATED_BYTES)
+            .unwrap();
+    let batch = apigw_doctor::ingest::parse_raw_batch(&json).unwrap();
+    let config = apigw_doctor::lambda::config::Config::default();
+    let (_, plan) = apigw_doctor::lambda::plan_batch(&batch, &config);
+    let alert = &plan.alerts[0];
+    let function =
+        FunctionRef::parse("arn:aws:lambda:us-east-1:123456789012:function:orders").unwrap();
+    let report = Report {
+        status: AWAITING_APPROVAL,
+        actions: vec![Action {
+            outcome: AWAITING_APPROVAL,
+            reason: None,
+            fix: Some(Fix::new(
+                &function,
+                "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/POST/orders/*".into(),
+                "123456789012",
+            )),
+        }],
+        approval: Some(Offer {
+            plan_id: plan_id.to_owned(),
+            function_name: Some(function_name.to_owned()),
+            expires_at: 1_700_000_000_000,
+        }),
+    };
+    let message = apigw_doctor::publish::render::render_noticed(alert, &report, None);
+    serde_json::from_str(&message.bodies.https).unwrap()
+}
+
+#[test]
+fn the_apply_fix_button_reads_what_an_approve_mode_alert_carries_within_chatbots_rules() {
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let variables = apply_fix_variables(&template);
+    // Chatbot: at most five variables, keys [A-Za-z0-9-_]+ of 1-100 characters.
+    assert!(
+        !variables.is_empty() && variables.len() <= 5,
+        "{variables:?}"
+    );
+    for (name, _) in &variables {
+        assert!(
+            (1..=100).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{name}"
+        );
+    }
+    let plan_id = "0123456789abcdef0123456789abcdef";
+    let chat = approve_mode_chat("apigw-doctor-Function-AbC123xyz", plan_id);
+    let resolved: Vec<(String, String)> = variables
+        .iter()
+        .map(|(name, path)| {
+            let mut value = &chat;
+            for key in path.strip_prefix("event.").expect(path).split('.') {
+                value = &value[key];
+            }
+            let value = value
+                .as_str()
+                .unwrap_or_else(|| panic!("{path} is not a string in {chat}"));
+            (name.clone(), value.to_owned())
+        })
+        .collect();
+    for (name, value) in &resolved {
+        // Variable values: printable ASCII (0x21-0x7F), at most 1,024 characters.
+        assert!(
+            (1..=1024).contains(&value.len()) && value.bytes().all(|b| (0x21..=0x7f).contains(&b)),
+            "{name}={value:?}"
+        );
+    }
+    assert!(resolved.contains(&("planId".to_owned(), plan_id.to_owned())));
+    assert!(resolved.contains(&(
+        "function".to_owned(),
+        "apigw-doctor-Function-AbC123xyz".to_owned()
+    )));
+    // Every variable the command and the criteria use is defined.
+    let action = &template[template.find("  ApplyFixAction:\n").unwrap()..];
+    let action = &action[..action.find("\n\n").unwrap()];
+    assert!(
+        action.contains(r#"--payload {"approve":"$planId"}"#),
+        "{action}"
+    );
+    for line in action.lines().filter(|l| l.contains("VariableName:")) {
+        let name = line.split(':').nth(1).unwrap().trim();
+        assert!(variables.iter().any(|(n, _)| n == name), "{name}");
+    }
+    // The notification's type fits a custom action's NotificationType pattern ([a-zA-Z0-9-]+).
+    assert_eq!(chat["source"], "custom");
+    let event_type = chat["metadata"]["eventType"].as_str().unwrap();
+    assert!(
+        event_type
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+        "{event_type}"
+    );
+}
+
+#[test]
+fn an_alert_without_a_kept_plan_shows_no_button() {
+    let wire = std::fs::read(repo_path("events/missing-invoke-permission.json")).unwrap();
+    let json =
+        apigw_doctor::ingest::decode(&wire, apigw_doctor::ingest::DEFAULT_MAX_INFLATED_BYTES)
+            .unwrap();
+    let batch = apigw_doctor::ingest::parse_raw_batch(&json).unwrap();
+    let config = apigw_doctor::lambda::config::Config::default();
+    let (_, messages) = apigw_doctor::lambda::plan_messages(&batch, &config);
+    let chat: serde_json::Value = serde_json::from_str(&messages[0].bodies.https).unwrap();
+    let context = &chat["metadata"]["additionalContext"];
+    assert!(context.get("approve_plan").is_none(), "{context}");
+    assert!(context.get("approve_function").is_none(), "{context}");
+}
