@@ -618,6 +618,26 @@ mod tests {
     }
 
     #[test]
+    fn approve_mode_needs_the_state_table_and_knows_its_function() {
+        let err = config(&[(REMEDIATION_MODE, "approve")]).unwrap_err();
+        assert!(err.to_string().contains("SUPPRESSION_TABLE"), "{err}");
+        let c = config(&[
+            (REMEDIATION_MODE, "approve"),
+            (SUPPRESSION_TABLE, "apigw-doctor-state"),
+            (AWS_LAMBDA_FUNCTION_NAME, "apigw-doctor-Function-AbC123"),
+        ])
+        .unwrap();
+        assert_eq!(c.remediation.mode, Mode::Approve);
+        assert_eq!(
+            c.function_name.as_deref(),
+            Some("apigw-doctor-Function-AbC123")
+        );
+        // Not a button variable's value: left out, the alert then has no button.
+        let c = config(&[(AWS_LAMBDA_FUNCTION_NAME, "two words")]).unwrap();
+        assert_eq!(c.function_name, None);
+    }
+
+    #[test]
     fn access_log_groups_map_to_apis() {
         let c = config(&[(
             ACCESS_LOG_APIS,

@@ -1430,6 +1430,48 @@ mod tests {
     }
 
     #[test]
+    fn an_approval_result_is_threaded_under_its_alert() {
+        let plan = crate::remediate::approval::PendingPlan {
+            fingerprint: "0123456789abcdef".into(),
+            cause: "missing_invoke_permission".into(),
+            account: "123456789012".into(),
+            region: "eu-west-2".into(),
+            api_id: "a1b2c3d4e5".into(),
+            stage: "prod".into(),
+            method: Some("POST".into()),
+            resource_path: Some("/orders/{id}".into()),
+            authorizer_ids: Vec::new(),
+            fixes: Vec::new(),
+            created_at: 0,
+        };
+        let approval = Approval {
+            outcome: "applied",
+            message: "Applied by approval: statement apigw-doctor-x on orders (undo: ...).".into(),
+            report: None,
+        };
+        let message = render_approval(&plan, "00ff", &approval, 1_700_000_000_000);
+        assert_eq!(
+            message.subject,
+            "[apigw-doctor] Applied by approval: missing_invoke_permission on a1b2c3d4e5/prod POST /orders/{id}"
+        );
+        assert!(
+            message
+                .attributes
+                .contains(&("notice", "approval".to_owned()))
+        );
+        assert!(
+            message
+                .attributes
+                .contains(&("remediation", "applied".to_owned()))
+        );
+        let chat: serde_json::Value = serde_json::from_str(&message.bodies.https).unwrap();
+        assert_eq!(chat["metadata"]["threadId"], "0123456789abcdef");
+        assert_eq!(chat["metadata"]["eventType"], "missing-invoke-permission");
+        assert!(message.bodies.email.starts_with("Applied by approval"));
+        assert!(message.bodies.email.contains("Plan 00ff"));
+    }
+
+    #[test]
     fn chatbot_context_values_are_strings_and_every_message_has_its_own_id() {
         let mut alert = crate::alert::tests_support::alert();
         alert.api_id = None;
