@@ -78,11 +78,33 @@ pub fn nothing_recognised_hint(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
              including the \"Log\" section under the response"
         )
         .into()
+    } else if let Some(message) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(lambda_error_document)
+    {
+        format!(
+            "this is Lambda's own error document, not API Gateway's log: Lambda refused or failed the Invoke before \
+             the function ran (\"{message}\"); API Gateway answers such a refusal with 500 (502 when it logs it as a \
+             malformed proxy response). Unconfirmed without the execution log: paste the lines around it to confirm"
+        )
+        .into()
     } else {
         "expected a CloudWatch Logs subscription delivery, its decoded DATA_MESSAGE JSON, a Kinesis event, \
          execution-log lines such as \"(request-id) Method completed with status: 502\", or access-log JSON records"
             .into()
     }
+}
+
+/// The message of a paste that is Lambda's error document and nothing else (`{"Message": ..., "Type": "User"}`,
+/// the two keys Lambda writes, a message naming Lambda), inside the usual paste wrappers.
+fn lambda_error_document(text: &str) -> Option<String> {
+    let text = paste::normalise(text);
+    let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
+    let object = value.as_object()?;
+    let message = object.get("Message")?.as_str()?;
+    let kind = object.get("Type")?;
+    let lambdas = kind.is_null() || matches!(kind.as_str(), Some("User" | "Service"));
+    (object.len() == 2 && lambdas && message.contains("Lambda")).then(|| message.to_owned())
 }
 
 /// Diagnoses one input of any kind.
@@ -201,6 +223,23 @@ mod tests {
         );
         assert!(
             nothing_recognised_hint(panel).contains("TEST result (status 500) without its log")
+        );
+    }
+
+    #[test]
+    fn lambdas_error_document_alone_is_named_not_diagnosed_as_a_log() {
+        let paste = b"```\n{\n    \"Message\": \"Lambda was not able to create an ENI in the VPC of the Lambda function because the limit for Network Interfaces has been reached.\",\n    \"Type\": \"User\"\n}\n```\n";
+        assert!(
+            diagnose_input(paste, &ReadOptions::default())
+                .unwrap()
+                .recognised_nothing()
+        );
+        let hint = nothing_recognised_hint(paste);
+        assert!(hint.contains("Lambda's own error document"), "{hint}");
+        assert!(hint.contains("create an ENI"), "{hint}");
+        assert!(
+            !nothing_recognised_hint(br#"{"Message":"order 7 not found","Type":"User"}"#)
+                .contains("Lambda's own")
         );
     }
 

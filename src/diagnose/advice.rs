@@ -69,7 +69,7 @@ pub fn advice(cause: Cause) -> Advice {
         ),
         Cause::LambdaInvokeError => (
             "Lambda refused or failed the invocation before the function ran (VPC networking, the function not ready, its file system or runtime), so the client got 500 (502 when API Gateway then read Lambda's error as a malformed response). The function's code is not the cause.",
-            "Act on what Lambda said: for VPC networking free ENIs or IP addresses (larger or more subnets, fewer idle functions in the VPC) and check the execution role's ec2 network-interface permissions; for a function not ready, wait for it to become Active (or invoke it once to restore an Inactive one); for EFS, check the mount targets and security groups.",
+            "Act on what Lambda said: for a refusal with status 403, check organization SCPs and that the region is enabled for the account; for 404, fix the integration URI or stage variable that names the function, alias or version; for VPC networking free ENIs or IP addresses (larger or more subnets, fewer idle functions in the VPC) and check the execution role's ec2 network-interface permissions; for a function not ready, wait for it to become Active (or invoke it once to restore an Inactive one); for EFS, check the mount targets and security groups.",
         ),
         Cause::MappingError => (
             "A request or response mapping template (non-proxy integration) failed, so the client got 500.",

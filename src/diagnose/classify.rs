@@ -217,11 +217,20 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         return (Cause::AuthorizerError, detail);
     }
     if let Some(signal) = has(request, F::LambdaInvocationFailed) {
-        if signal.detail().trim_start().starts_with("429") {
+        let status: Option<u16> = signal
+            .detail()
+            .trim_start()
+            .get(..3)
+            .and_then(|s| s.parse().ok());
+        if status == Some(429) {
             return (Cause::LambdaThrottled, None);
         }
         if let Some(found) = lambda_service_body(request) {
             return found;
+        }
+        // A 4xx is Lambda refusing API Gateway's Invoke: retrying does not help, the refusal's reason does.
+        if let Some(status @ 400..=499) = status {
+            return (Cause::LambdaInvokeError, Some(lambda_refusal(status)));
         }
         return (Cause::LambdaServiceError, None);
     }
@@ -462,14 +471,13 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
     });
     if !refused && named.is_none() {
         // 2018 logs: no service status; the header alone says Lambda throttled.
-        return error_type
-            .is_some_and(|t| t.eq_ignore_ascii_case("TooManyRequestsException"))
-            .then(|| {
-                (
-                    Cause::LambdaThrottled,
-                    Some("Lambda refused the invocation (TooManyRequestsException)".into()),
-                )
-            });
+        if error_type.is_some_and(|t| t.eq_ignore_ascii_case("TooManyRequestsException")) {
+            return Some((
+                Cause::LambdaThrottled,
+                Some("Lambda refused the invocation (TooManyRequestsException)".into()),
+            ));
+        }
+        return lambda_document_alone(request);
     }
     let status = request
         .lambda_status
@@ -519,6 +527,88 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
             }
         }
     }
+}
+
+/// A partial log (a paste) that shows Lambda's error document as the body but neither Lambda's status nor its
+/// `x-amzn-ErrorType`: nothing confirms who wrote the document, so the diagnosis says it is inferred. Only the exact
+/// shape Lambda writes (`Message` and `Type` and nothing else, `Type` User, Service or null, a message naming
+/// Lambda) counts; a logged status of 200 means the function returned it (its own malformed response).
+fn lambda_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
+    if request.lambda_status.is_some() || request.error_type_header.is_some() {
+        return None;
+    }
+    let raw = request.response_body?;
+    if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(request.text(raw).trim()).ok()?;
+    let object = value.as_object()?;
+    let message = object.get("Message")?.as_str()?;
+    let lambdas_type = matches!(
+        object.get("Type")?,
+        serde_json::Value::Null | serde_json::Value::String(_)
+    ) && object
+        .get("Type")
+        .and_then(|t| t.as_str())
+        .is_none_or(|t| t == "User" || t == "Service");
+    if object.len() != 2 || !lambdas_type || !message.contains("Lambda") {
+        return None;
+    }
+    let meaning = if message.contains("ENI") || message.contains("network interface") {
+        "VPC networking: Lambda could not attach the function to its VPC"
+    } else if message.contains("EFS") || message.contains("file system") {
+        "the function's EFS file system"
+    } else if message.contains("Pending")
+        || message.contains("inactive")
+        || message.contains("Inactive")
+    {
+        "the function is not ready"
+    } else if message.contains("KMS") {
+        return Some((
+            Cause::LambdaKmsError,
+            Some("inferred from Lambda's error document alone (the log shows no Lambda status or error type)".into()),
+        ));
+    } else {
+        "Lambda refused or failed the Invoke"
+    };
+    Some((
+        Cause::LambdaInvokeError,
+        Some(format!(
+            "{meaning}; inferred from Lambda's error document alone (\"{message}\"): the log shows no Lambda status or \
+             x-amzn-ErrorType to confirm it, and the function did not run"
+        )),
+    ))
+}
+
+/// What Lambda's Invoke API means by a 4xx status (its documented errors for each), when no error type or document
+/// was logged with it.
+fn lambda_refusal(status: u16) -> String {
+    let meaning = match status {
+        400 => {
+            "the request was invalid (InvalidRequestContentException, InvalidParameterValueException, or a VPC, \
+                EFS or runtime problem Lambda reports as 4xx)"
+        }
+        403 => {
+            "access was denied (AccessDeniedException): the call was not allowed to reach the function, e.g. an \
+                organization SCP or a region not (yet) enabled for the account"
+        }
+        404 => {
+            "the function, alias or version does not exist (ResourceNotFoundException): deleted, renamed, or an \
+                integration URI or stage variable naming the wrong one"
+        }
+        409 => {
+            "the function is not ready (ResourceConflictException / ResourceNotReadyException): still being \
+                created or updated, or inactive"
+        }
+        413 => {
+            "the request payload is too large for Lambda (RequestTooLargeException, 6 MB synchronous)"
+        }
+        415 => "the content type is not supported (UnsupportedMediaTypeException)",
+        _ => "Lambda refused it",
+    };
+    format!(
+        "Lambda refused the invocation with status {status}: {meaning}; the function did not run"
+    )
 }
 
 /// Lambda service error documents (§1 rows 10, 11): the function never ran, Lambda itself answered.
@@ -785,6 +875,68 @@ mod tests {
             "{:?}",
             d.detail
         );
+    }
+
+    #[test]
+    fn lambdas_document_alone_is_inferred_only_in_lambdas_exact_shape() {
+        let paste = |document: &str| {
+            format!(
+                "(r) Endpoint response body before transformations: {document}\n\
+                 (r) Execution failed due to configuration error: Malformed Lambda proxy response\n\
+                 (r) Method completed with status: 502"
+            )
+        };
+        let eni = classify_text(&paste(
+            r#"{"Message":"Lambda was not able to create an ENI in the VPC of the Lambda function because the limit for Network Interfaces has been reached.","Type":"User"}"#,
+        ));
+        assert_eq!(eni.cause, Cause::LambdaInvokeError);
+        assert!(
+            eni.detail.as_deref().unwrap().contains("inferred"),
+            "{:?}",
+            eni.detail
+        );
+        // The function's own object of the same keys, or one more key: its malformed response.
+        for own in [
+            r#"{"Message":"order not found","Type":"User"}"#,
+            r#"{"Message":"Lambda was not able to create an ENI","Type":"User","statusCode":"500"}"#,
+            r#"{"Message":"Lambda was not able to create an ENI","Type":"Order"}"#,
+        ] {
+            assert_eq!(
+                classify_text(&paste(own)).cause,
+                Cause::MalformedProxyResponse,
+                "{own}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_4xx_from_lambdas_invoke_is_a_refusal_and_a_5xx_a_service_failure() {
+        let line = |status: u16| {
+            format!(
+                "(r) Lambda invocation failed with status: {status}. Lambda request id: 0a1b2c3d-0000-4000-8000-000000000001\n\
+                 (r) Execution failed due to configuration error: Lambda invocation failed\n\
+                 (r) Method completed with status: 500"
+            )
+        };
+        let refused = classify_text(&line(403));
+        assert_eq!(refused.cause, Cause::LambdaInvokeError);
+        assert!(
+            refused
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("AccessDeniedException")
+        );
+        let missing = classify_text(&line(404));
+        assert!(
+            missing
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("does not exist")
+        );
+        assert_eq!(classify_text(&line(429)).cause, Cause::LambdaThrottled);
+        assert_eq!(classify_text(&line(500)).cause, Cause::LambdaServiceError);
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
                 last.message.push(' ');
                 last.message.push_str(message.trim());
             }
-            Some(last) if !opens => {
+            // A link on a line of its own is the writer's prose around the log, never part of a log message.
+            Some(last) if !opens && !is_bare_link(message) => {
                 last.message.push('\n');
                 last.message.push_str(line);
             }
@@ -105,6 +106,13 @@ fn continues_a_sentence(event: &str, next: &str) -> bool {
     let joined = format!("{} {}", message.trim_end(), next.trim());
     let after = signature::match_start(&joined).map(|m| m.0);
     matches!(after, Some(signature::Kind::Failure(_))) && after != before
+}
+
+/// A line that is one URL and nothing else.
+fn is_bare_link(line: &str) -> bool {
+    let line = line.trim();
+    (line.starts_with("https://") || line.starts_with("http://"))
+        && !line.contains(char::is_whitespace)
 }
 
 /// Where `part` (a slice of `whole`) starts in it.
@@ -226,6 +234,17 @@ fn strip_console_test_date(line: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_on_its_own_line_is_prose_not_the_message_before_it() {
+        let events = parse_text(
+            "Lambda invocation failed with status: 403.\n  https://repost.aws/questions/x\n",
+        );
+        assert_eq!(
+            events[0].message,
+            "Lambda invocation failed with status: 403."
+        );
+    }
 
     #[test]
     fn a_sentence_wrapped_onto_the_next_line_is_joined() {
