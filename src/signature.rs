@@ -163,6 +163,11 @@ static TABLE: &[(&str, Kind)] = &[
         "Execution failed due to configuration error: There was an internal error while executing your request",
         Kind::Failure(Failure::InternalErrorExecuting),
     ),
+    // The same sentence as people quote it, without its prefix (corpus 66); only where a message begins.
+    (
+        "There was an internal error while executing your request",
+        Kind::Failure(Failure::InternalErrorExecuting),
+    ),
     // §1 row 14b (corpus 52): the name is the integration's host, followed by `does not match the certificate
     // subject provided by the peer (CN=...)`.
     (

@@ -70,9 +70,20 @@ pub fn read(input: &str) -> Pasted<'_> {
             reported_statuses,
         };
     }
+    // With code fences in the paste, the log is inside them: outside, only what reads as a log line is kept
+    // (prose after a closing fence would otherwise continue the last event).
+    let fenced = text.lines().any(is_fence);
+    let mut inside = false;
     let mut out = String::with_capacity(text.len());
-    for line in text.lines().filter(|line| !is_fence(line)) {
+    for line in text.lines() {
+        if is_fence(line) {
+            inside = !inside;
+            continue;
+        }
         let line = strip_line(line);
+        if fenced && !inside && !looks_like_log_line(line.trim_start()) {
+            continue;
+        }
         match unquote_sentence(line) {
             Some(unquoted) => out.push_str(&unquoted),
             None => out.push_str(line),
@@ -459,12 +470,34 @@ pub fn strip_line(line: &str) -> &str {
         rest = strip_elision(rest);
         rest = strip_tool_prefix(rest);
         rest = strip_placeholder_timestamp(rest);
+        rest = strip_log_label(rest);
         rest = strip_surrounding_quotes(rest);
         rest = strip_inline_code(rest);
+        rest = strip_emphasis(rest);
         if rest.len() == before {
             return rest;
         }
     }
+}
+
+/// Markdown emphasis around a pasted block (`_Thu Jan 25 ... : Sending request ...` on its first line, `... status:
+/// 500_` on its last): a leading `_` or `*` taken off when a log line follows it, a trailing one when the line
+/// reads as a log line without it.
+fn strip_emphasis(line: &str) -> &str {
+    let trimmed = line.trim();
+    for mark in ['_', '*'] {
+        if let Some(rest) = trimmed.strip_prefix(mark).filter(|r| !r.starts_with(' ')) {
+            if looks_like_log_line(rest) {
+                return rest;
+            }
+        }
+        if let Some(rest) = trimmed.strip_suffix(mark) {
+            if looks_like_log_line(rest) && !rest.ends_with(mark) {
+                return rest;
+            }
+        }
+    }
+    line
 }
 
 /// Inline-code backticks around a log line (`` `(a1) Method completed with status: 502` ``).
@@ -570,6 +603,30 @@ fn strip_placeholder_timestamp(line: &str) -> &str {
     }
 }
 
+/// A prose label naming the log the writer quotes (`API Gateway execution log: "..."`, `Execution log: ...`):
+/// taken off only when a log line follows it (with or without its quotes).
+fn strip_log_label(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    let Some((label, rest)) = trimmed.split_once(": ") else {
+        return line;
+    };
+    let label = label.trim().to_ascii_lowercase();
+    let names_a_log = label.len() <= 40
+        && (label.ends_with("execution log")
+            || label.ends_with("execution logs")
+            || label == "api gateway log");
+    if !names_a_log {
+        return line;
+    }
+    let rest = rest.trim_start();
+    let quoted = strip_surrounding_quotes(rest);
+    if looks_like_log_line(rest) || looks_like_log_line(quoted.trim()) {
+        rest
+    } else {
+        line
+    }
+}
+
 /// A line in quotes (`"... status: 500",` from a JSON array or a string literal), or with a stray `"` or `,` at
 /// its end: taken off only from what reads as a log line once they are gone, and quotes only when they do not
 /// pair inside the line (a line of pretty-printed JSON keeps its quotes and commas).
@@ -633,6 +690,48 @@ mod tests {
         assert_eq!(normalise(fenced), format!("{STATUS}\n"));
         let quoted_fence = "> ```\n> (a1) Method completed with status: 502\n> ```";
         assert_eq!(normalise(quoted_fence), format!("{STATUS}\n"));
+    }
+
+    #[test]
+    fn emphasis_around_a_pasted_block_comes_off() {
+        assert_eq!(
+            strip_line("_(a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("(a1) Method completed with status: 502_"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("*(a1) Method completed with status: 502*"),
+            STATUS
+        );
+        assert_eq!(strip_line("_not a log line_"), "_not a log line_");
+    }
+
+    #[test]
+    fn prose_after_a_closing_fence_is_not_part_of_the_log() {
+        let paste = "We saw:\n```\n(a1) Method completed with status: 502\n```\nThe function was never invoked.\n";
+        assert_eq!(normalise(paste), format!("{STATUS}\n"));
+        // A log line outside the fences is still read.
+        let mixed = "```\n(a1) Starting execution for request: a1\n```\n(a1) Method completed with status: 502\n";
+        assert!(normalise(mixed).contains(STATUS));
+    }
+
+    #[test]
+    fn a_label_naming_the_log_comes_off_only_before_a_log_line() {
+        assert_eq!(
+            strip_line(r#"API Gateway execution log: "(a1) Method completed with status: 502""#),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("Execution log: (a1) Method completed with status: 502"),
+            STATUS
+        );
+        let prose = "API Gateway execution log: it said the request failed";
+        assert_eq!(strip_line(prose), prose);
+        let other = "Response body: (a1) Method completed with status: 502";
+        assert_eq!(strip_line(other), other);
     }
 
     #[test]
