@@ -486,15 +486,16 @@ pub fn strip_line(line: &str) -> &str {
 fn strip_emphasis(line: &str) -> &str {
     let trimmed = line.trim();
     for mark in ['_', '*'] {
-        if let Some(rest) = trimmed.strip_prefix(mark).filter(|r| !r.starts_with(' ')) {
-            if looks_like_log_line(rest) {
-                return rest;
-            }
+        if let Some(rest) = trimmed.strip_prefix(mark).filter(|r| !r.starts_with(' '))
+            && looks_like_log_line(rest)
+        {
+            return rest;
         }
-        if let Some(rest) = trimmed.strip_suffix(mark) {
-            if looks_like_log_line(rest) && !rest.ends_with(mark) {
-                return rest;
-            }
+        if let Some(rest) = trimmed.strip_suffix(mark)
+            && looks_like_log_line(rest)
+            && !rest.ends_with(mark)
+        {
+            return rest;
         }
     }
     line
