@@ -151,7 +151,8 @@ fn shaped(name: &'static str, batch: apigw_doctor::ingest::Batch<'static>) -> De
 /// Times the shipped invocation and the CLI on each delivery, each as a ratio to libdeflate's inflate of the same
 /// payload measured in the same run (interleaved: inflate, shipped, CLI, repeated), and the cost per inflated byte
 /// relative to the largest realistic delivery's.
-fn shipped_table(deliveries: &[Delivery]) {
+/// `handler_only`: the CLI is not run (its column reads 0), so that a profile of the run shows the handler alone.
+fn shipped_table(deliveries: &[Delivery], handler_only: bool) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -181,7 +182,9 @@ fn shipped_table(deliveries: &[Delivery]) {
             black_box(shipped(&runtime, &config, &d.event));
             samples[1].push(t.elapsed());
             let t = Instant::now();
-            black_box(cli(&d.event));
+            if !handler_only {
+                black_box(cli(&d.event));
+            }
             samples[2].push(t.elapsed());
             if samples[0].len() >= 2_000 {
                 break;
@@ -486,7 +489,15 @@ fn main() {
     if args.iter().any(|a| a == "--shipped") {
         let mut all: Vec<Delivery> = deliveries;
         all.append(&mut shaped_deliveries);
-        shipped_table(&all);
+        // `--only NAME`: the deliveries whose name contains NAME (to profile one shape).
+        if let Some(only) = args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+        {
+            all.retain(|d| d.name.contains(only.as_str()));
+        }
+        shipped_table(&all, args.iter().any(|a| a == "--handler-only"));
         return;
     }
     if timing {

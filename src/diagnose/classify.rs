@@ -2,6 +2,9 @@
 //! decisive lines. A total function: what no signature explains is `unknown_5xx` with its evidence, never a guess.
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use serde::{Deserialize, Serialize};
 
@@ -338,12 +341,17 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
 /// limit, or anything else it raised.
 fn function_failure(detail: &str) -> (Cause, Option<String>) {
     // REST: `200 due to customer function error: <msg>. Lambda request id: <id>`
-    let message = detail
-        .split_once("due to customer function error: ")
-        .map_or(detail, |(_, m)| m);
-    let message = message
-        .rsplit_once(". Lambda request id: ")
-        .map_or(message, |(m, _)| m);
+    // Finders built once: this runs for every failing request.
+    static DUE_TO: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("due to customer function error: "));
+    static REQUEST_ID: LazyLock<memmem::FinderRev<'static>> =
+        LazyLock::new(|| memmem::FinderRev::new(". Lambda request id: "));
+    let message = DUE_TO
+        .find(detail.as_bytes())
+        .map_or(detail, |at| &detail[at + DUE_TO.needle().len()..]);
+    let message = REQUEST_ID
+        .rfind(message.as_bytes())
+        .map_or(message, |at| &message[..at]);
     // HTTP API: `<msg>. Check your Lambda function code and try again.`
     let message = message
         .strip_suffix(". Check your Lambda function code and try again.")
@@ -370,7 +378,9 @@ fn function_failure(detail: &str) -> (Cause, Option<String>) {
 /// N.NN seconds`. The words "timed out" anywhere else in an error message mean nothing (§7).
 fn own_timeout_seconds(message: &str) -> Option<&str> {
     const SENTENCE: &str = "Task timed out after ";
-    let at = message.find(SENTENCE)?;
+    static FINDER: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(SENTENCE));
+    let at = FINDER.find(message.as_bytes())?;
     let head = &message[..at];
     let head_ok = head.is_empty()
         || (head.starts_with("RequestId: ")
@@ -756,6 +766,11 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
 
 /// Cuts a line to [`MAX_EVIDENCE_CHARS`] on a char boundary, folding newlines so each line stays one line.
 pub fn cut(line: &str) -> String {
+    // Most lines: short enough in bytes (so in characters) and on one line: copied as they are.
+    if line.len() <= MAX_EVIDENCE_CHARS && memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_none()
+    {
+        return line.to_owned();
+    }
     let mut out: String = line
         .chars()
         .take(MAX_EVIDENCE_CHARS)

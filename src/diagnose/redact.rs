@@ -58,8 +58,35 @@ const PATTERNS: [(&str, &str); 6] = [
 /// A run of token characters long enough to be a secret: checked for mixed case and digits below.
 static OPAQUE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(OPAQUE_PATTERN).ok());
 
+/// Short lines remembered with their scrubbed form: a delivery repeats the same evidence lines (`Method completed
+/// with status: 502` on every failing request), and a lookup costs less than the rule pass. Bounded: at most
+/// `MEMO_ENTRIES` lines of at most `MEMO_LINE_BYTES` each (under 200 KB), emptied when full.
+const MEMO_ENTRIES: usize = 1024;
+const MEMO_LINE_BYTES: usize = 96;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<foldhash::HashMap<Box<str>, Box<str>>> = Default::default();
+}
+
 /// `text` with secrets and personal data replaced, control characters removed and chat mentions neutralised.
 pub fn redact(text: &str) -> String {
+    if text.len() > MEMO_LINE_BYTES {
+        return scrub(text);
+    }
+    if let Some(known) = MEMO.with_borrow(|memo| memo.get(text).map(|s| String::from(&**s))) {
+        return known;
+    }
+    let scrubbed = scrub(text);
+    MEMO.with_borrow_mut(|memo| {
+        if memo.len() >= MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(text.into(), scrubbed.as_str().into());
+    });
+    scrubbed
+}
+
+fn scrub(text: &str) -> String {
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
     if out.chars().any(is_control) {
         out = Cow::Owned(out.chars().filter(|c| !is_control(*c)).collect());
@@ -110,6 +137,10 @@ pub fn is_bidi_control(c: char) -> bool {
 
 /// Chat markup that notifies people: Slack's `<!channel>`, `<!here>`, `<@U123>`, `<#C123>` and plain `@here`.
 fn neutralise_mentions(text: &str) -> String {
+    // Nearly every line: nothing to neutralise, and no searcher to build.
+    if memchr::memchr2(b'<', b'@', text.as_bytes()).is_none() {
+        return text.to_owned();
+    }
     let mut out = text
         .replace("<!", "‹!")
         .replace("<@", "‹@")
@@ -124,6 +155,20 @@ fn neutralise_mentions(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_line_scrubs_the_same_as_a_new_one() {
+        for line in [
+            "Method completed with status: 502",
+            "token=abcdefghijklmnop then <!channel>",
+            "user jane@example.com from 10.0.0.1",
+        ] {
+            let first = redact(line);
+            assert_eq!(first, scrub(line));
+            assert_eq!(redact(line), first, "{line}");
+        }
+        assert!(!redact("token=abcdefghijklmnop").contains("abcdefghijklmnop"));
+    }
 
     /// Secrets as they reach execution logs inside failure sentences, and what must survive.
     const CASES: &[(&str, &str, &str)] = &[
