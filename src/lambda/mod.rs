@@ -678,12 +678,27 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         budget: &mut Budget,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HandlerError> {
-        let config = self.config;
-        let json = match ingest::inflate(data, config.max_inflated_bytes) {
+        let json = match ingest::inflate(data, self.config.max_inflated_bytes) {
             Ok(json) => json,
             Err(source) => return Err(decode_failure(size, source, metrics)),
         };
-        let batch = match ingest::parse_raw_batch(&json) {
+        let result = self.inflated(&json, data, size, budget, metrics).await;
+        // Read: its buffer serves the next delivery (no zeroing, no page faults).
+        ingest::recycle(json);
+        result
+    }
+
+    /// One delivery, inflated.
+    async fn inflated(
+        &self,
+        json: &[u8],
+        data: &str,
+        size: usize,
+        budget: &mut Budget,
+        metrics: &mut Metrics,
+    ) -> Result<Outcome, HandlerError> {
+        let config = self.config;
+        let batch = match ingest::parse_raw_batch(json) {
             Ok(batch) => batch,
             Err(source) => return Err(decode_failure(size, source, metrics)),
         };
