@@ -91,7 +91,9 @@ where
             )));
         }
         if !is_plan_id(&id) {
-            return answer(Approval::unknown(&id.escape_debug().to_string()));
+            // Echoed escaped and short: the answer goes to a chat channel.
+            let shown: String = id.escape_debug().take(40).collect();
+            return answer(Approval::unknown(&shown));
         }
         let plan = match self.suppressor.recall(&plan_key(&id)).await {
             Ok(Some(json)) => serde_json::from_str::<PendingPlan>(&json).ok(),
