@@ -73,20 +73,29 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
         return vec!["the function returned nothing (null or an empty response)".into()];
     }
     // The top level only, values left raw: a body may be megabytes of escaped JSON, and only its keys and the
-    // headers' values are looked at (serde_json still checks the whole of it is valid JSON).
+    // headers' values are looked at (serde_json still checks the whole of it is valid JSON). An object is read
+    // in one pass; anything else (or an object that does not read) is told apart below.
+    let object = |map: TopLevel<'_>| {
+        let fields: Vec<(&str, Type)> = map
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_ref(), Type::of_raw(v)))
+            .collect();
+        let mut problems = field_problems(&fields, false);
+        problems.extend(header_problems(&map));
+        problems
+    };
+    if text.starts_with('{')
+        && let Ok(map) = serde_json::from_str::<TopLevel<'_>>(text)
+    {
+        return object(map);
+    }
     match serde_json::from_str::<&RawValue>(text) {
         Ok(raw) if raw.get().starts_with('{') => {
             let Ok(map) = serde_json::from_str::<TopLevel<'_>>(raw.get()) else {
                 return vec!["the function's response is not valid JSON".into()];
             };
-            let fields: Vec<(&str, Type)> = map
-                .0
-                .iter()
-                .map(|(k, v)| (k.as_ref(), Type::of_raw(v)))
-                .collect();
-            let mut problems = field_problems(&fields, false);
-            problems.extend(header_problems(&map));
-            problems
+            object(map)
         }
         Ok(raw) if raw.get().starts_with('"') => vec![
             "the function returned a bare string instead of an object with statusCode and body"
