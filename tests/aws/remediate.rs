@@ -698,19 +698,7 @@ async fn in_auto_mode_the_sweep_adds_the_permission_before_any_client_sees_a_500
     let (alert, attributes) = &received[0];
     assert_eq!(attributes["notice"], "latent");
     assert_eq!(alert["remediation"]["status"], "applied");
-    let statements = policy_statements(&sdk, &stack.function_arn).await;
-    assert_eq!(statements.len(), 1, "{statements:#?}");
-    assert_eq!(
-        statements[0]["Principal"]["Service"],
-        "apigateway.amazonaws.com"
-    );
-    assert_eq!(
-        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
-        format!(
-            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
-            stack.api_id
-        )
-    );
+    assert_one_route_statement(&sdk, &stack).await;
 }
 
 /// The same through the compiled function and the Runtime API emulator: the scheduled sweep's payload, the settings
@@ -747,6 +735,23 @@ async fn the_compiled_function_heals_a_latent_permission_on_its_sweep() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].1["notice"], "latent");
     assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
+}
+
+/// The function's policy holds exactly one statement: API Gateway may invoke it for `POST /orders/*` of the API.
+async fn assert_one_route_statement(sdk: &aws_config::SdkConfig, stack: &Stack) {
+    let statements = policy_statements(sdk, &stack.function_arn).await;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(
+        statements[0]["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!(
+            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
+            stack.api_id
+        )
+    );
 }
 
 /// Points `POST /orders/{id}` of `api_id` at `function_arn` (a redeploy that moved the route elsewhere).
@@ -860,19 +865,7 @@ async fn an_approved_plan_is_applied_once_through_the_compiled_function_and_answ
         message.contains("aws lambda remove-permission"),
         "{message}"
     );
-    let statements = policy_statements(&sdk, &stack.function_arn).await;
-    assert_eq!(statements.len(), 1, "{statements:#?}");
-    assert_eq!(
-        statements[0]["Principal"]["Service"],
-        "apigateway.amazonaws.com"
-    );
-    assert_eq!(
-        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
-        format!(
-            "arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/orders/*",
-            stack.api_id
-        )
-    );
+    assert_one_route_statement(&sdk, &stack).await;
     // The result goes to the topic, threaded under the alert (its fingerprint).
     let received = topic.drain(&queue).await;
     assert_eq!(received.len(), 1);

@@ -38,18 +38,20 @@ fn apply_fix_variables(template: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The sample missing-permission delivery, decoded.
+fn permission_event() -> Vec<u8> {
+    let wire = std::fs::read(repo_path("events/missing-invoke-permission.json")).unwrap();
+    apigw_doctor::ingest::decode(&wire, apigw_doctor::ingest::DEFAULT_MAX_INFLATED_BYTES).unwrap()
+}
+
 /// An approve-mode alert as the function renders it: the plan kept, this function named.
 fn approve_mode_chat(function_name: &str, plan_id: &str) -> serde_json::Value {
     use apigw_doctor::remediate::approval::Offer;
     use apigw_doctor::remediate::plan::{Fix, FunctionRef};
     use apigw_doctor::remediate::{AWAITING_APPROVAL, Action, Report};
-    let wire = std::fs::read(repo_path("events/missing-invoke-permission.json")).unwrap();
-    let json =
-        apigw_doctor::ingest::decode(&wire, apigw_doctor::ingest::DEFAULT_MAX_INFLATED_BYTES)
-            .unwrap();
+    let json = permission_event();
     let batch = apigw_doctor::ingest::parse_raw_batch(&json).unwrap();
-    let config = apigw_doctor::lambda::config::Config::default();
-    let (_, plan) = apigw_doctor::lambda::plan_batch(&batch, &config);
+    let (_, plan) = apigw_doctor::lambda::plan_batch(&batch, &Default::default());
     let alert = &plan.alerts[0];
     let function =
         FunctionRef::parse("arn:aws:lambda:us-east-1:123456789012:function:orders").unwrap();
@@ -143,13 +145,9 @@ fn the_apply_fix_button_reads_what_an_approve_mode_alert_carries_within_chatbots
 
 #[test]
 fn an_alert_without_a_kept_plan_shows_no_button() {
-    let wire = std::fs::read(repo_path("events/missing-invoke-permission.json")).unwrap();
-    let json =
-        apigw_doctor::ingest::decode(&wire, apigw_doctor::ingest::DEFAULT_MAX_INFLATED_BYTES)
-            .unwrap();
+    let json = permission_event();
     let batch = apigw_doctor::ingest::parse_raw_batch(&json).unwrap();
-    let config = apigw_doctor::lambda::config::Config::default();
-    let (_, messages) = apigw_doctor::lambda::plan_messages(&batch, &config);
+    let (_, messages) = apigw_doctor::lambda::plan_messages(&batch, &Default::default());
     let chat: serde_json::Value = serde_json::from_str(&messages[0].bodies.https).unwrap();
     let context = &chat["metadata"]["additionalContext"];
     assert!(context.get("approve_plan").is_none(), "{context}");
