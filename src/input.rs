@@ -95,16 +95,9 @@ pub fn nothing_recognised_hint(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// The message of a paste that is Lambda's error document and nothing else (`{"Message": ..., "Type": "User"}`,
-/// the two keys Lambda writes, a message naming Lambda), inside the usual paste wrappers.
+/// The message of a paste that is Lambda's error document and nothing else, inside the usual paste wrappers.
 fn lambda_error_document(text: &str) -> Option<String> {
-    let text = paste::normalise(text);
-    let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
-    let object = value.as_object()?;
-    let message = object.get("Message")?.as_str()?;
-    let kind = object.get("Type")?;
-    let lambdas = kind.is_null() || matches!(kind.as_str(), Some("User" | "Service"));
-    (object.len() == 2 && lambdas && message.contains("Lambda")).then(|| message.to_owned())
+    crate::diagnose::shape::lambda_error_message(&paste::normalise(text))
 }
 
 /// Diagnoses one input of any kind.

@@ -190,6 +190,65 @@ pub const MAX_GROUPED: usize = 1_000;
 /// How many distinct ARNs and log streams an alert lists.
 const MAX_LISTED: usize = 3;
 
+/// A problem known from an API's configuration rather than from a logged request (the sweep's audit, a plan kept
+/// for approval): the fields a live failure of that route or authorizer would carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredProblem {
+    pub cause: Cause,
+    pub account: String,
+    pub region: String,
+    pub api_id: String,
+    pub stage: String,
+    pub method: Option<String>,
+    pub resource_path: Option<String>,
+    pub authorizer_id: Option<String>,
+    /// The function the configuration names (the route's, or the authorizer's).
+    pub function_arn: Option<String>,
+    pub evidence: Vec<String>,
+}
+
+impl ConfiguredProblem {
+    /// Its alert, with the same fingerprint as a live failure of the route, so that self-healing plans it the
+    /// same way; `count` is 1 (the callers say what it means).
+    pub fn alert(&self) -> Option<Alert> {
+        let advice = crate::diagnose::advice::advice(self.cause);
+        let authorizer = self.authorizer_id.is_some();
+        let finding = Finding {
+            request_id: None,
+            status: Some(500),
+            status_inferred: true,
+            cause: self.cause,
+            api_id: Some(self.api_id.clone()),
+            stage: Some(self.stage.clone()),
+            api_source: Some(ApiSource::LogGroup),
+            method: self.method.clone(),
+            resource_path: self.resource_path.clone(),
+            function_arn: self.function_arn.clone().filter(|_| !authorizer),
+            authorizer_arn: self.function_arn.clone().filter(|_| authorizer),
+            authorizer_id: self.authorizer_id.clone(),
+            lambda_request_id: None,
+            trace_id: None,
+            integration_latency_ms: None,
+            first_timestamp: None,
+            last_timestamp: None,
+            account: Some(self.account.clone()),
+            log_group: Some(format!(
+                "API-Gateway-Execution-Logs_{}/{}",
+                self.api_id, self.stage
+            )),
+            log_stream: None,
+            evidence: self.evidence.clone(),
+            // The exact fix is the remediation report's (planned from the API's configuration).
+            detail: None,
+            summary: advice.summary,
+            advice: advice.fix,
+        };
+        let mut grouping = Grouping::new(&self.region, 1);
+        grouping.add(&finding);
+        grouping.plan(1).alerts.into_iter().next()
+    }
+}
+
 /// Groups problem findings by fingerprint, in order of first appearance, then keeps the `max_alerts` most
 /// severe and frequent as alerts of their own.
 pub fn plan_alerts<'f>(

@@ -551,19 +551,7 @@ fn lambda_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String>
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_str(request.text(raw).trim()).ok()?;
-    let object = value.as_object()?;
-    let message = object.get("Message")?.as_str()?;
-    let lambdas_type = matches!(
-        object.get("Type")?,
-        serde_json::Value::Null | serde_json::Value::String(_)
-    ) && object
-        .get("Type")
-        .and_then(|t| t.as_str())
-        .is_none_or(|t| t == "User" || t == "Service");
-    if object.len() != 2 || !lambdas_type || !message.contains("Lambda") {
-        return None;
-    }
+    let message = shape::lambda_error_message(&request.text(raw))?;
     let meaning = if message.contains("ENI") || message.contains("network interface") {
         "VPC networking: Lambda could not attach the function to its VPC"
     } else if message.contains("EFS") || message.contains("file system") {

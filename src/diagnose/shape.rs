@@ -115,6 +115,18 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
     }
 }
 
+/// The message of Lambda's own error document, when `body` is exactly its shape: `Message` and `Type` and nothing
+/// else, `Type` User, Service or null, a message that names Lambda. The function's own object of the same keys
+/// and any other value: `None`.
+pub fn lambda_error_message(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
+    let object = value.as_object()?;
+    let message = object.get("Message")?.as_str()?;
+    let kind = object.get("Type")?;
+    let lambdas = kind.is_null() || matches!(kind.as_str(), Some("User" | "Service"));
+    (object.len() == 2 && lambdas && message.contains("Lambda")).then(|| message.to_owned())
+}
+
 /// The keys of the document Lambda returns for an unhandled error (`{"errorMessage":..,"errorType":..}`).
 const LAMBDA_ERROR_KEYS: &[&str] = &[
     "errorMessage",

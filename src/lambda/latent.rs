@@ -13,11 +13,10 @@ use std::future::Future;
 use serde::Serialize;
 
 use super::{Budget, Handler, Metrics};
-use crate::alert::{Alert, Grouping};
+use crate::alert::{Alert, ConfiguredProblem};
 use crate::audit::{self, CheckResult, FunctionInfo, Status, Target};
 use crate::diagnose::Cause;
-use crate::diagnose::advice::advice;
-use crate::diagnose::finding::{ApiSource, Finding, execution_log_group};
+use crate::diagnose::finding::execution_log_group;
 use crate::publish::render::render_noticed;
 use crate::publish::sns::Publisher;
 use crate::remediate::{ApiConfig, PermissionApi, RemediateError, Remediator};
@@ -97,43 +96,19 @@ pub fn latent_alert(check: &CheckResult, account: &str, region: &str) -> Option<
     } else {
         Cause::MissingInvokePermission
     };
-    let advice = advice(cause);
-    let function_arn = check.function_arn.clone();
-    let finding = Finding {
-        request_id: None,
-        status: Some(500),
-        status_inferred: true,
+    let mut alert = ConfiguredProblem {
         cause,
-        api_id: Some(check.api_id.clone()),
-        stage: Some(check.stage.clone()),
-        api_source: Some(ApiSource::LogGroup),
+        account: account.to_owned(),
+        region: region.to_owned(),
+        api_id: check.api_id.clone(),
+        stage: check.stage.clone(),
         method: check.method.clone(),
         resource_path: check.resource_path.clone(),
-        function_arn: function_arn
-            .clone()
-            .filter(|_| check.authorizer_id.is_none()),
-        authorizer_arn: function_arn.filter(|_| check.authorizer_id.is_some()),
         authorizer_id: check.authorizer_id.clone(),
-        lambda_request_id: None,
-        trace_id: None,
-        integration_latency_ms: None,
-        first_timestamp: None,
-        last_timestamp: None,
-        account: Some(account.to_owned()),
-        log_group: Some(format!(
-            "{EXECUTION_LOG_PREFIX}{}/{}",
-            check.api_id, check.stage
-        )),
-        log_stream: None,
+        function_arn: check.function_arn.clone(),
         evidence: vec![format!("audit {}: {}", check.check, check.message)],
-        // The exact fix is the remediation report's (planned from the API's configuration, as for a live one).
-        detail: None,
-        summary: advice.summary,
-        advice: advice.fix,
-    };
-    let mut grouping = Grouping::new(region, 1);
-    grouping.add(&finding);
-    let mut alert = grouping.plan(1).alerts.into_iter().next()?;
+    }
+    .alert()?;
     // No request has failed yet.
     alert.count = 0;
     Some(alert)

@@ -14,10 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::plan::{Fix, Mode};
 use super::{AWAITING_APPROVAL, Action, ApiConfig, PermissionApi, Report, Settings, remediate};
-use crate::alert::{Alert, Grouping};
+use crate::alert::{Alert, ConfiguredProblem};
 use crate::diagnose::Cause;
-use crate::diagnose::advice::advice;
-use crate::diagnose::finding::{ApiSource, Finding};
+use crate::diagnose::finding::ApiSource;
 
 /// How long a plan can be approved.
 pub const PLAN_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -130,41 +129,21 @@ impl PendingPlan {
     fn alert(&self) -> Option<Alert> {
         let cause: Cause = self.cause.parse().ok()?;
         let authorizer = cause == Cause::AuthorizerMissingInvokePermission;
-        let advice = advice(cause);
-        let finding = Finding {
-            request_id: None,
-            status: Some(500),
-            status_inferred: true,
+        let mut alert = ConfiguredProblem {
             cause,
-            api_id: Some(self.api_id.clone()),
-            stage: Some(self.stage.clone()),
-            api_source: Some(ApiSource::LogGroup),
+            account: self.account.clone(),
+            region: self.region.clone(),
+            api_id: self.api_id.clone(),
+            stage: self.stage.clone(),
             method: self.method.clone(),
             resource_path: self.resource_path.clone(),
-            function_arn: None,
-            authorizer_arn: None,
             authorizer_id: authorizer
                 .then(|| self.authorizer_ids.first().cloned())
                 .flatten(),
-            lambda_request_id: None,
-            trace_id: None,
-            integration_latency_ms: None,
-            first_timestamp: None,
-            last_timestamp: None,
-            account: Some(self.account.clone()),
-            log_group: Some(format!(
-                "API-Gateway-Execution-Logs_{}/{}",
-                self.api_id, self.stage
-            )),
-            log_stream: None,
+            function_arn: None,
             evidence: Vec::new(),
-            detail: None,
-            summary: advice.summary,
-            advice: advice.fix,
-        };
-        let mut grouping = Grouping::new(&self.region, 1);
-        grouping.add(&finding);
-        let mut alert = grouping.plan(1).alerts.into_iter().next()?;
+        }
+        .alert()?;
         alert.authorizer_ids = self.authorizer_ids.clone();
         alert.fingerprint = self.fingerprint.clone();
         Some(alert)

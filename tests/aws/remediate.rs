@@ -24,8 +24,8 @@ struct Stack {
     decoy_arn: String,
 }
 
-/// The id of the API's root resource (`/`).
-async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
+/// The id of the API's resource at `path`.
+async fn resource_id(apigw: &aws_sdk_apigateway::Client, api_id: &str, path: &str) -> String {
     apigw
         .get_resources()
         .rest_api_id(api_id)
@@ -35,10 +35,38 @@ async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> Stri
         .items
         .unwrap()
         .into_iter()
-        .find(|r| r.path.as_deref() == Some("/"))
+        .find(|r| r.path.as_deref() == Some(path))
         .unwrap()
         .id
         .unwrap()
+}
+
+/// The id of the API's root resource (`/`).
+async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
+    resource_id(apigw, api_id, "/").await
+}
+
+/// Integrates `method` of `resource` with `function_arn` (AWS_PROXY), replacing any integration it had.
+async fn integrate(
+    apigw: &aws_sdk_apigateway::Client,
+    api_id: &str,
+    resource: &str,
+    method: &str,
+    function_arn: &str,
+) {
+    apigw
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(resource)
+        .http_method(method)
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+        ))
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A resource `path_part` under `parent` whose `method` is integrated (AWS_PROXY) with `function_arn`; its id.
@@ -69,19 +97,7 @@ async fn lambda_route(
         .send()
         .await
         .unwrap();
-    apigw
-        .put_integration()
-        .rest_api_id(api_id)
-        .resource_id(&resource)
-        .http_method(method)
-        .r#type(IntegrationType::AwsProxy)
-        .integration_http_method("POST")
-        .uri(format!(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-        ))
-        .send()
-        .await
-        .unwrap();
+    integrate(apigw, api_id, &resource, method, function_arn).await;
     resource
 }
 
@@ -757,32 +773,8 @@ async fn assert_one_route_statement(sdk: &aws_config::SdkConfig, stack: &Stack) 
 /// Points `POST /orders/{id}` of `api_id` at `function_arn` (a redeploy that moved the route elsewhere).
 async fn repoint_route(sdk: &aws_config::SdkConfig, api_id: &str, function_arn: &str) {
     let apigw = aws_sdk_apigateway::Client::new(sdk);
-    let resource = apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap()
-        .into_iter()
-        .find(|r| r.path.as_deref() == Some("/orders/{id}"))
-        .unwrap()
-        .id
-        .unwrap();
-    apigw
-        .put_integration()
-        .rest_api_id(api_id)
-        .resource_id(resource)
-        .http_method("POST")
-        .r#type(IntegrationType::AwsProxy)
-        .integration_http_method("POST")
-        .uri(format!(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let resource = resource_id(&apigw, api_id, "/orders/{id}").await;
+    integrate(&apigw, api_id, &resource, "POST", function_arn).await;
 }
 
 /// The compiled function in `approve` mode, on its own emulator.
