@@ -152,7 +152,9 @@ fn shaped(name: &'static str, batch: apigw_doctor::ingest::Batch<'static>) -> De
 /// payload measured in the same run (interleaved: inflate, shipped, CLI, repeated), and the cost per inflated byte
 /// relative to the largest realistic delivery's.
 /// `handler_only`: the CLI is not run (its column reads 0), so that a profile of the run shows the handler alone.
-fn shipped_table(deliveries: &[Delivery], handler_only: bool) {
+/// `rounds`: exactly that many rounds instead of a time budget (for `perf stat`, whose instruction counts are
+/// steadier than this VM's clock).
+fn shipped_table(deliveries: &[Delivery], handler_only: bool, rounds: Option<usize>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -172,7 +174,10 @@ fn shipped_table(deliveries: &[Delivery], handler_only: bool) {
             .unwrap();
         let mut samples: [Vec<Duration>; 3] = Default::default();
         let started = Instant::now();
-        while samples[0].len() < 15 || started.elapsed() < Duration::from_secs(3) {
+        while match rounds {
+            Some(n) => samples[0].len() < n,
+            None => samples[0].len() < 15 || started.elapsed() < Duration::from_secs(3),
+        } {
             let t = Instant::now();
             let mut dec = libdeflater::Decompressor::new();
             let mut out = vec![0u8; d.inflated_len];
@@ -497,7 +502,8 @@ fn main() {
         {
             all.retain(|d| d.name.contains(only.as_str()));
         }
-        shipped_table(&all, args.iter().any(|a| a == "--handler-only"));
+        let rounds = value_of("--rounds").and_then(|n| n.to_str()?.parse().ok());
+        shipped_table(&all, args.iter().any(|a| a == "--handler-only"), rounds);
         return;
     }
     if timing {

@@ -131,12 +131,38 @@ struct AwsLogs<'a> {
 
 /// Reads the `awslogs.data` string out of a raw subscription event (the bytes Lambda hands us).
 pub fn envelope_data(event: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
+    if let Some(data) = plain_envelope(event) {
+        return Ok(Cow::Borrowed(data));
+    }
     serde_json::from_slice::<Envelope<'_>>(event)
         .map(|e| e.awslogs.data)
         .map_err(|e| DecodeError::Envelope {
             reason: e.to_string(),
             size: event.len(),
         })
+}
+
+/// The base64 of `{"awslogs":{"data":"..."}}` exactly as Lambda's subscription delivery writes it (no
+/// whitespace but around the whole, no other key), found without a JSON parse: base64 holds no `"` or `\`, so
+/// the string ends at the first quote, and its bytes are checked to be base64's alphabet. Anything else is left
+/// to serde_json (`None`). A 1 MB delivery was scanned by serde_json twice for this (the kind probe and the
+/// envelope).
+pub fn plain_envelope(event: &[u8]) -> Option<&str> {
+    const OPEN: &[u8] = br#"{"awslogs":{"data":""#;
+    let body = event.trim_ascii().strip_prefix(OPEN)?;
+    let end = memchr::memchr(b'"', body)?;
+    let (data, rest) = body.split_at(end);
+    // Folded without an early exit so that it vectorises; the answer is almost always "all base64".
+    let all_base64 = data.iter().fold(true, |all, &b| all & is_base64_byte(b));
+    if rest != br#""}}"# || !all_base64 {
+        return None;
+    }
+    std::str::from_utf8(data).ok()
+}
+
+/// Standard base64's alphabet and its padding.
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
 }
 
 /// base64 → gzip → inflated JSON bytes, with the inflated size capped at `max_inflated`.
@@ -174,7 +200,8 @@ pub fn gunzip(compressed: &[u8], max_inflated: usize) -> Result<Vec<u8>, DecodeE
         let mut out = SPARE.with_borrow_mut(std::mem::take);
         out.resize(announced, 0);
         let mut inflater = libdeflater::Decompressor::new();
-        if let Ok(written) = inflater.gzip_decompress(compressed, &mut out)
+        if let Some(deflated) = gzip_member_body(compressed)
+            && let Ok(written) = inflater.deflate_decompress(deflated, &mut out)
             && written == announced
         {
             return Ok(out);
@@ -196,6 +223,42 @@ pub fn recycle(buffer: Vec<u8>) {
             *spare = buffer;
         }
     });
+}
+
+/// The deflate stream of a one-member gzip file: after the header (RFC 1952 §2.3, optional fields skipped), before
+/// the 8-byte trailer. `None` when the header is not gzip's.
+///
+/// The fast path inflates this raw stream and checks the inflated size against the trailer's, but does not
+/// recompute the CRC-32 (a tenth of the handler's time on the largest delivery): the payload came from CloudWatch
+/// Logs over TLS inside a JSON string, a damaged deflate stream fails to inflate or to parse, and a size that
+/// disagrees sends the delivery to flate2's path, which checks the CRC.
+fn gzip_member_body(gz: &[u8]) -> Option<&[u8]> {
+    const FHCRC: u8 = 0x02;
+    const FEXTRA: u8 = 0x04;
+    const FNAME: u8 = 0x08;
+    const FCOMMENT: u8 = 0x10;
+    const RESERVED: u8 = 0xe0;
+    let (header, mut rest) = gz.split_first_chunk::<10>()?;
+    let [0x1f, 0x8b, 8, flags, ..] = *header else {
+        return None;
+    };
+    if flags & RESERVED != 0 {
+        return None;
+    }
+    if flags & FEXTRA != 0 {
+        let (len, after) = rest.split_first_chunk::<2>()?;
+        rest = after.get(usize::from(u16::from_le_bytes(*len))..)?;
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let end = memchr::memchr(0, rest)?;
+            rest = &rest[end + 1..];
+        }
+    }
+    if flags & FHCRC != 0 {
+        rest = rest.get(2..)?;
+    }
+    rest.get(..rest.len().checked_sub(8)?)
 }
 
 /// flate2's streaming inflate with the cap: the reference path.
@@ -468,5 +531,115 @@ mod tests {
         );
         let err = decode(&encode_json(json.as_bytes()), DEFAULT_MAX_INFLATED_BYTES).unwrap_err();
         assert_eq!(err.kind(), "too_many_events", "{err}");
+    }
+
+    fn envelope_with_serde(event: &[u8]) -> Option<String> {
+        serde_json::from_slice::<Envelope<'_>>(event)
+            .ok()
+            .map(|e| e.awslogs.data.into_owned())
+    }
+
+    #[test]
+    fn the_plain_envelope_reads_what_serde_reads_or_leaves_it_to_serde() {
+        for event in [
+            &br#"{"awslogs":{"data":"H4sIAAAAAAAA/w=="}}"#[..],
+            b" {\"awslogs\":{\"data\":\"QUJD\"}}\n",
+            br#"{"awslogs":{"data":""}}"#,
+        ] {
+            assert_eq!(
+                plain_envelope(event).map(str::to_owned),
+                envelope_with_serde(event)
+            );
+            assert!(plain_envelope(event).is_some());
+        }
+        // Escapes, other keys, spaces inside, a byte outside base64: serde_json decides.
+        for event in [
+            &br#"{"awslogs":{"data":"QU\/J"}}"#[..],
+            br#"{"awslogs":{"data":"QUJD"},"x":1}"#,
+            br#"{"awslogs": {"data":"QUJD"}}"#,
+            br#"{"awslogs":{"data":"QU JD"}}"#,
+            b"{\"awslogs\":{\"data\":\"QU\x01JD\"}}",
+            br#"{"awslogs":{"data":"QUJD"}"#,
+        ] {
+            assert_eq!(
+                plain_envelope(event),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(event)
+            );
+        }
+        assert_eq!(
+            envelope_data(br#"{"awslogs":{"data":"QU\/J"}}"#).unwrap(),
+            "QU/J"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_plain_envelope_never_disagrees_with_serde(data in "[A-Za-z0-9+/=\\\\\" ]{0,40}", pad in "[ \n]{0,2}") {
+            let event = format!("{pad}{{\"awslogs\":{{\"data\":\"{data}\"}}}}{pad}");
+            if let Some(fast) = plain_envelope(event.as_bytes()) {
+                proptest::prop_assert_eq!(Some(fast.to_owned()), envelope_with_serde(event.as_bytes()));
+            }
+        }
+    }
+
+    fn gzip_with_header(json: &[u8], header: &[u8]) -> Vec<u8> {
+        let deflated = {
+            use flate2::{Compression, write::DeflateEncoder};
+            use std::io::Write;
+            let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+            e.write_all(json).unwrap();
+            e.finish().unwrap()
+        };
+        let mut gz = header.to_vec();
+        gz.extend(deflated);
+        let mut crc = flate2::Crc::new();
+        crc.update(json);
+        gz.extend(crc.sum().to_le_bytes());
+        gz.extend((json.len() as u32).to_le_bytes());
+        gz
+    }
+
+    #[test]
+    fn the_fast_inflate_reads_every_optional_gzip_header_field() {
+        let json = serde_json::to_vec(&sample()).unwrap();
+        let base = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+        // FEXTRA (2-byte length and the field), FNAME, FCOMMENT, FHCRC: each skipped to reach the deflate stream.
+        let mut all = base;
+        all[3] = 0x04 | 0x08 | 0x10 | 0x02;
+        let mut header = all.to_vec();
+        header.extend([3, 0, b'a', b'b', b'c']);
+        header.extend(b"name.json\0a comment\0");
+        // FHCRC: the low 16 bits of the header's CRC-32 (flate2 checks it; the fast path skips it).
+        let mut crc = flate2::Crc::new();
+        crc.update(&header);
+        header.extend((crc.sum() as u16).to_le_bytes());
+        for header in [base.to_vec(), header] {
+            let gz = gzip_with_header(&json, &header);
+            // The body found is exactly the deflate stream (the fast path, not the fallback, reads it).
+            let mut out = vec![0; json.len()];
+            let body = gzip_member_body(&gz).unwrap();
+            let written = libdeflater::Decompressor::new()
+                .deflate_decompress(body, &mut out)
+                .unwrap();
+            assert_eq!(&out[..written], &json[..]);
+            assert_eq!(gunzip(&gz, 1 << 20).unwrap(), json);
+            assert_eq!(gunzip_streaming(&gz, 1 << 20).unwrap(), json);
+        }
+        let mut reserved = base;
+        reserved[3] = 0x20;
+        assert!(gzip_member_body(&gzip_with_header(&json, &reserved)).is_none());
+        assert!(gzip_member_body(&[0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 0, b'x']).is_none());
+    }
+
+    #[test]
+    fn a_damaged_deflate_stream_is_a_gzip_error_not_garbage() {
+        let json = serde_json::to_vec(&sample()).unwrap();
+        let mut gz = gzip_with_header(&json, &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+        // The stream cut short, the size still announced: neither path returns the delivery.
+        let at = gz.len() - 8;
+        gz.drain(at - 20..at);
+        assert_eq!(gunzip(&gz, 1 << 20).unwrap_err().kind(), "gzip");
     }
 }
