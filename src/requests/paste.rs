@@ -62,7 +62,10 @@ pub fn read(input: &str) -> Pasted<'_> {
         text = Cow::Owned(messages);
     }
     let changed = text.lines().any(|line| {
-        is_fence(line) || strip_line(line).len() != line.len() || unquote_sentence(line).is_some()
+        is_fence(line)
+            || strip_line(line).len() != line.len()
+            || unquote_sentence(line).is_some()
+            || matches!(backtick_after_request_id(line), Cow::Owned(_))
     });
     if !changed {
         return Pasted {
@@ -80,10 +83,11 @@ pub fn read(input: &str) -> Pasted<'_> {
             inside = !inside;
             continue;
         }
-        let line = strip_line(line);
+        let line = backtick_after_request_id(strip_line(line));
         if fenced && !inside && !looks_like_log_line(line.trim_start()) {
             continue;
         }
+        let line = line.as_ref();
         match unquote_sentence(line) {
             Some(unquoted) => out.push_str(&unquoted),
             None => out.push_str(line),
@@ -501,9 +505,19 @@ fn strip_emphasis(line: &str) -> &str {
     line
 }
 
-/// Inline-code backticks around a log line (`` `(a1) Method completed with status: 502` ``).
+/// Inline-code backticks around a log line (`` `(a1) Method completed with status: 502` ``), also markdown's
+/// double ones (``` ``(a1) ... `` ```, used when the code holds a backtick).
 fn strip_inline_code(line: &str) -> &str {
     let trimmed = line.trim();
+    if let Some(inner) = trimmed
+        .strip_prefix("``")
+        .filter(|rest| !rest.starts_with('`'))
+    {
+        let inner = inner.strip_suffix("``").unwrap_or(inner);
+        if looks_like_log_line(&backtick_after_request_id(inner)) {
+            return inner;
+        }
+    }
     let inner = match (trimmed.strip_prefix('`'), trimmed.ends_with('`')) {
         (Some(rest), true) => rest.strip_suffix('`').unwrap_or(rest),
         (Some(rest), false) => rest,
@@ -516,6 +530,18 @@ fn strip_inline_code(line: &str) -> &str {
         return line;
     }
     inner
+}
+
+/// `(a1)` Endpoint response body ...`: a backtick the writer left right after the request id (the id quoted as
+/// code inside a code span) is taken out.
+pub fn backtick_after_request_id(line: &str) -> Cow<'_, str> {
+    if let Some(close) = line.find(")` ")
+        && line.starts_with('(')
+        && split_request_id(&line[..close + 1]).0.is_some()
+    {
+        return Cow::Owned(format!("{}{}", &line[..close + 1], &line[close + 2..]));
+    }
+    Cow::Borrowed(line)
 }
 
 /// The indentation of a markdown code block or of a block inside HTML (`<details>`): taken off a line only when a
@@ -831,6 +857,22 @@ mod tests {
         );
         assert_eq!(strip_line("`npm run build`"), "`npm run build`");
         assert_eq!(strip_line("```"), "```");
+    }
+
+    #[test]
+    fn double_backtick_code_and_a_backtick_after_the_id_come_off() {
+        assert_eq!(
+            normalise("``(a1)` Method completed with status: 502``"),
+            "(a1) Method completed with status: 502\n"
+        );
+        assert_eq!(
+            normalise("``(a1) Method completed with status: 502``"),
+            STATUS.to_owned() + "\n"
+        );
+        // Inside a message a backtick stays; so does one after something that is not a request id.
+        let body = "(a1) Endpoint response body before transformations: is `denied.";
+        assert_eq!(normalise(body), body);
+        assert_eq!(normalise("``(see below)` then``"), "``(see below)` then``");
     }
 
     #[test]

@@ -253,6 +253,9 @@ impl<'a> Request<'a> {
             || self.succeeded
             || self.response_type.is_some()
             || self.function_arn.is_some()
+            // An integration's answer alone (a paste of the one line people quote) is still a request.
+            || self.response_body.is_some()
+            || self.endpoint.is_some()
     }
 }
 
