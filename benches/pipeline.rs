@@ -164,15 +164,18 @@ fn shipped_table(deliveries: &[Delivery], handler_only: bool, rounds: Option<usi
         ..Config::default()
     };
     println!(
-        "\n| delivery | lines | JSON | inflate (libdeflate) | shipped: handler | CLI: diagnose | shipped vs inflate | CLI vs shipped | ns per JSON byte (shipped) | per byte vs the 1 MB delivery |"
+        "\n| delivery | lines | JSON | inflate (libdeflate) | inflate, kept buffer | shipped: handler | CLI: diagnose | shipped vs inflate | vs inflate, kept buffer | CLI vs shipped | ns per JSON byte (shipped) | per byte vs the 1 MB delivery |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut reference_per_byte = None;
     for d in deliveries {
         let compressed = base64::engine::general_purpose::STANDARD
             .decode(ingest::envelope_data(&d.event).unwrap().as_bytes())
             .unwrap();
-        let mut samples: [Vec<Duration>; 3] = Default::default();
+        let mut samples: [Vec<Duration>; 4] = Default::default();
+        // The same inflate into a buffer kept from round to round (no allocation, no page faults), as the
+        // handler's own inflate does after its first delivery: the stricter floor.
+        let mut kept = vec![0u8; d.inflated_len];
         let started = Instant::now();
         while match rounds {
             Some(n) => samples[0].len() < n,
@@ -191,11 +194,15 @@ fn shipped_table(deliveries: &[Delivery], handler_only: bool, rounds: Option<usi
                 black_box(cli(&d.event));
             }
             samples[2].push(t.elapsed());
+            let t = Instant::now();
+            let mut dec = libdeflater::Decompressor::new();
+            black_box(dec.gzip_decompress(&compressed, &mut kept).unwrap());
+            samples[3].push(t.elapsed());
             if samples[0].len() >= 2_000 {
                 break;
             }
         }
-        let [inflate, handler, cli] = samples.map(|mut s| {
+        let [inflate, handler, cli, inflate_kept] = samples.map(|mut s| {
             s.sort();
             let median = s[s.len() / 2];
             let (p10, p90) = (s[s.len() / 10], s[s.len() * 9 / 10]);
@@ -214,21 +221,23 @@ fn shipped_table(deliveries: &[Delivery], handler_only: bool, rounds: Option<usi
             )
         };
         println!(
-            "| {} | {} | {:.2} MB | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {:.2} MB | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
             d.name,
             d.lines,
             d.inflated_len as f64 / 1e6,
             ms(inflate),
+            ms(inflate_kept),
             ms(handler),
             ms(cli),
             inflate.0.as_secs_f64() / handler.0.as_secs_f64(),
+            inflate_kept.0.as_secs_f64() / handler.0.as_secs_f64(),
             cli.0.as_secs_f64() / handler.0.as_secs_f64(),
             per_byte,
             reference_per_byte.map_or("-".to_owned(), |r| format!("{:.2}×", per_byte / r)),
         );
     }
     println!(
-        "\n(median, p10–p90 in brackets; \"shipped vs inflate\": libdeflate's inflate time divided by the handler's, 1.00 = as fast as inflating alone; \"CLI vs shipped\": the CLI's time divided by the handler's.)"
+        "\n(median, p10–p90 in brackets; \"shipped vs inflate\": libdeflate's inflate time (a fresh output buffer each time, as the issue measured it) divided by the handler's, 1.00 = as fast as inflating alone; \"vs inflate, kept buffer\": the same with the output buffer kept between rounds, the stricter floor; \"CLI vs shipped\": the CLI's time divided by the handler's.)"
     );
 }
 

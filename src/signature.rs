@@ -48,6 +48,7 @@ pub enum Failure {
     RateExceeded,
     UnableToTransformRequest,
     OutputMappingInvalid,
+    Base64DecodeBody,
     InternalErrorExecuting,
     /// The integration endpoint's TLS certificate is not for the host API Gateway connected to (HTTP / VPC link).
     TlsHostNameMismatch,
@@ -157,6 +158,11 @@ static TABLE: &[(&str, Kind)] = &[
     (
         "Execution failed due to configuration error: Output mapping refers to an invalid method response",
         Kind::Failure(Failure::OutputMappingInvalid),
+    ),
+    // Row 12b (corpus 77): content handling (CONVERT_TO_BINARY) met a payload that is not base64 text.
+    (
+        "Execution failed due to configuration error: Unable to base64 decode the body",
+        Kind::Failure(Failure::Base64DecodeBody),
     ),
     // §1 rows 14, 15, 16.
     (

@@ -287,6 +287,12 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     {
         return (Cause::MappingError, None);
     }
+    if has(request, F::Base64DecodeBody).is_some() {
+        let detail = "content handling: the payload was to be converted from base64 to binary \
+                      (contentHandling CONVERT_TO_BINARY on the integration or integration response, or a binary \
+                      media type matching the request) but is not base64 text";
+        return (Cause::MappingError, Some(detail.to_owned()));
+    }
     if has(request, F::TlsHostNameMismatch).is_some() {
         let detail = "TLS: the integration endpoint's certificate is not for the host name API Gateway connected to \
                       (the integration URI's host; through a VPC link, the load balancer's name unless the \

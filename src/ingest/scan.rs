@@ -193,20 +193,23 @@ impl<'a> Reader<'a> {
         if self.peek_is(b'-') {
             self.i += 1;
         }
-        // One pass: the digits are counted and summed together (the timestamp of every event is read here).
+        // The timestamp of every event is read here: the digits are found first, then summed without overflow
+        // checks when there are too few to overflow (19 digits always fit in a u64).
         let first = self.i;
-        let mut magnitude: u64 = 0;
-        let mut overflow = false;
-        while let Some(&byte) = self.b.get(self.i)
-            && byte.is_ascii_digit()
-        {
-            let (times_ten, o1) = magnitude.overflowing_mul(10);
-            let (sum, o2) = times_ten.overflowing_add(u64::from(byte - b'0'));
-            magnitude = sum;
-            overflow |= o1 | o2;
-            self.i += 1;
-        }
-        let digits = self.i - first;
+        let rest = self.b.get(first..)?;
+        let digits = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (magnitude, overflow) = if digits <= 19 {
+            let sum = rest[..digits]
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            (sum, false)
+        } else {
+            (0, true)
+        };
+        self.i += digits;
         // No leading zeros (JSON), no fraction or exponent (we only read integers here).
         if digits == 0 || (digits > 1 && self.b[first] == b'0') {
             return None;
@@ -361,6 +364,25 @@ mod tests {
             read += 1;
         }
         assert!(read >= 20, "{read}");
+    }
+
+    #[test]
+    fn timestamps_at_the_edges_of_i64_read_as_serde_json_reads_them() {
+        for (ts, readable) in [
+            ("9223372036854775807", true),
+            ("-9223372036854775808", true),
+            ("9223372036854775808", false),
+            ("-9223372036854775809", false),
+            ("18446744073709551615", false),
+            ("99999999999999999999", false),
+            ("1732440000000", true),
+        ] {
+            let json = format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"id":"1","timestamp":{ts},"message":"m"}}]}}"#
+            );
+            assert_eq!(scan_batch(json.as_bytes()).is_some(), readable, "{ts}");
+            same(&json);
+        }
     }
 
     #[test]

@@ -273,6 +273,12 @@ static FUNCTIONS_ARN: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"/functions/arn:"));
 static INTEGRATION_LATENCY: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"Integration latency: "));
+// Built once: `str::find` with a `&str` pattern builds its searcher on every call, and these run on every
+// headers line (1 KB each) of every request.
+static SOURCE_ARN: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"X-Amz-Source-Arn="));
+static INVOCATIONS: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"/invocations"));
 
 /// The three endpoint response headers we read, found in one case-insensitive pass.
 const LAMBDA_HEADERS: [&str; 3] = [
@@ -299,7 +305,7 @@ fn lambda_arn_in_uri(uri: &str) -> Option<&str> {
     }
     let start = FUNCTIONS_ARN.find(uri.as_bytes())? + "/functions/".len();
     let arn = &uri[start..];
-    let end = arn.find("/invocations").unwrap_or(arn.len());
+    let end = INVOCATIONS.find(arn.as_bytes()).unwrap_or(arn.len());
     let arn = &arn[..end];
     arn.contains(":lambda:").then_some(arn)
 }
@@ -394,7 +400,10 @@ pub fn is_trace_id(s: &str) -> bool {
 fn source_arn(headers: &str) -> Option<&str> {
     const NAME: &str = "X-Amz-Source-Arn=";
     let mut from = 0;
-    while let Some(at) = headers[from..].find(NAME).map(|i| i + from) {
+    while let Some(at) = SOURCE_ARN
+        .find(&headers.as_bytes()[from..])
+        .map(|i| i + from)
+    {
         let boundary = at == 0 || headers[..at].ends_with('{') || headers[..at].ends_with(", ");
         if boundary {
             let value = &headers[at + NAME.len()..];
