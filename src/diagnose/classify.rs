@@ -336,6 +336,19 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         Some(200..=399) => (Cause::Ok, None),
         Some(429) => (Cause::Throttled, None),
         Some(400..=499) => (Cause::ClientError, None),
+        // An access-log record with a 5xx and no error field: its format records nothing that could explain it.
+        Some(_)
+            if request.source == Source::AccessLog
+                && request.signals.is_empty()
+                && request.response_type.is_none()
+                && request.error_message.is_none() =>
+        {
+            let detail = "the access log's format records no error: add $context.integrationErrorMessage and \
+                          $context.error.message (HTTP API), or $context.integration.error, \
+                          $context.error.responseType and $context.error.message (REST API) to it; a REST API's \
+                          execution log names the cause too";
+            (Cause::Unknown5xx, Some(detail.to_owned()))
+        }
         Some(_) => (Cause::Unknown5xx, None),
         None if request.unauthorized => (Cause::ClientError, None),
         None if request.succeeded => (Cause::Ok, None),
@@ -829,6 +842,24 @@ mod tests {
         assert_eq!(d.cause, Cause::FunctionError);
         assert_eq!(d.status, Some(502));
         assert!(!d.status_inferred);
+    }
+
+    #[test]
+    fn an_access_log_5xx_without_error_fields_says_which_fields_to_log() {
+        let bare = diagnose(r#"{"requestId":"r","routeKey":"GET /path","status":"500"}"#);
+        assert_eq!(bare.cause, Cause::Unknown5xx);
+        assert!(
+            bare.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("$context.integrationErrorMessage")),
+            "{bare:?}"
+        );
+        // A record that does log an error keeps it as the evidence, without the hint.
+        let logged = diagnose(
+            r#"{"requestId":"r","routeKey":"GET /path","status":"500","errorMessage":"Something nobody has seen"}"#,
+        );
+        assert_eq!(logged.cause, Cause::Unknown5xx);
+        assert_eq!(logged.detail, None);
     }
 
     #[test]
