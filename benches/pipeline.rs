@@ -511,7 +511,9 @@ fn main() {
         {
             all.retain(|d| d.name.contains(only.as_str()));
         }
-        let rounds = value_of("--rounds").and_then(|n| n.to_str()?.parse().ok());
+        let rounds = value_of("--rounds")
+            .and_then(|n| n.to_str()?.parse().ok())
+            .filter(|&n: &usize| n > 0);
         shipped_table(&all, args.iter().any(|a| a == "--handler-only"), rounds);
         return;
     }
