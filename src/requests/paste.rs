@@ -477,6 +477,7 @@ pub fn strip_line(line: &str) -> &str {
         rest = strip_log_label(rest);
         rest = strip_surrounding_quotes(rest);
         rest = strip_inline_code(rest);
+        rest = strip_html_code(rest);
         rest = strip_emphasis(rest);
         if rest.len() == before {
             return rest;
@@ -503,6 +504,29 @@ fn strip_emphasis(line: &str) -> &str {
         }
     }
     line
+}
+
+/// HTML code markup glued to a block's first and last lines (`<pre class="wp-block-code"><code>` before the
+/// first log line, `</code></pre>` after the last, as blog exports write it): taken off when a log line is left.
+fn strip_html_code(line: &str) -> &str {
+    let trimmed = line.trim();
+    let mut rest = trimmed;
+    for tag in ["<pre", "<code"] {
+        if let Some(after) = rest.strip_prefix(tag)
+            && let Some(end) = after.find('>')
+            && after[..end].bytes().all(|b| b != b'<')
+        {
+            rest = &after[end + 1..];
+        }
+    }
+    for tag in ["</pre>", "</code>"] {
+        rest = rest.strip_suffix(tag).unwrap_or(rest);
+    }
+    if rest.len() != trimmed.len() && looks_like_log_line(rest) {
+        rest
+    } else {
+        line
+    }
 }
 
 /// Inline-code backticks around a log line (`` `(a1) Method completed with status: 502` ``), also markdown's
@@ -857,6 +881,27 @@ mod tests {
         );
         assert_eq!(strip_line("`npm run build`"), "`npm run build`");
         assert_eq!(strip_line("```"), "```");
+    }
+
+    #[test]
+    fn html_code_markup_glued_to_the_first_and_last_lines_comes_off() {
+        assert_eq!(
+            strip_line(
+                r#"<pre class="wp-block-code"><code>(a1) Method completed with status: 502</code></pre>"#
+            ),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("<code>(a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("(a1) Method completed with status: 502</code></pre>"),
+            STATUS
+        );
+        // Markup around anything else stays.
+        let prose = "<pre><code>npm run build</code></pre>";
+        assert_eq!(strip_line(prose), prose);
     }
 
     #[test]

@@ -140,3 +140,27 @@ fn a_panel_status_makes_a_log_cut_short_a_problem() {
         .findings;
     assert_eq!(found[0].status, Some(200));
 }
+
+#[test]
+fn a_blog_export_keeps_the_logged_status_and_the_function_behind_its_html() {
+    // Case 79: WordPress's <pre class="wp-block-code"><code> glued to the first line, </code></pre> to the last.
+    let text = std::fs::read_to_string(crate::repo_path(
+        "tests/data/79-wordpress-export-pre-code-malformed-502.log",
+    ))
+    .unwrap();
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+    assert_eq!(findings.len(), 1);
+    let f = &findings[0];
+    assert_eq!(
+        (f.cause, f.status, f.status_inferred),
+        (Cause::MalformedProxyResponse, Some(502), false)
+    );
+    assert_eq!(
+        f.function_arn.as_deref(),
+        Some("arn:aws:lambda:us-east-1:525422853402:function:local-aws-testing-dev-hello")
+    );
+}
