@@ -491,16 +491,22 @@ pub fn strip_line(line: &str) -> &str {
 fn strip_emphasis(line: &str) -> &str {
     let trimmed = line.trim();
     for mark in ['_', '*'] {
-        if let Some(rest) = trimmed.strip_prefix(mark).filter(|r| !r.starts_with(' '))
-            && looks_like_log_line(rest)
+        // A run of marks: `_`, `__` (bold), or unbalanced (`__sentence_`, seen in a README).
+        let opened = trimmed.trim_start_matches(mark);
+        let leading = opened.len() != trimmed.len() && !opened.starts_with(' ');
+        let start = if leading { opened } else { trimmed };
+        let closed = start.trim_end_matches(mark);
+        let trailing = closed.len() != start.len();
+        let candidates = [
+            (leading || trailing).then_some(closed),
+            leading.then_some(start),
+        ];
+        if let Some(found) = candidates
+            .into_iter()
+            .flatten()
+            .find(|candidate| looks_like_log_line(candidate))
         {
-            return rest;
-        }
-        if let Some(rest) = trimmed.strip_suffix(mark)
-            && looks_like_log_line(rest)
-            && !rest.ends_with(mark)
-        {
-            return rest;
+            return found;
         }
     }
     line
@@ -758,6 +764,21 @@ mod tests {
             STATUS
         );
         assert_eq!(strip_line("_not a log line_"), "_not a log line_");
+        // Bold, and unbalanced runs as a README wrote them.
+        assert_eq!(
+            strip_line("__(a1) Method completed with status: 502__"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("__(a1) Method completed with status: 502_ "),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("**(a1) Method completed with status: 502**"),
+            STATUS
+        );
+        // A bullet is not emphasis.
+        assert_eq!(strip_emphasis("* not a log line"), "* not a log line");
     }
 
     #[test]
