@@ -352,7 +352,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         Some(_) => (Cause::Unknown5xx, None),
         None if request.unauthorized => (Cause::ClientError, None),
         None if request.succeeded => (Cause::Ok, None),
-        None => (Cause::Incomplete, None),
+        None => timeout_document_alone(request).unwrap_or((Cause::Incomplete, None)),
     }
 }
 
@@ -391,6 +391,47 @@ fn function_failure(detail: &str) -> (Cause, Option<String>) {
         );
     }
     (Cause::FunctionError, None)
+}
+
+/// A request whose log ends at the integration's answer, that answer being exactly the document Lambda returns for a
+/// function that ran past its own timeout (`{"errorMessage":"<ts> <id> Task timed out after 3.01 seconds"}`, with
+/// `errorType` `Sandbox.Timedout` in newer runtimes): the function's timeout, said to be inferred (no failure line
+/// and no final status were logged; behind a proxy integration the client gets 502).
+fn timeout_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TimeoutDocument {
+        #[serde(rename = "errorMessage")]
+        error_message: String,
+        #[serde(rename = "errorType", default)]
+        error_type: Option<String>,
+    }
+    let raw = request.response_body?;
+    if !request.signals.is_empty()
+        || raw.len() > LAMBDA_DOCUMENT_MAX
+        || !raw.contains("Task timed out")
+    {
+        return None;
+    }
+    // Lambda writes it on one line; in a paste, what follows the line (prose, a fence) was appended to it.
+    let text = request.text(raw);
+    let line = text.lines().next().unwrap_or_default().trim();
+    let document: TimeoutDocument = serde_json::from_str(line).ok()?;
+    if document
+        .error_type
+        .as_deref()
+        .is_some_and(|t| t != "Sandbox.Timedout")
+    {
+        return None;
+    }
+    let seconds = own_timeout_seconds(&document.error_message)?;
+    Some((
+        Cause::FunctionTimeout,
+        Some(format!(
+            "inferred from the function's timeout document alone (the log shows no failure line and no final \
+             status): the function hit its own Lambda timeout after {seconds} seconds"
+        )),
+    ))
 }
 
 /// Lambda's own timeout sentence, and nothing else: `[<ts> <id> |RequestId: <id> Error: ]Task timed out after
@@ -739,6 +780,17 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
             cut(&request.text(body))
         ));
     }
+    if cause == Cause::FunctionTimeout
+        && request.signals.is_empty()
+        && let Some(body) = request.response_body
+    {
+        // The timeout document the diagnosis was inferred from (its first line: Lambda writes it on one).
+        let body = request.text(body);
+        lines.push(format!(
+            "Endpoint response body before transformations: {}",
+            cut(body.lines().next().unwrap_or_default())
+        ));
+    }
     if matches!(cause, Cause::FunctionError)
         && request.signals.is_empty()
         && let Some(h) = request.function_error_header
@@ -842,6 +894,33 @@ mod tests {
         assert_eq!(d.cause, Cause::FunctionError);
         assert_eq!(d.status, Some(502));
         assert!(!d.status_inferred);
+    }
+
+    #[test]
+    fn a_log_ending_at_lambdas_timeout_document_is_the_functions_timeout_inferred() {
+        let d = diagnose(
+            r#"(r) Endpoint response body before transformations: {"errorMessage":"2023-11-15T14:05:05.017Z 30400a8b-8eab-47e5-a4f4-22473f201533 Task timed out after 3.01 seconds"}"#,
+        );
+        assert_eq!(d.cause, Cause::FunctionTimeout);
+        assert_eq!((d.status, d.status_inferred), (Some(502), true));
+        assert!(
+            d.detail
+                .as_deref()
+                .is_some_and(|t| t.contains("inferred") && t.contains("3.01"))
+        );
+        assert!(
+            d.evidence[0].contains("Task timed out after 3.01 seconds"),
+            "{:?}",
+            d.evidence
+        );
+        // The function's own object that merely mentions a timeout, another error type, or a logged status: not this.
+        for other in [
+            r#"(r) Endpoint response body before transformations: {"errorMessage":"upstream: Task timed out after 3.01 seconds","x":1}"#,
+            r#"(r) Endpoint response body before transformations: {"errorMessage":"2023-11-15T14:05:05.017Z 30400a8b-8eab-47e5-a4f4-22473f201533 Task timed out after 3.01 seconds","errorType":"Error"}"#,
+            "(r) Endpoint response body before transformations: {\"errorMessage\":\"Task timed out after 3.01 seconds\"}\n(r) Method completed with status: 200",
+        ] {
+            assert_ne!(diagnose(other).cause, Cause::FunctionTimeout, "{other}");
+        }
     }
 
     #[test]
