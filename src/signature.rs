@@ -67,6 +67,23 @@ pub enum Failure {
     HttpApiAuthorizerPermission,
 }
 
+impl Failure {
+    /// Whether the sentence's variable part may run over several lines (a function's error message and stack
+    /// trace, an authorizer's answer, a sentence we do not know). The others are one line: in a paste, whatever
+    /// follows them on the next lines is not theirs.
+    pub fn may_span_lines(self) -> bool {
+        matches!(
+            self,
+            Failure::CustomerFunctionError
+                | Failure::HttpApiFunctionError
+                | Failure::AccessLogFunctionError
+                | Failure::AuthorizerInvalidJson
+                | Failure::CouldNotParsePolicy
+                | Failure::OtherConfigurationError
+        )
+    }
+}
+
 const CONFIG_ERROR: &str = "Execution failed due to configuration error: ";
 
 /// (message start, kind). Longest match wins, so a full sentence beats the generic configuration-error prefix.

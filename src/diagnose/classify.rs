@@ -804,7 +804,13 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         if lines.len() >= MAX_EVIDENCE_LINES - 1 {
             break;
         }
-        lines.push(cut(&request.text(&signal.line)));
+        let text = request.text(&signal.line);
+        let text = if signal.failure.may_span_lines() {
+            &text
+        } else {
+            text.lines().next().unwrap_or_default()
+        };
+        lines.push(cut(text));
     }
     if request.source == Source::ExecutionLog {
         if let Some(t) = &request.response_type {

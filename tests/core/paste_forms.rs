@@ -164,3 +164,29 @@ fn a_blog_export_keeps_the_logged_status_and_the_function_behind_its_html() {
         Some("arn:aws:lambda:us-east-1:525422853402:function:local-aws-testing-dev-hello")
     );
 }
+
+#[test]
+fn a_one_line_sentence_is_its_own_evidence_and_a_function_error_keeps_its_trace() {
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let evidence = |text: &str| {
+        let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+        assert_eq!(findings.len(), 1, "{text}");
+        findings[0].evidence.clone()
+    };
+    // Pasted without prefixes, the prose after a sentence continues its event; it is not the sentence's.
+    let malformed = evidence(
+        "I get the following error on the server.\nExecution failed due to configuration error: Malformed Lambda proxy response\n\nand to verify yes I have added binary support.\n",
+    );
+    assert_eq!(
+        malformed[0],
+        "Execution failed due to configuration error: Malformed Lambda proxy response"
+    );
+    // A function's error runs over its stack trace: that stays.
+    let raised = evidence(
+        "Lambda execution failed with status 200 due to customer function error: boom\n    at handler (index.js:3)\n",
+    );
+    assert!(raised[0].ends_with("at handler (index.js:3)"), "{raised:?}");
+}
