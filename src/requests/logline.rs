@@ -36,11 +36,24 @@ pub struct TextEvent {
     pub message: String,
 }
 
+/// Put by the paste reader where a code fence opens: [`parse_text`] reads each block on its own. A control
+/// character no log line holds.
+pub const BLOCK_BREAK: char = '\u{1e}';
+
 /// Reads pasted execution-log text: one event per line in the stage form `(<id>) msg`, optionally after a
 /// timestamp (ISO 8601, `HH:MM:SS`, the CloudWatch console's tab-separated form), the console test form
 /// `Ddd Mon DD HH:MM:SS UTC YYYY : msg`, or bare messages. A line that is not the start of an event continues
 /// the event before it (multi-line bodies and error messages). Leading `#` comment lines are skipped.
 pub fn parse_text(input: &str) -> Vec<TextEvent> {
+    // Blocks the paste reader found (code fences) are read each on its own: a body never runs from one fence
+    // into the next, and one block may carry timestamps where another has bare lines.
+    if !input.contains(BLOCK_BREAK) {
+        return parse_block(input);
+    }
+    input.split(BLOCK_BREAK).flat_map(parse_block).collect()
+}
+
+fn parse_block(input: &str) -> Vec<TextEvent> {
     let lines: Vec<&str> = input
         .lines()
         .skip_while(|line| line.starts_with('#') || line.trim().is_empty())

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Request;
-use super::logline::split_request_id;
+use super::logline::{BLOCK_BREAK, split_request_id};
 use crate::signature::{self, Kind};
 
 /// Pasted text once read: its log lines, and the statuses the test tools showed beside them.
@@ -37,7 +37,13 @@ pub struct Pasted<'a> {
 
 /// `input` with every known wrapper removed, one log line per line.
 pub fn normalise(input: &str) -> Cow<'_, str> {
-    read(input).text
+    let text = read(input).text;
+    if text.contains(BLOCK_BREAK) {
+        let breaks: &[char] = &[BLOCK_BREAK, '\n'];
+        Cow::Owned(text.replace(&String::from_iter(breaks), ""))
+    } else {
+        text
+    }
 }
 
 /// Reads pasted text: [`normalise`] plus the statuses the test tools reported.
@@ -81,6 +87,10 @@ pub fn read(input: &str) -> Pasted<'_> {
     for line in text.lines() {
         if is_fence(line) {
             inside = !inside;
+            if inside && !out.is_empty() {
+                out.push(BLOCK_BREAK);
+                out.push('\n');
+            }
             continue;
         }
         let line = backtick_after_request_id(strip_line(line));

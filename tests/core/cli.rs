@@ -435,10 +435,11 @@ fn handle_reports_exactly_the_corrupt_kinesis_record() {
 
 #[test]
 fn an_input_with_no_api_gateway_line_exits_3_and_says_what_was_expected() {
-    // A README, an API Gateway *test event* (the proxy event a function receives, not a log) and gzip data.
+    // A README, an API Gateway *test event* (the proxy event a function receives, not a log) and gzip data. (The
+    // project's own README quotes the CLI's output, whose evidence lines are log lines: it is diagnosed.)
     for (input, hint) in [
         (
-            "README.md",
+            "events/README.md",
             "expected a CloudWatch Logs subscription delivery",
         ),
         ("events/decoded/control-message.json", ""),

@@ -190,3 +190,27 @@ fn a_one_line_sentence_is_its_own_evidence_and_a_function_error_keeps_its_trace(
     );
     assert!(raised[0].ends_with("at handler (index.js:3)"), "{raised:?}");
 }
+
+#[test]
+fn each_code_fence_is_read_on_its_own() {
+    // Case 87: one fence of console lines with timestamps, a later fence of bare lines. The bare lines were read
+    // as the continuation of the first fence's last event, and the second run was lost.
+    let text = std::fs::read_to_string(crate::repo_path(
+        "tests/data/87-readme-log-fence-with-panel-comments-malformed-502.log",
+    ))
+    .unwrap();
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+    let got: Vec<_> = findings
+        .iter()
+        .map(|f| (f.cause, f.status, f.status_inferred))
+        .collect();
+    assert_eq!(
+        got,
+        [(Cause::MalformedProxyResponse, Some(502), false); 2],
+        "{findings:#?}"
+    );
+}
