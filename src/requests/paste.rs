@@ -670,22 +670,31 @@ fn strip_placeholder_timestamp(line: &str) -> &str {
     }
 }
 
-/// A prose label naming the log the writer quotes (`API Gateway execution log: "..."`, `Execution log: ...`):
-/// taken off only when a log line follows it (with or without its quotes).
+/// A prose label naming the log or the error the writer quotes (`API Gateway execution log: "..."`, `Execution
+/// log: ...`, `*root Cause:* ...`, `**Error:** ...`), emphasis marks and all: taken off only when a log line follows
+/// it (with or without its quotes).
 fn strip_log_label(line: &str) -> &str {
-    let trimmed = line.trim_start();
-    let Some((label, rest)) = trimmed.split_once(": ") else {
+    static LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"^\s*[*_]{0,2}([A-Za-z][A-Za-z ]{0,39}?)[*_]{0,2}:[*_]{0,2}\s+").ok()
+    });
+    let Some(found) = LABEL.as_ref().and_then(|l| l.captures(line)) else {
         return line;
     };
-    let label = label.trim().to_ascii_lowercase();
-    let names_a_log = label.len() <= 40
-        && (label.ends_with("execution log")
-            || label.ends_with("execution logs")
-            || label == "api gateway log");
+    let (Some(whole), Some(label)) = (found.get(0), found.get(1)) else {
+        return line;
+    };
+    let label = label.as_str().trim().to_ascii_lowercase();
+    let names_a_log = label.ends_with("execution log")
+        || label.ends_with("execution logs")
+        || label == "api gateway log"
+        || matches!(
+            label.as_str(),
+            "error" | "the error" | "error message" | "root cause" | "cause" | "log" | "logs"
+        );
     if !names_a_log {
         return line;
     }
-    let rest = rest.trim_start();
+    let rest = line[whole.end()..].trim_start();
     let quoted = strip_surrounding_quotes(rest);
     if looks_like_log_line(rest) || looks_like_log_line(quoted.trim()) {
         rest
@@ -812,6 +821,17 @@ mod tests {
         );
         let prose = "API Gateway execution log: it said the request failed";
         assert_eq!(strip_line(prose), prose);
+        // A label naming the cause, in emphasis, as notes write it; prose after such a label stays.
+        assert_eq!(
+            strip_line("- *root Cause:* (a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("**Error:** (a1) Method completed with status: 502"),
+            STATUS
+        );
+        let error_prose = "Error: Request failed with status code 502";
+        assert_eq!(strip_line(error_prose), error_prose);
         let other = "Response body: (a1) Method completed with status: 502";
         assert_eq!(strip_line(other), other);
     }
