@@ -12,8 +12,10 @@
 //! - [`split_run_on_console`]: console TEST output whose newlines were lost, split at each console timestamp;
 //! - [`insights_table`]: a Logs Insights result table (tab- or `|`-separated, a header row naming `@message`);
 //! - [`strip_line`]: per line, markdown quotes, list bullets, `... ` elisions, tool prefixes (`awslogs`,
-//!   `aws logs tail`), retyped timestamp placeholders, surrounding quotes and a trailing `"` or `,`;
-//!   code-fence lines are dropped.
+//!   `aws logs tail`), retyped timestamp placeholders, labels naming the log or the error, surrounding quotes and
+//!   a trailing `"` or `,`, inline code, HTML `<pre><code>`, emphasis;
+//!   code-fence lines are dropped, and where a fence opens a [`BLOCK_BREAK`] tells the line reader to start a
+//!   block of its own.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -574,7 +576,7 @@ fn strip_inline_code(line: &str) -> &str {
 
 /// `(a1)` Endpoint response body ...`: a backtick the writer left right after the request id (the id quoted as
 /// code inside a code span) is taken out.
-pub fn backtick_after_request_id(line: &str) -> Cow<'_, str> {
+fn backtick_after_request_id(line: &str) -> Cow<'_, str> {
     if let Some(close) = line.find(")` ")
         && line.starts_with('(')
         && split_request_id(&line[..close + 1]).0.is_some()
