@@ -55,9 +55,6 @@ pub enum PayloadKind {
 }
 
 pub fn payload_kind(payload: &[u8]) -> PayloadKind {
-    if super::delivery::plain_envelope(payload).is_some() {
-        return PayloadKind::Logs;
-    }
     #[derive(Deserialize)]
     struct Probe<'a> {
         awslogs: Option<serde::de::IgnoredAny>,

@@ -18,5 +18,5 @@ pub use batch::{Batch, LogEvent, RawBatch, RawEvent, RawText, unescape};
 pub use delivery::{
     DEFAULT_MAX_INFLATED_BYTES, DecodeError, MAX_EVENTS_PER_DELIVERY, base64_decode, decode,
     encode, encode_json, envelope_data, gunzip, gunzip_streaming, inflate, parse_batch,
-    parse_raw_batch, parse_raw_batch_with_serde, recycle,
+    parse_raw_batch, parse_raw_batch_with_serde, plain_envelope, recycle,
 };

@@ -96,7 +96,7 @@ impl Seen {
 }
 
 /// Any byte below 0x20 (JSON forbids them raw inside strings; compact JSON has none outside).
-fn has_control_byte(b: &[u8]) -> bool {
+pub(super) fn has_control_byte(b: &[u8]) -> bool {
     // A minimum without early exit, folded by hand: the compiler vectorises this loop (`Iterator::min` went
     // through a comparison function a byte at a time), and the answer is almost always "none".
     b.iter().fold(u8::MAX, |low, &byte| low.min(byte)) < 0x20

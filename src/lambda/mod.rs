@@ -294,6 +294,15 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         function_arn: Option<&str>,
         metrics: &mut Metrics,
     ) -> Result<Response, HandlerError> {
+        // A delivery as CloudWatch Logs writes it: its data found once, without a JSON parse (the kind probe and the
+        // envelope would each read the 1 MB event).
+        if let Some(data) = ingest::plain_envelope(payload) {
+            metrics.deliveries += 1;
+            return self
+                .delivery(data, payload.len(), metrics)
+                .await
+                .map(Response::Logs);
+        }
         match kinesis::payload_kind(payload) {
             PayloadKind::Kinesis => self.kinesis(payload, metrics).await.map(Response::Kinesis),
             PayloadKind::Sweep => self.sweep(function_arn, metrics).await.map(Response::Sweep),
@@ -313,12 +322,20 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
     pub async fn logs(&self, event: &[u8], metrics: &mut Metrics) -> Result<Outcome, HandlerError> {
         metrics.deliveries += 1;
         match ingest::envelope_data(event) {
-            Ok(data) => {
-                let mut budget = self.budget();
-                self.data(&data, event.len(), &mut budget, metrics).await
-            }
+            Ok(data) => self.delivery(&data, event.len(), metrics).await,
             Err(source) => Err(decode_failure(event.len(), source, metrics)),
         }
+    }
+
+    /// One delivery's `awslogs.data`, with this invocation's budget.
+    async fn delivery(
+        &self,
+        data: &str,
+        size: usize,
+        metrics: &mut Metrics,
+    ) -> Result<Outcome, HandlerError> {
+        let mut budget = self.budget();
+        self.data(data, size, &mut budget, metrics).await
     }
 
     /// A Kinesis batch from a CloudWatch Logs destination: each record is one delivery from any account. A

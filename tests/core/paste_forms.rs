@@ -17,6 +17,20 @@ const LINES: &[&str] = &[
     "(b2) Method completed with status: 502",
 ];
 
+/// Every request of a paste, as `diagnose --all` reads it.
+fn findings_of(text: &str) -> Vec<apigw_doctor::diagnose::Finding> {
+    let options = ReadOptions {
+        all: true,
+        ..ReadOptions::default()
+    };
+    diagnose_input(text.as_bytes(), &options).unwrap().findings
+}
+
+/// [`findings_of`] a file of the real corpus.
+fn findings_of_case(file: &str) -> Vec<apigw_doctor::diagnose::Finding> {
+    findings_of(&std::fs::read_to_string(crate::repo_path(&format!("tests/data/{file}"))).unwrap())
+}
+
 fn forms() -> Vec<(&'static str, String)> {
     let each =
         |f: &dyn Fn(&str) -> String| LINES.iter().map(|l| f(l)).collect::<Vec<_>>().join("\n");
@@ -144,15 +158,7 @@ fn a_panel_status_makes_a_log_cut_short_a_problem() {
 #[test]
 fn a_blog_export_keeps_the_logged_status_and_the_function_behind_its_html() {
     // Case 79: WordPress's <pre class="wp-block-code"><code> glued to the first line, </code></pre> to the last.
-    let text = std::fs::read_to_string(crate::repo_path(
-        "tests/data/79-wordpress-export-pre-code-malformed-502.log",
-    ))
-    .unwrap();
-    let options = ReadOptions {
-        all: true,
-        ..ReadOptions::default()
-    };
-    let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+    let findings = findings_of_case("79-wordpress-export-pre-code-malformed-502.log");
     assert_eq!(findings.len(), 1);
     let f = &findings[0];
     assert_eq!(
@@ -167,12 +173,8 @@ fn a_blog_export_keeps_the_logged_status_and_the_function_behind_its_html() {
 
 #[test]
 fn a_one_line_sentence_is_its_own_evidence_and_a_function_error_keeps_its_trace() {
-    let options = ReadOptions {
-        all: true,
-        ..ReadOptions::default()
-    };
     let evidence = |text: &str| {
-        let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+        let findings = findings_of(text);
         assert_eq!(findings.len(), 1, "{text}");
         findings[0].evidence.clone()
     };
@@ -195,15 +197,7 @@ fn a_one_line_sentence_is_its_own_evidence_and_a_function_error_keeps_its_trace(
 fn each_code_fence_is_read_on_its_own() {
     // Case 87: one fence of console lines with timestamps, a later fence of bare lines. The bare lines were read
     // as the continuation of the first fence's last event, and the second run was lost.
-    let text = std::fs::read_to_string(crate::repo_path(
-        "tests/data/87-readme-log-fence-with-panel-comments-malformed-502.log",
-    ))
-    .unwrap();
-    let options = ReadOptions {
-        all: true,
-        ..ReadOptions::default()
-    };
-    let findings = diagnose_input(text.as_bytes(), &options).unwrap().findings;
+    let findings = findings_of_case("87-readme-log-fence-with-panel-comments-malformed-502.log");
     let got: Vec<_> = findings
         .iter()
         .map(|f| (f.cause, f.status, f.status_inferred))
