@@ -88,6 +88,16 @@ pub fn nothing_recognised_hint(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
              malformed proxy response). Unconfirmed without the execution log: paste the lines around it to confirm"
         )
         .into()
+    } else if let Some(sentence) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(crate::signature::failure_sentence_within)
+    {
+        format!(
+            "the text quotes API Gateway's \"{sentence}\" inside other text; only a line that begins with it counts \
+             (so that a sentence inside a request body or header cannot forge a failure): paste the log lines as \
+             they are"
+        )
+        .into()
     } else {
         "expected a CloudWatch Logs subscription delivery, its decoded DATA_MESSAGE JSON, a Kinesis event, \
          execution-log lines such as \"(request-id) Method completed with status: 502\", or access-log JSON records"
@@ -191,6 +201,27 @@ mod tests {
             detect(br#"{"status":"500","requestId":"x"}"#),
             InputKind::Text
         );
+    }
+
+    #[test]
+    fn a_sentence_quoted_inside_prose_gets_a_hint_of_its_own() {
+        // A public pull request's description (ivanderbu2/serverless-newsletter-signup#1, 2017).
+        let prose = "I tried out your example but I was getting 502 \"Internal service error\" back. \n\
+                     Turns out it was from \"Execution failed due to configuration error: Malformed Lambda proxy response\"\n";
+        let options = ReadOptions::default();
+        assert!(
+            diagnose_input(prose.as_bytes(), &options)
+                .unwrap()
+                .recognised_nothing()
+        );
+        let hint = nothing_recognised_hint(prose.as_bytes());
+        assert!(
+            hint.contains(
+                "\"Execution failed due to configuration error: Malformed Lambda proxy response\""
+            ) && hint.contains("only a line that begins with it counts"),
+            "{hint}"
+        );
+        assert!(nothing_recognised_hint(b"# README\nHello, world.\n").starts_with("expected"));
     }
 
     #[test]

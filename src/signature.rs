@@ -283,6 +283,16 @@ pub fn match_start(message: &str) -> Option<(Kind, &str)> {
     })
 }
 
+/// The longest failure sentence of the table that `text` holds anywhere (not only where a message begins): for
+/// the CLI's hint when a paste quotes one inside prose, which counts for nothing. Not for the hot path.
+pub fn failure_sentence_within(text: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .filter(|(pattern, kind)| matches!(kind, Kind::Failure(_)) && text.contains(pattern))
+        .map(|(pattern, _)| pattern.trim_end())
+        .max_by_key(|pattern| pattern.len())
+}
+
 /// True when a message starts with a sentence of the table: in pasted text without prefixes, such a line opens a
 /// new event, anything else continues the one before.
 pub fn starts_an_event(message: &str) -> bool {

@@ -97,6 +97,8 @@ pub struct Request<'a> {
     pub escaped: bool,
     pub(crate) in_authorizer: bool,
     pub(crate) closed: bool,
+    /// A line of the request began with a sentence of the catalogue (any kind, failure or not).
+    pub(crate) saw_known_line: bool,
 }
 
 impl<'a> Request<'a> {
@@ -113,6 +115,8 @@ impl<'a> Request<'a> {
         let Some((kind, rest)) = signature::match_start(message) else {
             return;
         };
+        // The console's `Execution log for request <id>` header alone is no request (its lines may follow apart).
+        self.saw_known_line |= kind != Kind::ExecutionLogHeader;
         match kind {
             Kind::StartingExecution => {
                 self.in_authorizer = false;
@@ -253,9 +257,8 @@ impl<'a> Request<'a> {
             || self.succeeded
             || self.response_type.is_some()
             || self.function_arn.is_some()
-            // An integration's answer alone (a paste of the one line people quote) is still a request.
-            || self.response_body.is_some()
-            || self.endpoint.is_some()
+            // Any line API Gateway writes (an integration's answer alone, a request cut before its start).
+            || self.saw_known_line
     }
 }
 
@@ -531,6 +534,19 @@ mod tests {
         );
         let h = "{X-AMZ-FUNCTION-ERROR=Handled, x-amzn-RequestId=abc}";
         assert_eq!(lambda_headers(h), [Some("Handled"), None, Some("abc")]);
+    }
+
+    #[test]
+    fn a_request_cut_before_its_start_is_still_a_request_but_a_console_header_alone_is_not() {
+        // The shape of a public 2022 paste: a second request's first lines, before its start line was logged.
+        let text = "(c0) Extended Request Id: ZiFxuH9eFiAFYVw=\n(c0) Method request path: {proxy=ProjectOAuth/api/x}";
+        let requests = crate::requests::reassemble(text.lines().map(|l| (None, l)));
+        assert!(requests[0].is_recognised());
+        let header =
+            crate::requests::reassemble([(None, "Execution log for request test-request")]);
+        assert!(!header[0].is_recognised());
+        let prose = crate::requests::reassemble([(None, "Then the API said hello")]);
+        assert!(!prose[0].is_recognised());
     }
 
     #[test]
