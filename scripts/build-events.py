@@ -43,6 +43,31 @@ def events_of(name, request_id=None, only=None):
     return out
 
 
+SENTENCES = ("Sending request to ", "Received response.", "Endpoint response headers: ",
+             "Endpoint response body before transformations:", "Execution failed due to ", "Method completed with status: ")
+
+
+def quoted_log_of(name, request_id):
+    """The events of a tests/data file whose log is quoted in prose (fences, `# ` comment markers, blank lines),
+    under one request id, each message on one line as API Gateway writes it (a pretty-printed body is joined)."""
+    out = []
+    lines = (DATA / name).read_text().splitlines()
+    body = [line for line in lines if not line.startswith("# source:") and not line.startswith("# expected")
+            and not line.startswith("# form:") and not line.startswith("# what it proves:")
+            and not line.startswith("# status:")]
+    for line in body:
+        text = line[2:] if line.startswith("# ") else line
+        open_body = out and out[-1].startswith(f"({request_id}) Endpoint response body") and (
+            out[-1].endswith("transformations:") or out[-1].count("{") > out[-1].count("}"))
+        if text.startswith(SENTENCES):
+            out.append(f"({request_id}) {text.strip()}")
+        elif open_body and text.strip() and not line.startswith("#"):
+            joiner = " " if out[-1].endswith("transformations:") else ""
+            out[-1] += joiner + text.strip()
+    # The quoting writer's account id, redacted as in every sample.
+    return [m.replace("304932368623", ACCOUNT).replace("{    ", "{").replace(",    ", ",") for m in out]
+
+
 def interleave(*groups):
     """Round-robin the events of several requests, as a busy stage writes them."""
     out, queues = [], [list(g) for g in groups]
@@ -121,6 +146,11 @@ def main():
         "lambda-service-error": events_of("32-lambda-service-error-500.log"),
         "mapping-error": events_of("23-unable-to-transform-request-500.log") + events_of("34-output-mapping-invalid-500.log"),
         "backend-error": events_of("35-backend-errors-500.log"),
+        "service-integration-error": quoted_log_of(
+            "89-code-comment-console-test-step-functions-unmapped-400.log", "7db46310-0000-4000-8000-000000000089")
+        + quoted_log_of("90-blog-bare-sentence-sqs-unmapped-403.log", "7db46310-0000-4000-8000-000000000090"),
+        "lambda-invoke-error": quoted_log_of(
+            "64-lambda-eni-limit-document-logged-as-malformed-502.log", "7db46310-0000-4000-8000-000000000064"),
         "client-error": events_of("36-authorizer-denied-401.log"),
         "unknown-5xx": events_of("41-unknown-5xx.log"),
         "log-injection": events_of("42-log-injection-is-inert.log"),

@@ -48,6 +48,9 @@ pub enum Failure {
     RateExceeded,
     UnableToTransformRequest,
     OutputMappingInvalid,
+    /// No integration response matches the integration's answer and none is the default: the answer (an AWS
+    /// service's refusal, a backend's error) is what failed.
+    NoOutputMappingMatch,
     Base64DecodeBody,
     InternalErrorExecuting,
     /// The integration endpoint's TLS certificate is not for the host API Gateway connected to (HTTP / VPC link).
@@ -175,6 +178,11 @@ static TABLE: &[(&str, Kind)] = &[
     (
         "Execution failed due to configuration error: Output mapping refers to an invalid method response",
         Kind::Failure(Failure::OutputMappingInvalid),
+    ),
+    // Row 13b (corpus 89, 90): `... configured. Endpoint Response Status Code: 400`.
+    (
+        "Execution failed due to configuration error: No match for output mapping and no default output mapping configured",
+        Kind::Failure(Failure::NoOutputMappingMatch),
     ),
     // Row 12b (corpus 77): content handling (CONVERT_TO_BINARY) met a payload that is not base64 text.
     (

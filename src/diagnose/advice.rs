@@ -75,6 +75,10 @@ pub fn advice(cause: Cause) -> Advice {
             "A request or response mapping template (non-proxy integration) failed, so the client got 500.",
             "Test the method in the console and fix the mapping template or the method/integration responses; re-attaching the Lambda in the console also re-adds a missing invoke permission, which some of these failures hide.",
         ),
+        Cause::ServiceIntegrationError => (
+            "An AWS service integration (SQS, Step Functions, DynamoDB, S3, ...) answered an error, and no integration response maps it, so the client got 500. The service's answer is the cause, not the mapping.",
+            "Act on the service's error in the detail: for AccessDenied, grant the integration's credentials role the action on the resource (and check the resource's and KMS key's policies); for a validation or unknown-operation error, fix the integration URI's action or the request template; then add integration responses for 4\\d{2} and 5\\d{2} (or a default one) so the service's errors reach the client as errors instead of 500.",
+        ),
         Cause::BackendError => (
             "API Gateway could not reach the HTTP or VPC-link backend, or it answered badly.",
             "Check the integration's endpoint URL, DNS, the VPC link and its target health, and the backend's security groups and TLS certificate.",

@@ -8,7 +8,7 @@ use memchr::memmem;
 
 use serde::{Deserialize, Serialize};
 
-use super::shape;
+use super::{service, shape};
 use crate::requests::{Request, Signal, Source};
 use crate::signature::Failure;
 
@@ -34,6 +34,9 @@ pub enum Cause {
     /// Lambda refused or failed the Invoke before the function ran (VPC networking, the function not ready, ...).
     LambdaInvokeError,
     MappingError,
+    /// An AWS service integration answered an error (its role refused, its request invalid) that no integration
+    /// response maps.
+    ServiceIntegrationError,
     BackendError,
     #[serde(rename = "unknown_5xx")]
     Unknown5xx,
@@ -41,7 +44,7 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 19] = [
+    pub const ALL: [Cause; 20] = [
         Cause::Ok,
         Cause::ClientError,
         Cause::Throttled,
@@ -58,6 +61,7 @@ impl Cause {
         Cause::LambdaServiceError,
         Cause::LambdaInvokeError,
         Cause::MappingError,
+        Cause::ServiceIntegrationError,
         Cause::BackendError,
         Cause::Unknown5xx,
         Cause::Incomplete,
@@ -81,6 +85,7 @@ impl Cause {
             Cause::LambdaServiceError => "lambda_service_error",
             Cause::LambdaInvokeError => "lambda_invoke_error",
             Cause::MappingError => "mapping_error",
+            Cause::ServiceIntegrationError => "service_integration_error",
             Cause::BackendError => "backend_error",
             Cause::Unknown5xx => "unknown_5xx",
             Cause::Incomplete => "incomplete",
@@ -287,6 +292,9 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     {
         return (Cause::MappingError, None);
     }
+    if let Some(signal) = has(request, F::NoOutputMappingMatch) {
+        return unmapped_answer(request, signal);
+    }
     if has(request, F::Base64DecodeBody).is_some() {
         let detail = "content handling: the payload was to be converted from base64 to binary \
                       (contentHandling CONVERT_TO_BINARY on the integration or integration response, or a binary \
@@ -354,6 +362,68 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         None if request.succeeded => (Cause::Ok, None),
         None => timeout_document_alone(request).unwrap_or((Cause::Incomplete, None)),
     }
+}
+
+/// `No match for output mapping and no default output mapping configured. Endpoint Response Status Code: 400`: the
+/// integration answered with a status no integration response selects, and none is the default. An error status
+/// from an AWS service is the service refusing the integration's call (its role, or the request API Gateway
+/// built): that is the cause, the missing mapping only turned it into a 500. From an HTTP backend it is the
+/// backend's error. A success status that nothing maps is the mapping's fault.
+fn unmapped_answer(request: &Request<'_>, signal: &Signal<'_>) -> (Cause, Option<String>) {
+    let logged: Option<u16> = signal
+        .detail()
+        .split_once("Endpoint Response Status Code: ")
+        .and_then(|(_, s)| s.get(..3))
+        .and_then(|s| s.parse().ok());
+    let answered = logged.or(request.lambda_status);
+    let unmapped = |status: Option<u16>| match status {
+        Some(s) => format!(
+            "no integration response matches status {s} and none is the default (the one without a selection pattern), so API \
+             Gateway answered 500"
+        ),
+        None => {
+            "no integration response matches the integration's answer and none is the default, so \
+                 API Gateway answered 500"
+                .to_owned()
+        }
+    };
+    if answered.is_some_and(|s| s < 400) || request.function_arn.is_some() {
+        return (Cause::MappingError, Some(unmapped(answered)));
+    }
+    let service = request.endpoint.and_then(service::service_of);
+    if request.endpoint.is_some() && service.is_none() {
+        let status = answered.map_or_else(|| "an error".to_owned(), |s| s.to_string());
+        return (
+            Cause::BackendError,
+            Some(format!(
+                "the HTTP backend answered {status}; {}",
+                unmapped(answered)
+            )),
+        );
+    }
+    let body = request.response_body.map(|b| request.text(b));
+    let code = body.as_deref().and_then(service::error_code);
+    let who = service.map_or_else(
+        || "the integration (the log does not name its endpoint; an AWS service, or for an HTTP integration its backend)".to_owned(),
+        str::to_owned,
+    );
+    let answer = match (answered, code) {
+        (Some(s), Some(c)) => format!("{s} {c}"),
+        (Some(s), None) => s.to_string(),
+        (None, Some(c)) => c.to_owned(),
+        (None, None) => "an error".to_owned(),
+    };
+    let why = code.map_or(
+        "the endpoint response body names the error when the stage logs full requests and responses",
+        service::meaning,
+    );
+    (
+        Cause::ServiceIntegrationError,
+        Some(format!(
+            "{who} answered {answer}: {why}; {}",
+            unmapped(answered)
+        )),
+    )
 }
 
 /// A customer function error (the text after the matched sentence start): its own timeout, the 6 MB response
@@ -719,7 +789,8 @@ fn typical_status(cause: Cause, request: &Request<'_>) -> Option<u16> {
         | Cause::AuthorizerError
         | Cause::LambdaKmsError
         | Cause::LambdaServiceError
-        | Cause::MappingError => Some(500),
+        | Cause::MappingError
+        | Cause::ServiceIntegrationError => Some(500),
         Cause::LambdaInvokeError => {
             Some(if has(request, Failure::MalformedProxyResponse).is_some() {
                 502
@@ -771,10 +842,13 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     }
     if matches!(
         cause,
-        Cause::LambdaKmsError | Cause::LambdaServiceError | Cause::LambdaInvokeError
+        Cause::LambdaKmsError
+            | Cause::LambdaServiceError
+            | Cause::LambdaInvokeError
+            | Cause::ServiceIntegrationError
     ) && let Some(body) = request.response_body
     {
-        // Lambda's own error document, not the function's output.
+        // Lambda's or the AWS service's own error document, not the function's output.
         lines.push(format!(
             "Endpoint response body before transformations: {}",
             cut(&request.text(body))
@@ -1089,5 +1163,78 @@ mod tests {
                     (r) Endpoint response body before transformations: {\"Message\":\"down\",\"Type\":\"User\"}\n\
                     (r) Method completed with status: 503";
         assert_ne!(classify_text(text).cause, Cause::LambdaInvokeError);
+    }
+
+    /// An integration's answer that no integration response maps: the answer names the cause, by who answered.
+    fn unmapped(uri: &str, status: u16, body: &str) -> Diagnosis {
+        classify_text(&format!(
+            "(r) Endpoint request URI: {uri}\n\
+             (r) Received response. Status: {status}, Integration latency: 9 ms\n\
+             (r) Endpoint response body before transformations: {body}\n\
+             (r) Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {status}\n\
+             (r) Method completed with status: 500"
+        ))
+    }
+
+    #[test]
+    fn an_aws_services_refusal_that_nothing_maps_is_the_services_not_the_mappings() {
+        let sqs = unmapped(
+            "https://sqs.us-east-2.amazonaws.com/123456789012/orders",
+            403,
+            "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code></Error></ErrorResponse>",
+        );
+        assert_eq!(sqs.cause, Cause::ServiceIntegrationError);
+        assert_eq!(sqs.status, Some(500));
+        let detail = sqs.detail.as_deref().unwrap();
+        assert!(
+            detail.starts_with("SQS answered 403 AccessDenied: the integration's credentials role"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("no integration response matches status 403"),
+            "{detail}"
+        );
+        assert!(
+            sqs.evidence
+                .iter()
+                .any(|e| e.contains("<Code>AccessDenied</Code>")),
+            "{:?}",
+            sqs.evidence
+        );
+
+        let ddb = unmapped(
+            "https://dynamodb.eu-west-1.amazonaws.com/",
+            400,
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"}"#,
+        );
+        assert_eq!(ddb.cause, Cause::ServiceIntegrationError);
+        assert!(ddb.detail.as_deref().unwrap().starts_with(
+            "DynamoDB answered 400 ValidationException: the request API Gateway built"
+        ));
+    }
+
+    #[test]
+    fn an_unmapped_answer_from_a_backend_lambda_or_with_success_is_not_a_services() {
+        let http = unmapped("https://backend.example.com/orders", 404, "not found");
+        assert_eq!(http.cause, Cause::BackendError);
+        assert!(
+            http.detail
+                .as_deref()
+                .unwrap()
+                .starts_with("the HTTP backend answered 404")
+        );
+        let ok = unmapped(
+            "https://sqs.us-east-2.amazonaws.com/1/q",
+            200,
+            "<SendMessageResponse/>",
+        );
+        assert_eq!(ok.cause, Cause::MappingError);
+        assert!(ok.detail.as_deref().unwrap().contains("matches status 200"));
+        let lambda = unmapped(
+            "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations",
+            200,
+            r#"{"errorMessage":"boom"}"#,
+        );
+        assert_eq!(lambda.cause, Cause::MappingError);
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! - [`mod@classify`]: request → [`Diagnosis`] with a [`Cause`] label; the catalogue's pitfalls as rules
 //! - [`shape`]: what is wrong with a malformed Lambda proxy response, from its JSON shape
+//! - [`service`]: what an AWS service integration answered (its error code) and what that says is wrong
 //! - [`advice`]: cause → what it means and how to fix it
 //! - [`redact`]: the one scrubber for text taken from log lines (secrets, personal data, control characters)
 //! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`], [`find_escaped`] and [`find_escaped_each`]
@@ -14,6 +15,7 @@ pub mod advice;
 pub mod classify;
 pub mod finding;
 pub mod redact;
+pub mod service;
 pub mod shape;
 
 pub use classify::{Cause, Diagnosis, classify};

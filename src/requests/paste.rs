@@ -482,6 +482,7 @@ pub fn strip_line(line: &str) -> &str {
         let before = rest.len();
         rest = strip_quote_marks(rest);
         rest = strip_indent(rest);
+        rest = strip_comment_marker(rest);
         rest = strip_bullet(rest);
         rest = strip_elision(rest);
         rest = strip_tool_prefix(rest);
@@ -597,6 +598,20 @@ fn strip_indent(line: &str) -> &str {
     } else {
         line
     }
+}
+
+/// A source-code comment marker (`# `, `// `) before a log line quoted in a script or a test (`# Received response.
+/// Status: 400, ...`): taken off only when a log line follows it, so a comment of prose stays what it is.
+fn strip_comment_marker(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    for marker in ["# ", "// "] {
+        if let Some(after) = trimmed.strip_prefix(marker)
+            && looks_like_log_line(after.trim_start())
+        {
+            return after.trim_start();
+        }
+    }
+    line
 }
 
 /// Markdown blockquote markers: `> `, `>> `, `> > `.
@@ -863,6 +878,30 @@ mod tests {
         assert_eq!(strip_line(string_body), string_body);
         let json_line = r#"(a1) Endpoint response headers: {a=b},"#;
         assert_eq!(strip_line(json_line), json_line);
+    }
+
+    #[test]
+    fn a_comment_marker_comes_off_a_quoted_log_line_only() {
+        assert_eq!(
+            strip_line("# (a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("    // (a1) Method completed with status: 502"),
+            STATUS
+        );
+        assert_eq!(
+            strip_line("# Received response. Status: 400, Integration latency: 10 ms"),
+            "Received response. Status: 400, Integration latency: 10 ms"
+        );
+        // A comment of prose, a heading, and JSON in a comment stay as they are.
+        for kept in [
+            "# Doing APIG Test on GET:",
+            "## Background",
+            "# {\"input\": \"{}\",",
+        ] {
+            assert_eq!(strip_line(kept), kept);
+        }
     }
 
     #[test]

@@ -198,6 +198,8 @@ async fn every_sample_event_yields_its_alerts_over_the_wire() {
         ("lambda-service-error", &["lambda_service_error"]),
         ("mapping-error", &["mapping_error"]),
         ("backend-error", &["backend_error"]),
+        ("service-integration-error", &["service_integration_error"]),
+        ("lambda-invoke-error", &["lambda_invoke_error"]),
         ("unknown-5xx", &["unknown_5xx"]),
         ("throttled", &[]),
         ("client-error", &[]),

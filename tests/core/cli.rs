@@ -92,6 +92,14 @@ fn diagnose_prints_the_cause_of_every_sample_event() {
             &[("mapping_error", 500), ("mapping_error", 500)],
         ),
         (
+            "service-integration-error",
+            &[
+                ("service_integration_error", 500),
+                ("service_integration_error", 500),
+            ],
+        ),
+        ("lambda-invoke-error", &[("lambda_invoke_error", 502)]),
+        (
             "backend-error",
             &[
                 ("backend_error", 500),
