@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnose::classify::Cause;
 use crate::diagnose::finding::{ApiSource, Finding};
+use crate::diagnose::redact::RedactedLines;
 
 /// How urgent a cause is: a subscriber can filter on it (SNS message attribute `severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -237,7 +238,7 @@ impl ConfiguredProblem {
                 self.api_id, self.stage
             )),
             log_stream: None,
-            evidence: self.evidence.clone(),
+            evidence: RedactedLines::from_configuration(self.evidence.clone()),
             // The exact fix is the remediation report's (planned from the API's configuration).
             detail: None,
             summary: advice.summary,
@@ -431,7 +432,7 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
         sample_request_ids: Vec::new(),
         sample_lambda_request_ids: Vec::new(),
         sample_trace_ids: Vec::new(),
-        evidence: first.evidence.clone(),
+        evidence: first.evidence.to_vec(),
         detail: first.detail.clone(),
         summary: first.summary,
         advice: first.advice,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::advice::advice;
 use super::classify::{Cause, Diagnosis, classify};
-use super::redact::redact;
+use super::redact::{RedactedLines, redact};
 use crate::requests::{Request, Source, paste, reassemble, reassemble_escaped};
 
 /// Where a batch of events came from. The API id and stage of execution logs come from the log group name
@@ -123,7 +123,8 @@ pub struct Finding {
     pub account: Option<String>,
     pub log_group: Option<String>,
     pub log_stream: Option<String>,
-    pub evidence: Vec<String>,
+    /// Scrubbed when first read (most findings of a large delivery are only counted).
+    pub evidence: RedactedLines,
     pub detail: Option<String>,
     pub summary: &'static str,
     pub advice: &'static str,
@@ -178,8 +179,9 @@ impl Finding {
             account: origin.owner.clone(),
             log_group: origin.log_group.clone(),
             log_stream: origin.log_stream.clone(),
-            // Everything downstream (alerts, machine JSON, DynamoDB, logs) takes these from here: scrubbed once.
-            evidence: diagnosis.evidence.iter().map(|line| redact(line)).collect(),
+            // Everything downstream (alerts, machine JSON, DynamoDB, logs) takes these from here: scrubbed once,
+            // when first read.
+            evidence: RedactedLines::new(diagnosis.evidence),
             detail: diagnosis.detail.as_deref().map(redact),
             summary: advice.summary,
             advice: advice.fix,

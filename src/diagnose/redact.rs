@@ -8,7 +8,7 @@
 //! and tabs stay) and bidirectional overrides. Neutralised: chat mentions (`<!channel>`, `<@U…>`, `@here`).
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::{Regex, RegexSet};
 
@@ -86,6 +86,82 @@ pub fn redact(text: &str) -> String {
     scrubbed
 }
 
+/// Evidence lines scrubbed by [`redact`] when first read, not when found: a delivery of thousands of failing
+/// requests alerts on a few of them, and only those lines are ever shown (the rest are counted). The raw lines are
+/// private: every way to read them (deref, iteration, equality, `Debug`, serialisation) goes through the scrub.
+#[derive(Clone, Default)]
+pub struct RedactedLines {
+    raw: Vec<String>,
+    scrubbed: OnceLock<Vec<String>>,
+}
+
+impl RedactedLines {
+    pub fn new(raw: Vec<String>) -> RedactedLines {
+        RedactedLines {
+            raw,
+            scrubbed: OnceLock::new(),
+        }
+    }
+
+    /// Lines that did not come from a log (an audit of the API's own configuration): shown as they are.
+    pub fn from_configuration(lines: Vec<String>) -> RedactedLines {
+        RedactedLines {
+            raw: lines.clone(),
+            scrubbed: OnceLock::from(lines),
+        }
+    }
+
+    /// The lines, scrubbed (once).
+    pub fn lines(&self) -> &[String] {
+        self.scrubbed
+            .get_or_init(|| self.raw.iter().map(|line| redact(line)).collect())
+    }
+
+    /// Whether there are no lines (scrubbing never removes a line, so this reads nothing).
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+}
+
+impl std::ops::Deref for RedactedLines {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        self.lines()
+    }
+}
+
+impl<'a> IntoIterator for &'a RedactedLines {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.lines().iter()
+    }
+}
+
+impl PartialEq for RedactedLines {
+    fn eq(&self, other: &Self) -> bool {
+        self.lines() == other.lines()
+    }
+}
+
+impl Eq for RedactedLines {}
+
+impl std::fmt::Debug for RedactedLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.lines()).finish()
+    }
+}
+
+impl serde::Serialize for RedactedLines {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.lines().serialize(serializer)
+    }
+}
+
 fn scrub(text: &str) -> String {
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
     if out.chars().any(is_control) {
@@ -155,6 +231,36 @@ fn neutralise_mentions(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazily_scrubbed_lines_never_show_the_raw_text() {
+        let lines = RedactedLines::new(vec![
+            "password=hunter2 rejected".to_owned(),
+            "Method completed with status: 502".to_owned(),
+        ]);
+        assert_eq!(lines.len(), 2);
+        assert!(!lines.is_empty());
+        let shown = [
+            format!("{lines:?}"),
+            serde_json::to_string(&lines).unwrap(),
+            lines.join("\n"),
+            (&lines).into_iter().cloned().collect::<Vec<_>>().join("\n"),
+            lines.clone().to_vec().join("\n"),
+        ];
+        for text in shown {
+            assert!(
+                !text.contains("hunter2") && text.contains("[redacted]"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            lines,
+            RedactedLines::from_configuration(vec![
+                "password=[redacted] rejected".to_owned(),
+                "Method completed with status: 502".to_owned(),
+            ])
+        );
+    }
 
     #[test]
     fn a_remembered_line_scrubs_the_same_as_a_new_one() {
