@@ -78,71 +78,111 @@ pub fn unescape(escaped: &str) -> Cow<'_, str> {
     if !plain(&escaped[..first]) {
         return Cow::Borrowed(escaped);
     }
-    let mut out = String::with_capacity(escaped.len());
-    out.push_str(&escaped[..first]);
+    // Bytes, not chars: every escape writes ASCII or a whole UTF-8 sequence, and every other byte is copied as
+    // it is, so the result is UTF-8 (checked once at the end). The output is never longer than the input.
+    let mut out: Vec<u8> = Vec::with_capacity(escaped.len());
+    out.extend_from_slice(&bytes[..first]);
     let mut at = first;
     while at < bytes.len() {
-        // `at` is on a backslash.
+        // The next backslash, quote or control byte, eight bytes at a time: long plain runs are copied a word at a
+        // time, and escape-dense text (a JSON body inside a message) costs one word test per escape.
+        let special = match bytes.get(at..at + 8) {
+            Some(chunk) => {
+                let mask =
+                    special_bytes(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])), true);
+                if mask == 0 {
+                    out.extend_from_slice(chunk);
+                    at += 8;
+                    continue;
+                }
+                at + first_marked(mask)
+            }
+            None => bytes[at..]
+                .iter()
+                .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+                .map_or(bytes.len(), |n| at + n),
+        };
+        out.extend_from_slice(&bytes[at..special]);
+        at = special;
+        if at == bytes.len() {
+            break;
+        }
+        if bytes[at] != b'\\' {
+            // A raw quote or control byte: not a JSON string body.
+            return Cow::Borrowed(escaped);
+        }
         let Some(&kind) = bytes.get(at + 1) else {
             return Cow::Borrowed(escaped);
         };
         at += 2;
-        match kind {
-            b'"' => out.push('"'),
-            b'\\' => out.push('\\'),
-            b'/' => out.push('/'),
-            b'b' => out.push('\u{8}'),
-            b'f' => out.push('\u{c}'),
-            b'n' => out.push('\n'),
-            b'r' => out.push('\r'),
-            b't' => out.push('\t'),
-            b'u' => {
-                let Some(unit) = hex4(bytes, at) else {
-                    return Cow::Borrowed(escaped);
-                };
-                at += 4;
-                let c = match unit {
-                    0xD800..=0xDBFF => {
-                        let low = (bytes.get(at) == Some(&b'\\')
-                            && bytes.get(at + 1) == Some(&b'u'))
-                        .then(|| hex4(bytes, at + 2))
-                        .flatten()
-                        .filter(|low| (0xDC00..=0xDFFF).contains(low));
-                        let Some(low) = low else {
-                            return Cow::Borrowed(escaped);
-                        };
-                        at += 6;
-                        char::from_u32(
-                            0x10000
-                                + ((u32::from(unit) - 0xD800) << 10)
-                                + (u32::from(low) - 0xDC00),
-                        )
-                    }
-                    0xDC00..=0xDFFF => None,
-                    _ => char::from_u32(u32::from(unit)),
-                };
-                let Some(c) = c else {
-                    return Cow::Borrowed(escaped);
-                };
-                out.push(c);
-            }
+        let simple = match kind {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
             _ => return Cow::Borrowed(escaped),
-        }
-        // Escape-dense text (a JSON body inside a log line) has the next backslash a few bytes on: looked for
-        // byte by byte first, then with `memchr` when the gap is long.
-        let near = bytes[at..].iter().take(16).position(|&b| b == b'\\');
-        let next = match near {
-            Some(n) => at + n,
-            None => memchr::memchr(b'\\', &bytes[at..]).map_or(bytes.len(), |n| at + n),
         };
-        let segment = &escaped[at..next];
-        if !plain(segment) {
-            return Cow::Borrowed(escaped);
+        if let Some(byte) = simple {
+            out.push(byte);
+            continue;
         }
-        out.push_str(segment);
-        at = next;
+        let Some(unit) = hex4(bytes, at) else {
+            return Cow::Borrowed(escaped);
+        };
+        at += 4;
+        let c = match unit {
+            0xD800..=0xDBFF => {
+                let low = (bytes.get(at) == Some(&b'\\') && bytes.get(at + 1) == Some(&b'u'))
+                    .then(|| hex4(bytes, at + 2))
+                    .flatten()
+                    .filter(|low| (0xDC00..=0xDFFF).contains(low));
+                let Some(low) = low else {
+                    return Cow::Borrowed(escaped);
+                };
+                at += 6;
+                char::from_u32(
+                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
+                )
+            }
+            0xDC00..=0xDFFF => None,
+            _ => char::from_u32(u32::from(unit)),
+        };
+        let Some(c) = c else {
+            return Cow::Borrowed(escaped);
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
     }
-    Cow::Owned(out)
+    match String::from_utf8(out) {
+        Ok(text) => Cow::Owned(text),
+        Err(_) => Cow::Borrowed(escaped),
+    }
+}
+
+/// 0x80 in each byte of `word` (read little-endian) that is a quote or a backslash, and with `controls` a control
+/// byte (below 0x20); no false positives, so the lowest mark is the first such byte ([`first_marked`]).
+pub(crate) fn special_bytes(word: u64, controls: bool) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte is zero when neither its low seven bits (plus 0x7f, which cannot carry out of the byte) nor its
+    // high bit set the high bit.
+    let zero = |v: u64| !(((v & LOW7) + LOW7) | v) & HIGH;
+    let mut mask = zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')));
+    if controls {
+        // Below 0x20: high bit clear, and the low seven bits plus 0x60 stay below 0x80.
+        mask |= !(((word & LOW7) + ONES * 0x60) | word) & HIGH;
+    }
+    mask
+}
+
+/// The index of the first byte [`special_bytes`] marked.
+pub(crate) fn first_marked(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
 }
 
 /// Four hex digits at `at`, as a UTF-16 code unit.
@@ -230,6 +270,49 @@ mod tests {
         ] {
             check(escaped);
         }
+    }
+
+    #[test]
+    fn special_bytes_marks_exactly_quotes_backslashes_and_controls() {
+        for special in 0u8..=255 {
+            for at in 0..8 {
+                let mut word = [b'a'; 8];
+                word[at] = special;
+                // A byte just past each class around it, to catch a borrow from the marked byte.
+                word[(at + 1) % 8] = if at == 7 { b'a' } else { 0x80 };
+                let value = u64::from_le_bytes(word);
+                let expected_quote = |b: u8| b == b'"' || b == b'\\';
+                let expected = |b: u8| expected_quote(b) || b < 0x20;
+                for (controls, is) in [
+                    (false, &expected_quote as &dyn Fn(u8) -> bool),
+                    (true, &expected),
+                ] {
+                    let mask = special_bytes(value, controls);
+                    for (i, &b) in word.iter().enumerate() {
+                        assert_eq!(mask >> (i * 8 + 7) & 1 == 1, is(b), "{word:?} byte {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_or_control_byte_anywhere_in_a_long_run_is_seen() {
+        // The eight-bytes-at-a-time path: each position of the chunks after an escape.
+        for at in 0..24 {
+            for special in ['"', '\u{1}', '\u{1f}'] {
+                let mut text: Vec<char> = "\\nabcdefghijklmnopqrstuvwxyz".chars().collect();
+                text.insert(2 + at, special);
+                let text: String = text.into_iter().collect();
+                check(&text);
+                assert_eq!(unescape(&text), text.as_str(), "{text:?}");
+            }
+        }
+        let long = format!("\\t{}é\\u00e9{}", "x".repeat(37), "y".repeat(9));
+        assert_eq!(
+            unescape(&long),
+            format!("\t{}éé{}", "x".repeat(37), "y".repeat(9))
+        );
     }
 
     proptest::proptest! {
