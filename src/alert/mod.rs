@@ -73,19 +73,33 @@ impl FingerprintKey {
 
     /// A short stable hash: the Chatbot thread id and the suppression key.
     pub fn id(&self) -> String {
-        let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
-        let text = [
+        // SHA-256 of the fields joined by U+001F ("-" for a missing one), fed part by part.
+        fn dash(s: &Option<String>) -> &str {
+            s.as_deref().unwrap_or("-")
+        }
+        let parts = [
             dash(&self.account),
-            self.region.clone(),
+            self.region.as_str(),
             dash(&self.api_id),
             dash(&self.stage),
             dash(&self.method),
             dash(&self.resource_path),
-            self.cause.as_str().to_owned(),
-        ]
-        .join("\u{1f}");
-        let digest = Sha256::digest(text.as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+            self.cause.as_str(),
+        ];
+        let mut hash = Sha256::new();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                hash.update("\u{1f}".as_bytes());
+            }
+            hash.update(part.as_bytes());
+        }
+        let digest = hash.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        digest[..8]
+            .iter()
+            .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+            .map(char::from)
+            .collect()
     }
 }
 
@@ -273,7 +287,8 @@ pub struct Grouping {
     samples: usize,
     alerts: Vec<Alert>,
     keys: Vec<FingerprintKey>,
-    index: HashMap<FingerprintKey, usize>,
+    /// Seeded per process (keys hold routes from logs), and cheaper than SipHash on thousands of distinct routes.
+    index: HashMap<FingerprintKey, usize, foldhash::fast::RandomState>,
     unlisted: Unlisted,
     hasher: foldhash::quality::FixedState,
     cap: usize,
@@ -294,7 +309,7 @@ impl Grouping {
             samples: sample_request_ids,
             alerts: Vec::new(),
             keys: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             unlisted: Unlisted::default(),
             hasher: foldhash::quality::FixedState::default(),
             cap,
@@ -366,7 +381,9 @@ impl Grouping {
     pub fn plan(self, max_alerts: usize) -> Plan {
         let unlisted = self.unlisted;
         let mut alerts = self.alerts;
-        for alert in &mut alerts {
+        for (alert, key) in alerts.iter_mut().zip(&self.keys) {
+            // Computed here, for the alerts kept: a delivery of thousands of distinct routes evicts most.
+            alert.fingerprint = key.id();
             alert.status = alert
                 .statuses
                 .iter()
@@ -411,7 +428,8 @@ impl Grouping {
 
 fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
     Alert {
-        fingerprint: key.id(),
+        // Set by `plan`, for the alerts it keeps.
+        fingerprint: String::new(),
         cause: first.cause,
         severity: Severity::of(first.cause),
         status: None,

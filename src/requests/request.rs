@@ -13,6 +13,12 @@ use memchr::memmem;
 use crate::ingest::unescape;
 use crate::signature::{self, Failure, Kind};
 
+// Searchers built once: `str::split_once` with a string pattern builds one on every line, on every request.
+static RESOURCE_PATH: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(", Resource Path: "));
+static LAMBDA_REQUEST_ID: LazyLock<memmem::FinderRev<'static>> =
+    LazyLock::new(|| memmem::FinderRev::new(" Lambda request id: "));
+
 /// Where a request's lines came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
@@ -130,9 +136,11 @@ impl<'a> Request<'a> {
             }
             Kind::HttpMethod => {
                 // `HTTP Method: POST, Resource Path: /receipt`
-                if let Some((method, path)) = rest.split_once(", Resource Path: ") {
-                    self.method = Some(Cow::Borrowed(method.trim()));
-                    self.resource_path = Some(Cow::Borrowed(path.trim()));
+                if let Some(at) = RESOURCE_PATH.find(rest.as_bytes()) {
+                    self.method = Some(Cow::Borrowed(rest[..at].trim()));
+                    self.resource_path = Some(Cow::Borrowed(
+                        rest[at + RESOURCE_PATH.needle().len()..].trim(),
+                    ));
                 }
             }
             Kind::MethodRequestPath => self.path_parameters = Some(rest.trim()),
@@ -207,9 +215,10 @@ impl<'a> Request<'a> {
             }
             Kind::Failure(failure) => {
                 if failure == Failure::CustomerFunctionError
-                    && let Some((_, id)) = rest.rsplit_once(" Lambda request id: ")
+                    && let Some(at) = LAMBDA_REQUEST_ID.rfind(rest.as_bytes())
                 {
-                    self.lambda_request_id = Some(id.trim());
+                    self.lambda_request_id =
+                        Some(rest[at + LAMBDA_REQUEST_ID.needle().len()..].trim());
                 }
                 self.signals.push(Signal {
                     failure,
