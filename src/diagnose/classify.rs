@@ -9,6 +9,7 @@ use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use super::{service, shape};
+use crate::requests::request::rfind_label;
 use crate::requests::{Request, Signal, Source};
 use crate::signature::Failure;
 
@@ -433,14 +434,11 @@ fn function_failure(detail: &str) -> (Cause, Option<String>) {
     // Finders built once: this runs for every failing request.
     static DUE_TO: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new("due to customer function error: "));
-    static REQUEST_ID: LazyLock<memmem::FinderRev<'static>> =
-        LazyLock::new(|| memmem::FinderRev::new(". Lambda request id: "));
     let message = DUE_TO
         .find(detail.as_bytes())
         .map_or(detail, |at| &detail[at + DUE_TO.needle().len()..]);
-    let message = REQUEST_ID
-        .rfind(message.as_bytes())
-        .map_or(message, |at| &message[..at]);
+    let message =
+        rfind_label(message, ". Lambda request id: ").map_or(message, |at| &message[..at]);
     // HTTP API: `<msg>. Check your Lambda function code and try again.`
     let message = message
         .strip_suffix(". Check your Lambda function code and try again.")

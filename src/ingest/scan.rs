@@ -142,8 +142,17 @@ impl<'a> Reader<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let mut at = start;
+        // The first search with `memchr2` (most messages have no escape, or a long run before the first); after
+        // an escape, the next one is usually a few bytes on.
+        let mut after_escape = false;
         loop {
-            at += next_quote_or_backslash(self.b.get(at..)?)?;
+            let rest = self.b.get(at..)?;
+            at += if after_escape {
+                next_quote_or_backslash(rest)?
+            } else {
+                memchr::memchr2(b'"', b'\\', rest)?
+            };
+            after_escape = true;
             if self.b[at] == b'"' {
                 self.i = at + 1;
                 return self.s.get(start..at);

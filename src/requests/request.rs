@@ -16,8 +16,6 @@ use crate::signature::{self, Failure, Kind};
 // Searchers built once: `str::split_once` with a string pattern builds one on every line, on every request.
 static RESOURCE_PATH: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(", Resource Path: "));
-static LAMBDA_REQUEST_ID: LazyLock<memmem::FinderRev<'static>> =
-    LazyLock::new(|| memmem::FinderRev::new(" Lambda request id: "));
 
 /// Where a request's lines came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,10 +213,9 @@ impl<'a> Request<'a> {
             }
             Kind::Failure(failure) => {
                 if failure == Failure::CustomerFunctionError
-                    && let Some(at) = LAMBDA_REQUEST_ID.rfind(rest.as_bytes())
+                    && let Some(at) = rfind_label(rest, LAMBDA_REQUEST_ID)
                 {
-                    self.lambda_request_id =
-                        Some(rest[at + LAMBDA_REQUEST_ID.needle().len()..].trim());
+                    self.lambda_request_id = Some(rest[at + LAMBDA_REQUEST_ID.len()..].trim());
                 }
                 self.signals.push(Signal {
                     failure,
@@ -492,9 +489,43 @@ fn template_from_parameters(path: &str, params: &str) -> Option<String> {
     Some(segments.join("/"))
 }
 
+/// The label before the Lambda request id that ends a function-error sentence.
+pub const LAMBDA_REQUEST_ID: &str = " Lambda request id: ";
+
+/// Where the last `label` (ending in `": "`) is in `text`, looked for from the colons at the end: such labels end
+/// their sentence (the function's own message before them may quote anything), and a reverse substring search is a
+/// scalar two-way search, many times slower than walking back over a few colons.
+pub fn rfind_label(text: &str, label: &str) -> Option<usize> {
+    let (bytes, label) = (text.as_bytes(), label.as_bytes());
+    let colon = label.len().checked_sub(2)?;
+    memchr::memrchr_iter(b':', bytes)
+        .filter(|&at| at >= colon)
+        .map(|at| at - colon)
+        .find(|&start| bytes[start..].starts_with(label))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_label_is_found_from_the_end() {
+        let text = "error: a Lambda request id: fake. Lambda request id: 0a1b-2c3d";
+        let at = rfind_label(text, LAMBDA_REQUEST_ID).unwrap();
+        assert_eq!(&text[at + LAMBDA_REQUEST_ID.len()..], "0a1b-2c3d");
+        assert_eq!(text.rfind(LAMBDA_REQUEST_ID), Some(at));
+        for text in ["", ":", "no label: here", " Lambda request id:"] {
+            assert_eq!(
+                rfind_label(text, LAMBDA_REQUEST_ID),
+                text.rfind(LAMBDA_REQUEST_ID),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            rfind_label("x. Lambda request id: ", ". Lambda request id: "),
+            Some(1)
+        );
+    }
 
     #[test]
     fn trace_ids_are_taken_only_well_formed_at_a_header_boundary() {
