@@ -86,23 +86,32 @@ pub fn unescape(escaped: &str) -> Cow<'_, str> {
     while at < bytes.len() {
         // The next backslash, quote or control byte, eight bytes at a time: long plain runs are copied a word at a
         // time, and escape-dense text (a JSON body inside a message) costs one word test per escape.
-        let special = match bytes.get(at..at + 8) {
+        let special = match bytes
+            .get(at..at + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
             Some(chunk) => {
-                let mask =
-                    special_bytes(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])), true);
+                // The whole word is copied (a fixed-size copy, no call), then cut back to the special byte.
+                let base = out.len();
+                out.extend_from_slice(&chunk);
+                let mask = special_bytes(u64::from_le_bytes(chunk), true);
                 if mask == 0 {
-                    out.extend_from_slice(chunk);
                     at += 8;
                     continue;
                 }
-                at + first_marked(mask)
+                let n = first_marked(mask);
+                out.truncate(base + n);
+                at + n
             }
-            None => bytes[at..]
-                .iter()
-                .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
-                .map_or(bytes.len(), |n| at + n),
+            None => {
+                let n = bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+                    .unwrap_or(bytes.len() - at);
+                out.extend_from_slice(&bytes[at..at + n]);
+                at + n
+            }
         };
-        out.extend_from_slice(&bytes[at..special]);
         at = special;
         if at == bytes.len() {
             break;
