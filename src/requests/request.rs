@@ -177,7 +177,8 @@ impl<'a> Request<'a> {
                 let [function_error, error_type, request_id] = lambda_headers(rest);
                 self.function_error_header = function_error;
                 self.error_type_header = error_type;
-                if request_id.is_some() {
+                // An AWS service or HTTP integration's own request id is not a Lambda request id.
+                if request_id.is_some() && self.endpoint.is_none() {
                     self.lambda_request_id = request_id;
                 }
             }
@@ -507,6 +508,22 @@ pub fn rfind_label(text: &str, label: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_integrations_request_id_is_not_lambdas() {
+        let requests = crate::requests::reassemble(
+            "(r) Sending request to https://states.us-east-1.amazonaws.com/?Action=StartExecution\n\
+             (r) Endpoint response headers: {x-amzn-RequestId=7db46310-54f0-43bd-967b-dc8abda3a16e, Content-Length=63}\n\
+             (r) Method completed with status: 500"
+                .lines()
+                .map(|l| (None, l)),
+        );
+        assert_eq!(requests[0].lambda_request_id, None);
+        assert_eq!(
+            requests[0].endpoint,
+            Some("https://states.us-east-1.amazonaws.com/?Action=StartExecution")
+        );
+    }
 
     #[test]
     fn the_last_label_is_found_from_the_end() {
