@@ -191,7 +191,7 @@ impl Publisher for StdoutPublisher {
                     "Subject: {}\nAttributes: {}\n\n{}\n{}",
                     message.subject,
                     attributes.join(" "),
-                    message.bodies.email,
+                    message.bodies.email(),
                     "-".repeat(72)
                 )
             }

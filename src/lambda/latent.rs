@@ -281,11 +281,11 @@ mod tests {
         assert!(
             message
                 .bodies
-                .email
+                .email()
                 .contains("No request has failed yet on a1b2c3d4e5/prod POST /orders")
         );
-        assert!(!message.bodies.email.contains("answered 500 to 0"));
-        let chat: serde_json::Value = serde_json::from_str(&message.bodies.https).unwrap();
+        assert!(!message.bodies.email().contains("answered 500 to 0"));
+        let chat: serde_json::Value = serde_json::from_str(message.bodies.https()).unwrap();
         assert_eq!(chat["metadata"]["summary"], message.subject.as_str());
         let authorizer = latent_alert(
             &check(Status::Fail, "invoke_permission", Some("x1y2z3")),

@@ -18,27 +18,80 @@ pub const MAX_SUBJECT_CHARS: usize = 99;
 /// SNS: 256 KiB for the whole message. We keep a margin for the attributes and the JSON envelope.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 - 8 * 1024;
 
-/// The bodies of one message, one per SNS protocol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The bodies of one message, one per SNS protocol: the same text for `default` and `email`, the Chatbot
+/// notification for `https`, the machine JSON for the queue and function subscribers.
+///
+/// Built once and read only: the `MessageStructure=json` document is written when the bodies are, because the
+/// renderer measures it (SNS's size limit) and the publisher sends it, and each text is escaped into it once
+/// although it appears twice (serialising the bodies was a fifth of the handler's instructions).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bodies {
-    pub default: String,
-    pub email: String,
-    pub https: String,
-    pub sqs: String,
-    pub lambda: String,
+    text: String,
+    chat: String,
+    machine: String,
+    structured: String,
 }
 
 impl Bodies {
-    /// The same text for `default` and `email`, the Chatbot notification for `https`, the machine JSON for the
-    /// queue and function subscribers.
     fn new(text: String, chat: String, machine: String) -> Bodies {
+        let structured = structured_document(&text, &chat, &machine);
         Bodies {
-            default: text.clone(),
-            email: text,
-            https: chat,
-            sqs: machine.clone(),
-            lambda: machine,
+            text,
+            chat,
+            machine,
+            structured,
         }
+    }
+
+    /// For email subscribers (and `default`, which every other protocol falls back to).
+    pub fn email(&self) -> &str {
+        &self.text
+    }
+
+    /// For `https` subscribers: the AWS Chatbot / Amazon Q Developer custom notification.
+    pub fn https(&self) -> &str {
+        &self.chat
+    }
+
+    /// For `sqs` and `lambda` subscribers: the alert document (schema `apigw-doctor.alert/v1`).
+    pub fn machine(&self) -> &str {
+        &self.machine
+    }
+}
+
+/// `{"default":T,"email":T,"https":C,"sqs":M,"lambda":M}`: what `serde_json` writes for the five keys, with
+/// each string escaped once.
+fn structured_document(text: &str, chat: &str, machine: &str) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let (text, chat, machine) = (quoted(text), quoted(chat), quoted(machine));
+    let mut out = String::with_capacity(2 * text.len() + chat.len() + 2 * machine.len() + 48);
+    for (key, value) in [
+        ("default", &text),
+        ("email", &text),
+        ("https", &chat),
+        ("sqs", &machine),
+        ("lambda", &machine),
+    ] {
+        out.push(if out.is_empty() { '{' } else { ',' });
+        out.push('"');
+        out.push_str(key);
+        out.push_str("\":");
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
+impl Serialize for Bodies {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("default", &self.text)?;
+        map.serialize_entry("email", &self.text)?;
+        map.serialize_entry("https", &self.chat)?;
+        map.serialize_entry("sqs", &self.machine)?;
+        map.serialize_entry("lambda", &self.machine)?;
+        map.end()
     }
 }
 
@@ -53,8 +106,8 @@ pub struct Message {
 
 impl Message {
     /// The `Message` parameter for `MessageStructure=json`.
-    pub fn structured(&self) -> String {
-        serde_json::to_string(&self.bodies).unwrap_or_default()
+    pub fn structured(&self) -> &str {
+        &self.bodies.structured
     }
 }
 
@@ -1265,19 +1318,36 @@ mod tests {
             m.subject
         );
         assert!(m.subject.ends_with("(1240)"), "{}", m.subject);
-        assert!(m.bodies.email.starts_with(
+        assert!(m.bodies.email().starts_with(
             "Still failing: 1240 requests since 2024-11-24T09:20:00Z, the last at 2024-11-24T09:51:00Z"
         ));
         assert!(m.attributes.contains(&("notice", "digest".to_owned())));
-        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        let chat: serde_json::Value = serde_json::from_str(m.bodies.https()).unwrap();
         assert_eq!(chat["metadata"]["threadId"], alert.fingerprint);
-        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        let machine: serde_json::Value = serde_json::from_str(m.bodies.machine()).unwrap();
         assert_eq!(machine["notice"]["count"], 1240);
         assert_eq!(machine["count"], 1240);
         // Without a notice nothing changes.
         let plain = render(&alert, &Report::none());
         assert!(!plain.attributes.iter().any(|(k, _)| *k == "notice"));
-        assert!(!plain.bodies.sqs.contains("\"notice\""));
+        assert!(!plain.bodies.machine().contains("\"notice\""));
+    }
+
+    #[test]
+    fn the_structured_document_is_what_serde_json_writes_for_the_five_bodies() {
+        let mut alert = crate::alert::tests_support::alert();
+        alert.evidence.push(
+            "Endpoint response body: {\"a\":\"line\\nbreak\", \"tab\":\"\t\", \"ctl\":\"\u{1}\", \"sep\":\"\u{2028}\", \"é\":\"</x>\"}"
+                .to_owned(),
+        );
+        let m = render(&alert, &Report::none());
+        assert_eq!(m.structured(), serde_json::to_string(&m.bodies).unwrap());
+        let parsed: serde_json::Value = serde_json::from_str(m.structured()).unwrap();
+        assert_eq!(parsed["default"], m.bodies.email());
+        assert_eq!(parsed["email"], m.bodies.email());
+        assert_eq!(parsed["https"], m.bodies.https());
+        assert_eq!(parsed["sqs"], m.bodies.machine());
+        assert_eq!(parsed["lambda"], m.bodies.machine());
     }
 
     #[test]
@@ -1306,9 +1376,9 @@ mod tests {
             m.subject,
             "[apigw-doctor] resolved: 502 function_timeout on a1b2c3d4e5/prod GET /echo"
         );
-        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        let chat: serde_json::Value = serde_json::from_str(m.bodies.https()).unwrap();
         assert_eq!(chat["metadata"]["threadId"], "0123456789abcdef");
-        assert!(m.bodies.email.starts_with(
+        assert!(m.bodies.email().starts_with(
             "Resolved: no occurrence since 2024-11-24T09:21:00Z (9 requests from 2024-11-24T09:20:00Z)."
         ));
         assert!(m.attributes.contains(&("notice", "resolved".to_owned())));
@@ -1340,7 +1410,7 @@ mod tests {
         assert!(m.structured().len() <= MAX_MESSAGE_BYTES);
         assert!(
             m.bodies
-                .email
+                .email()
                 .starts_with("API Gateway answered 502 to 37 requests")
         );
         assert_eq!(m.subject, subject(&alert));
@@ -1365,12 +1435,12 @@ mod tests {
             "{}",
             m.structured().len()
         );
-        assert!(m.bodies.default.contains("400 more distinct problems"));
-        assert!(m.bodies.default.contains("... and 300 more"));
-        let chat: serde_json::Value = serde_json::from_str(&m.bodies.https).unwrap();
+        assert!(m.bodies.email().contains("400 more distinct problems"));
+        assert!(m.bodies.email().contains("... and 300 more"));
+        let chat: serde_json::Value = serde_json::from_str(m.bodies.https()).unwrap();
         let description = chat["content"]["description"].as_str().unwrap();
         assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS + 1);
-        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        let machine: serde_json::Value = serde_json::from_str(m.bodies.machine()).unwrap();
         assert_eq!(machine["problems"], 400);
         assert_eq!(machine["alerts_not_listed"], 300);
         // The most requests first.
@@ -1399,19 +1469,19 @@ mod tests {
         let m = render_overflow(&plan.overflow, &plan.unlisted, Some(&Notice::First)).unwrap();
         assert!(
             m.bodies
-                .default
+                .email()
                 .contains("4 more distinct problems (4 requests)"),
             "{}",
-            m.bodies.default
+            m.bodies.email()
         );
         assert!(
             m.bodies
-                .default
+                .email()
                 .contains("malformed_proxy_response: 4 problems (4 requests)")
         );
-        assert!(m.bodies.default.contains("... and 3 more"));
+        assert!(m.bodies.email().contains("... and 3 more"));
         assert!(m.attributes.contains(&("notice", "first".to_owned())));
-        let machine: serde_json::Value = serde_json::from_str(&m.bodies.sqs).unwrap();
+        let machine: serde_json::Value = serde_json::from_str(m.bodies.machine()).unwrap();
         assert_eq!(machine["problems"], 4);
         assert_eq!(machine["alerts_not_listed"], 3);
         // Nothing itemised and nothing counted: no message.
@@ -1464,11 +1534,11 @@ mod tests {
                 .attributes
                 .contains(&("remediation", "applied".to_owned()))
         );
-        let chat: serde_json::Value = serde_json::from_str(&message.bodies.https).unwrap();
+        let chat: serde_json::Value = serde_json::from_str(message.bodies.https()).unwrap();
         assert_eq!(chat["metadata"]["threadId"], "0123456789abcdef");
         assert_eq!(chat["metadata"]["eventType"], "missing-invoke-permission");
-        assert!(message.bodies.email.starts_with("Applied by approval"));
-        assert!(message.bodies.email.contains("Plan 00ff"));
+        assert!(message.bodies.email().starts_with("Applied by approval"));
+        assert!(message.bodies.email().contains("Plan 00ff"));
     }
 
     #[test]

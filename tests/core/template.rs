@@ -73,7 +73,7 @@ fn approve_mode_chat(function_name: &str, plan_id: &str) -> serde_json::Value {
         }),
     };
     let message = apigw_doctor::publish::render::render_noticed(alert, &report, None);
-    serde_json::from_str(&message.bodies.https).unwrap()
+    serde_json::from_str(message.bodies.https()).unwrap()
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn an_alert_without_a_kept_plan_shows_no_button() {
     let json = permission_event();
     let batch = apigw_doctor::ingest::parse_raw_batch(&json).unwrap();
     let (_, messages) = apigw_doctor::lambda::plan_messages(&batch, &Default::default());
-    let chat: serde_json::Value = serde_json::from_str(&messages[0].bodies.https).unwrap();
+    let chat: serde_json::Value = serde_json::from_str(messages[0].bodies.https()).unwrap();
     let context = &chat["metadata"]["additionalContext"];
     assert!(context.get("approve_plan").is_none(), "{context}");
     assert!(context.get("approve_function").is_none(), "{context}");
