@@ -333,7 +333,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
     }
     if is_5xx
         && request
-            .function_error_header
+            .function_error_header()
             .is_some_and(|h| h.eq_ignore_ascii_case("Unhandled"))
     {
         return (Cause::FunctionError, None);
@@ -598,7 +598,7 @@ const INVOKE_ERRORS: &[(&str, &str)] = &[
 /// error document) only describes, so a function that returns such a document with status 200 is not one.
 fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
     let error_type = request
-        .error_type_header
+        .error_type_header()
         .map(|t| t.split(':').next().unwrap_or(t).trim());
     // Only on a Lambda integration: an HTTP backend's status is logged the same way.
     let refused = request.function_arn.is_some() && request.lambda_status.is_some_and(|s| s >= 400);
@@ -672,7 +672,7 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
 /// shape Lambda writes (`Message` and `Type` and nothing else, `Type` User, Service or null, a message naming
 /// Lambda) counts; a logged status of 200 means the function returned it (its own malformed response).
 fn lambda_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
-    if request.lambda_status.is_some() || request.error_type_header.is_some() {
+    if request.lambda_status.is_some() || request.error_type_header().is_some() {
         return None;
     }
     let raw = request.response_body?;
@@ -748,7 +748,7 @@ fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)>
     }
     let body = request.text(raw);
     let body = body.trim();
-    if !body.starts_with('{') || request.function_error_header.is_some() {
+    if !body.starts_with('{') || request.function_error_header().is_some() {
         return None;
     }
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
@@ -831,7 +831,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     if matches!(
         cause,
         Cause::LambdaThrottled | Cause::LambdaInvokeError | Cause::LambdaKmsError
-    ) && let Some(t) = request.error_type_header
+    ) && let Some(t) = request.error_type_header()
     {
         lines.push(format!(
             "Endpoint response headers: x-amzn-ErrorType={}",
@@ -865,7 +865,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     }
     if matches!(cause, Cause::FunctionError)
         && request.signals.is_empty()
-        && let Some(h) = request.function_error_header
+        && let Some(h) = request.function_error_header()
     {
         lines.push(format!(
             "Endpoint response headers: X-Amz-Function-Error={}",

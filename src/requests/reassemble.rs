@@ -198,8 +198,8 @@ mod tests {
             Some("arn:aws:lambda:eu-west-2:123456789012:function:orders:live")
         );
         assert_eq!(r.integration_latency_ms, Some(426));
-        assert_eq!(r.function_error_header, Some("Unhandled"));
-        assert_eq!(r.lambda_request_id, Some("abc"));
+        assert_eq!(r.function_error_header(), Some("Unhandled"));
+        assert_eq!(r.lambda_request_id(), Some("abc"));
         assert_eq!(r.status, Some(502));
     }
 

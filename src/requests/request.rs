@@ -55,8 +55,13 @@ pub struct Request<'a> {
     pub resource_path: Option<Cow<'a, str>>,
     /// `Method request path: {id=123}` as logged: the values are request data, used only to find the template.
     pub path_parameters: Option<&'a str>,
-    /// The `X-Amz-Source-Arn` API Gateway put in its request to the integration, when well formed.
-    pub source_arn: Option<&'a str>,
+    /// `Endpoint request headers: {...}` (outside the authorizer phase), read only when asked: a healthy
+    /// request's 1 KB headers line is never searched. See [`Request::source_arn`] and [`Request::trace_id`].
+    pub(crate) request_headers: Option<&'a str>,
+    /// `Endpoint response headers: {...}`, read only when asked: see [`Request::function_error_header`].
+    pub(crate) response_headers: Option<&'a str>,
+    /// The response headers' `x-amzn-RequestId` is the Lambda request id: they came last, on a Lambda integration.
+    pub(crate) lambda_request_id_in_headers: bool,
     /// From `Method completed with status: N` (or `$context.status`): the status the client got.
     pub status: Option<u16>,
     /// The status came from the console's TEST panel or `test-invoke-method`'s `status`, not from a log line.
@@ -71,14 +76,9 @@ pub struct Request<'a> {
     pub authorizer_id: Option<&'a str>,
     /// A non-Lambda integration endpoint (HTTP/VPC link), for the report.
     pub endpoint: Option<&'a str>,
-    pub lambda_request_id: Option<&'a str>,
-    /// The X-Ray trace id (`1-5f2b3c4d-0123456789abcdef01234567`) of API Gateway's request to the integration,
-    /// when well formed and not marked unsampled (an unsampled trace is not recorded, so there is nothing to open).
-    pub trace_id: Option<&'a str>,
-    /// `X-Amz-Function-Error` from the endpoint response headers (`Unhandled` / `Handled`).
-    pub function_error_header: Option<&'a str>,
-    /// `x-amzn-ErrorType` from the endpoint response headers (Lambda service errors, throttling).
-    pub error_type_header: Option<&'a str>,
+    /// From `AWS Integration Endpoint RequestId :` or a function error's `Lambda request id:`; see
+    /// [`Request::lambda_request_id`] for the response headers' own.
+    pub(crate) lambda_request_id: Option<&'a str>,
     /// `Endpoint response body before transformations:` (what the Lambda returned), trimmed.
     pub response_body: Option<&'a str>,
     pub authorizer_body: Option<&'a str>,
@@ -143,8 +143,7 @@ impl<'a> Request<'a> {
             }
             Kind::MethodRequestPath => self.path_parameters = Some(rest.trim()),
             Kind::EndpointRequestHeaders if !self.in_authorizer => {
-                self.source_arn = source_arn(rest);
-                self.trace_id = trace_header(rest).and_then(|(id, sampled)| sampled.then_some(id));
+                self.request_headers = Some(rest)
             }
             Kind::EndpointRequestHeaders => {}
             Kind::EndpointRequestUri | Kind::SendingRequest => {
@@ -168,19 +167,9 @@ impl<'a> Request<'a> {
             }
             Kind::EndpointResponseBody => self.response_body = Some(rest.trim()),
             Kind::EndpointResponseHeaders => {
-                // The integration's answer may say the trace was not sampled after all.
-                if trace_header(rest)
-                    .is_some_and(|(id, sampled)| !sampled && self.trace_id == Some(id))
-                {
-                    self.trace_id = None;
-                }
-                let [function_error, error_type, request_id] = lambda_headers(rest);
-                self.function_error_header = function_error;
-                self.error_type_header = error_type;
+                self.response_headers = Some(rest);
                 // An AWS service or HTTP integration's own request id is not a Lambda request id.
-                if request_id.is_some() && self.endpoint.is_none() {
-                    self.lambda_request_id = request_id;
-                }
+                self.lambda_request_id_in_headers = self.endpoint.is_none();
             }
             Kind::MethodCompleted => {
                 // Only the status's own line: in a paste, prose after the last line is appended to it.
@@ -191,6 +180,7 @@ impl<'a> Request<'a> {
             Kind::Succeeded => self.succeeded = true,
             Kind::IntegrationEndpointRequestId => {
                 self.lambda_request_id = Some(rest.trim());
+                self.lambda_request_id_in_headers = false;
             }
             Kind::StartingAuthorizer => {
                 self.in_authorizer = true;
@@ -217,6 +207,7 @@ impl<'a> Request<'a> {
                     && let Some(at) = rfind_label(rest, LAMBDA_REQUEST_ID)
                 {
                     self.lambda_request_id = Some(rest[at + LAMBDA_REQUEST_ID.len()..].trim());
+                    self.lambda_request_id_in_headers = false;
                 }
                 self.signals.push(Signal {
                     failure,
@@ -225,6 +216,44 @@ impl<'a> Request<'a> {
                 });
             }
         }
+    }
+
+    /// The `X-Amz-Source-Arn` API Gateway put in its request to the integration, when well formed.
+    pub fn source_arn(&self) -> Option<&'a str> {
+        self.request_headers.and_then(source_arn)
+    }
+
+    /// The X-Ray trace id (`1-5f2b3c4d-0123456789abcdef01234567`) of API Gateway's request to the integration,
+    /// when well formed and not marked unsampled (an unsampled trace is not recorded, so there is nothing to open).
+    pub fn trace_id(&self) -> Option<&'a str> {
+        let id =
+            trace_header(self.request_headers?).and_then(|(id, sampled)| sampled.then_some(id))?;
+        // The integration's answer may say the trace was not sampled after all.
+        let unsampled = self
+            .response_headers
+            .and_then(trace_header)
+            .is_some_and(|(answered, sampled)| !sampled && answered == id);
+        (!unsampled).then_some(id)
+    }
+
+    /// `X-Amz-Function-Error` from the endpoint response headers (`Unhandled` / `Handled`).
+    pub fn function_error_header(&self) -> Option<&'a str> {
+        lambda_headers(self.response_headers?)[0]
+    }
+
+    /// `x-amzn-ErrorType` from the endpoint response headers (Lambda service errors, throttling).
+    pub fn error_type_header(&self) -> Option<&'a str> {
+        lambda_headers(self.response_headers?)[1]
+    }
+
+    /// The Lambda request id: the last of `AWS Integration Endpoint RequestId :`, a function error's `Lambda
+    /// request id:` and, on a Lambda integration, the endpoint response headers' `x-amzn-RequestId`.
+    pub fn lambda_request_id(&self) -> Option<&'a str> {
+        let in_headers = self
+            .response_headers
+            .filter(|_| self.lambda_request_id_in_headers)
+            .and_then(|h| lambda_headers(h)[2]);
+        in_headers.or(self.lambda_request_id)
     }
 
     /// A field's text as people read it: unescaped when the request was read from escaped delivery text.
@@ -243,7 +272,7 @@ impl<'a> Request<'a> {
     pub fn route_template(&self, api_id: Option<&str>) -> Option<String> {
         let path = self.text(self.resource_path.as_deref()?).into_owned();
         if self.function_arn.is_some()
-            && let Some(route) = self.source_arn.and_then(|arn| arn_route(arn, api_id))
+            && let Some(route) = self.source_arn().and_then(|arn| arn_route(arn, api_id))
         {
             return Some(route);
         }
@@ -518,7 +547,7 @@ mod tests {
                 .lines()
                 .map(|l| (None, l)),
         );
-        assert_eq!(requests[0].lambda_request_id, None);
+        assert_eq!(requests[0].lambda_request_id(), None);
         assert_eq!(
             requests[0].endpoint,
             Some("https://states.us-east-1.amazonaws.com/?Action=StartExecution")
