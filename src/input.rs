@@ -45,6 +45,10 @@ pub fn detect(bytes: &[u8]) -> InputKind {
     if !head.starts_with(b"{") {
         return InputKind::Text;
     }
+    // A delivery as Lambda receives it is read without a JSON parse (a saved 1 MB event was parsed twice).
+    if ingest::plain_envelope(bytes).is_some() {
+        return InputKind::Delivery;
+    }
     #[derive(serde::Deserialize)]
     struct Probe {
         awslogs: Option<serde::de::IgnoredAny>,
@@ -114,7 +118,9 @@ fn lambda_error_document(text: &str) -> Option<String> {
 pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     match detect(bytes) {
         InputKind::Delivery => {
-            let json = ingest::decode(bytes, options.config.max_inflated_bytes)?;
+            // `diagnose_json` reads the JSON and reports what does not parse: `ingest::decode` would read it twice.
+            let data = ingest::envelope_data(bytes)?;
+            let json = ingest::inflate(&data, options.config.max_inflated_bytes)?;
             diagnose_json(&json, options)
         }
         InputKind::DataMessage => diagnose_json(bytes, options),
