@@ -85,9 +85,11 @@ pub fn unescape(escaped: &str) -> Cow<'_, str> {
     let mut at = first;
     while at < bytes.len() {
         // The next backslash, quote or control byte, eight bytes at a time: long plain runs are copied a word at a
-        // time, and escape-dense text (a JSON body inside a message) costs one word test per escape.
+        // time, and escape-dense text (a JSON body inside a message) costs one word test per escape, or none when
+        // an escape follows an escape (`\\\"`, a quote inside a JSON body inside a message).
         let special = match bytes
             .get(at..at + 8)
+            .filter(|_| bytes[at] != b'\\')
             .and_then(|c| <[u8; 8]>::try_from(c).ok())
         {
             Some(chunk) => {
@@ -103,6 +105,7 @@ pub fn unescape(escaped: &str) -> Cow<'_, str> {
                 out.truncate(base + n);
                 at + n
             }
+            None if bytes[at] == b'\\' => at,
             None => {
                 let n = bytes[at..]
                     .iter()
