@@ -279,7 +279,13 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
             return found;
         }
         let detail = request.response_body.map(|body| {
-            let problems = shape::proxy_response_problems(request.text(body).trim());
+            // Read where it lies when the delivery's text is still escaped; unescaped only when that reader
+            // cannot answer.
+            let problems = request
+                .escaped
+                .then(|| shape::proxy_response_problems_escaped(body))
+                .flatten()
+                .unwrap_or_else(|| shape::proxy_response_problems(request.text(body).trim()));
             if problems.is_empty() {
                 "the logged response looks well-formed; check the part cut off by the 1 KB log limit".to_owned()
             } else {

@@ -34,7 +34,11 @@ enum Type {
 impl Type {
     /// The type of a raw JSON value, from its first character (an integer: digits that fit 64 bits).
     fn of_raw(raw: &RawValue) -> Type {
-        let text = raw.get();
+        Type::of_text(raw.get())
+    }
+
+    /// The type of a JSON value's text (valid JSON), from its first character.
+    fn of_text(text: &str) -> Type {
         match text.as_bytes().first() {
             Some(b'"') => Type::String,
             Some(b'{') => Type::Object,
@@ -81,9 +85,8 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
             .iter()
             .map(|(k, v)| (k.as_ref(), Type::of_raw(v)))
             .collect();
-        let mut problems = field_problems(&fields, false);
-        problems.extend(header_problems(&map));
-        problems
+        let raw = |name: &str| map.0.get(name).map(|v| Cow::Borrowed(v.get()));
+        object_problems(&fields, raw("headers"), raw("multiValueHeaders"))
     };
     if text.starts_with('{')
         && let Ok(map) = serde_json::from_str::<TopLevel<'_>>(text)
@@ -112,6 +115,282 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
         ],
         Err(_) if truncated => Vec::new(),
         Err(_) => vec!["the function's response is not valid JSON".into()],
+    }
+}
+
+/// [`proxy_response_problems`] of `unescape(escaped)`, read from the still-escaped text of a delivery without
+/// building the unescaped copy (a 256 KB body cost more to unescape and parse than the rest of its delivery), or
+/// `None` when the escaped reader is not sure: anything but a whole, valid JSON object in the plainest form (a key
+/// with an escape, a `\u` escape outside a string, a surrogate, deep nesting, a cut body) is left to
+/// [`proxy_response_problems`]. A property test holds the two equal wherever this one answers.
+pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
+    let mut r = EscapedJson {
+        b: escaped.as_bytes(),
+        i: 0,
+    };
+    r.whitespace();
+    r.eat(b'{')?;
+    let mut members: Vec<(&str, Type, std::ops::Range<usize>)> = Vec::new();
+    r.whitespace();
+    if r.eat(b'}').is_none() {
+        loop {
+            r.whitespace();
+            r.eat(b'"')?;
+            let key_start = r.i;
+            let key_end = key_start + memchr::memchr(b'\\', &r.b[key_start..])?;
+            // A key with any escape in it (`\\"` closes it) is left to serde_json.
+            if r.b.get(key_end + 1) != Some(&b'"') {
+                return None;
+            }
+            let key = escaped.get(key_start..key_end)?;
+            r.i = key_end + 2;
+            r.whitespace();
+            r.eat(b':')?;
+            r.whitespace();
+            let value_start = r.i;
+            let first = r.peek()?.0;
+            r.value(0)?;
+            let value = value_start..r.i;
+            let kind = match first {
+                b'"' => Type::String,
+                b'-' | b'0'..=b'9' => Type::of_text(escaped.get(value.clone())?),
+                _ => Type::of_text(std::str::from_utf8(&[first]).ok()?),
+            };
+            members.push((key, kind, value));
+            r.whitespace();
+            match r.next()? {
+                b',' => {}
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    r.whitespace();
+    if r.i != r.b.len() {
+        return None;
+    }
+    // As `serde_json::Map`: sorted by key, a repeated key keeps its last value.
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    members.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+    let fields: Vec<(&str, Type)> = members.iter().map(|(k, t, _)| (*k, *t)).collect();
+    let raw = |name: &str| {
+        members
+            .iter()
+            .find(|(k, _, _)| *k == name)
+            .and_then(|(_, _, range)| escaped.get(range.clone()))
+            .map(crate::ingest::unescape)
+    };
+    Some(object_problems(
+        &fields,
+        raw("headers"),
+        raw("multiValueHeaders"),
+    ))
+}
+
+/// A reader of JSON text that is itself escaped as a JSON string's content (`{\"a\":1}`): each character is
+/// read through its escape, and strings are skipped escape to escape. It only says yes to what serde_json
+/// accepts; everything it is unsure of is a `None`.
+struct EscapedJson<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+/// serde_json refuses nesting deeper than 128; the reader gives up well before.
+const MAX_DEPTH: u32 = 100;
+
+impl EscapedJson<'_> {
+    /// The next character (ASCII only) and the bytes it takes in the escaped text.
+    fn peek(&self) -> Option<(u8, usize)> {
+        let c = *self.b.get(self.i)?;
+        if c != b'\\' {
+            return c.is_ascii().then_some((c, 1));
+        }
+        let decoded = match *self.b.get(self.i + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            _ => return None,
+        };
+        Some((decoded, 2))
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let (c, width) = self.peek()?;
+        self.i += width;
+        Some(c)
+    }
+
+    fn eat(&mut self, expected: u8) -> Option<()> {
+        match self.peek()? {
+            (c, width) if c == expected => {
+                self.i += width;
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    fn whitespace(&mut self) {
+        while let Some((b' ' | b'\n' | b'\r' | b'\t', width)) = self.peek() {
+            self.i += width;
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.next()? {
+            b'"' => self.string_rest(),
+            b'{' => {
+                self.whitespace();
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.whitespace();
+                    self.eat(b'"')?;
+                    self.string_rest()?;
+                    self.whitespace();
+                    self.eat(b':')?;
+                    self.whitespace();
+                    self.value(depth + 1)?;
+                    self.whitespace();
+                    match self.next()? {
+                        b',' => {}
+                        b'}' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.whitespace();
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.whitespace();
+                    self.value(depth + 1)?;
+                    self.whitespace();
+                    match self.next()? {
+                        b',' => {}
+                        b']' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"rue"),
+            b'f' => self.literal(b"alse"),
+            b'n' => self.literal(b"ull"),
+            c @ (b'-' | b'0'..=b'9') => self.number(c),
+            _ => None,
+        }
+    }
+
+    /// The rest of a literal, in plain bytes.
+    fn literal(&mut self, rest: &[u8]) -> Option<()> {
+        self.b
+            .get(self.i..)?
+            .starts_with(rest)
+            .then(|| self.i += rest.len())
+    }
+
+    /// JSON's number grammar, in plain bytes (`first` already read).
+    fn number(&mut self, first: u8) -> Option<()> {
+        let digits = |r: &mut Self| {
+            let n = r.b[r.i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            r.i += n;
+            n
+        };
+        let lead = if first == b'-' {
+            let c = *self.b.get(self.i)?;
+            self.i += 1;
+            c
+        } else {
+            first
+        };
+        match lead {
+            b'0' => {}
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        // A digit right after `0` (`01`) is no number; the caller's next read refuses it.
+        Some(())
+    }
+
+    /// A string after its opening quote: skipped from one escape of the outer text to the next. `\"` closes it,
+    /// `\\` starts one of its own escapes; a raw control character (`\n` in the outer text) is not allowed.
+    fn string_rest(&mut self) -> Option<()> {
+        loop {
+            self.i += memchr::memchr2(b'\\', b'"', self.b.get(self.i..)?)?;
+            if self.b[self.i] == b'"' {
+                return None;
+            }
+            match *self.b.get(self.i + 1)? {
+                b'"' => {
+                    self.i += 2;
+                    return Some(());
+                }
+                b'/' => self.i += 2,
+                b'\\' => {
+                    self.i += 2;
+                    match self.next()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let hex = self.b.get(self.i..self.i + 4)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.i += 4;
+                        }
+                        _ => return None,
+                    }
+                }
+                b'u' => {
+                    // A character written as `\uXXXX` in the outer text: fine unless it is a control character,
+                    // a quote or backslash of the inner text, or half a surrogate pair.
+                    let hex = std::str::from_utf8(self.b.get(self.i + 2..self.i + 6)?).ok()?;
+                    let unit = u16::from_str_radix(hex, 16).ok()?;
+                    if unit < 0x20
+                        || unit == 0x22
+                        || unit == 0x5c
+                        || (0xD800..=0xDFFF).contains(&unit)
+                    {
+                        return None;
+                    }
+                    self.i += 6;
+                }
+                _ => return None,
+            }
+        }
     }
 }
 
@@ -196,16 +475,30 @@ fn field_problems(fields: &[(&str, Type)], truncated: bool) -> Vec<String> {
 #[derive(serde::Deserialize)]
 struct TopLevel<'a>(#[serde(borrow)] BTreeMap<Cow<'a, str>, &'a RawValue>);
 
-fn header_problems(map: &TopLevel<'_>) -> Vec<String> {
+/// The problems of a response that is a JSON object: its members' types, and the values of `headers` and
+/// `multiValueHeaders` (their JSON text).
+fn object_problems(
+    fields: &[(&str, Type)],
+    headers: Option<Cow<'_, str>>,
+    multi_value_headers: Option<Cow<'_, str>>,
+) -> Vec<String> {
+    let mut problems = field_problems(fields, false);
+    problems.extend(header_problems(headers, multi_value_headers));
+    problems
+}
+
+fn header_problems(
+    headers: Option<Cow<'_, str>>,
+    multi_value_headers: Option<Cow<'_, str>>,
+) -> Vec<String> {
     let mut problems = Vec::new();
-    let object = |name: &str| -> Option<serde_json::Map<String, Value>> {
-        let raw = map.0.get(name)?;
-        serde_json::from_str::<Value>(raw.get())
+    let object = |raw: Option<Cow<'_, str>>| -> Option<serde_json::Map<String, Value>> {
+        serde_json::from_str::<Value>(&raw?)
             .ok()?
             .as_object()
             .cloned()
     };
-    if let Some(headers) = object("headers") {
+    if let Some(headers) = object(headers) {
         let bad = headers.values().filter(|v| !v.is_string()).count();
         if bad > 0 {
             problems.push(format!(
@@ -215,7 +508,7 @@ fn header_problems(map: &TopLevel<'_>) -> Vec<String> {
             ));
         }
     }
-    if let Some(headers) = object("multiValueHeaders") {
+    if let Some(headers) = object(multi_value_headers) {
         let bad = headers
             .values()
             .filter(|v| !v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
@@ -436,5 +729,151 @@ mod tests {
             proxy_response_problems("Internal Server Error"),
             ["the function's response is not valid JSON"]
         );
+    }
+
+    /// `text` as it sits inside a delivery: the content of a JSON string.
+    fn escaped(text: &str) -> String {
+        let quoted = serde_json::to_string(text).unwrap();
+        quoted[1..quoted.len() - 1].to_owned()
+    }
+
+    #[test]
+    fn the_escaped_reader_answers_plain_objects_as_the_reference_does() {
+        for body in [
+            r#"{"statusCode":200,"body":"{\"a\":\"line\\nbreak \\u00e9 \\\"q\\\" \\/\"}"}"#,
+            r#"{"body":{"a":1},"statusCode":"200"}"#,
+            r#"{"statusCode":200,"headers":{"a":1,"b":"x"},"multiValueHeaders":{"m":["a",2]},"isBase64Encoded":"no"}"#,
+            r#"{"errorMessage":"boom","errorType":"Error","stackTrace":["at x"]}"#,
+            " {\"statusCode\":-1.5e3,\"x\":[true,false,null,{\"é\":\"ü ☕\"}],\"x\":0,\"n\":-0,\"big\":18446744073709551616} ",
+            "{\n\t\"statusCode\": 200,\r\n \"body\": \"\"\n}",
+            "{}",
+            r#"{"statusCode":200,"body":"caf\u00e9 \ud83d\ude00"}"#,
+        ] {
+            assert_eq!(
+                proxy_response_problems_escaped(&escaped(body)),
+                Some(proxy_response_problems(body)),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_escaped_reader_leaves_what_it_is_unsure_of_to_the_reference() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(120), "]".repeat(120));
+        for body in [
+            r#"{"statusCode":200,"body":"x"} [TRUNCATED]"#,
+            r#"{"statusCode":200,"body":"x"#,
+            r#"{"statusCode":01}"#,
+            r#"{"a\"b":1}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"raw\u{1}control\"}",
+            "{\"a\":\"raw\nnewline\"}",
+            "[1,2]",
+            "\"str\"",
+            "null",
+            "\u{a0}{}",
+            &deep,
+        ] {
+            assert_eq!(
+                proxy_response_problems_escaped(&escaped(body)),
+                None,
+                "{body}"
+            );
+        }
+    }
+
+    mod escaped_reader {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("statusCode".to_owned()),
+                Just("body".to_owned()),
+                Just("headers".to_owned()),
+                Just("multiValueHeaders".to_owned()),
+                Just("isBase64Encoded".to_owned()),
+                "[a-zé\"\\\\]{0,4}",
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                "[ -~é☕\u{1}\n\"\\\\\u{2028}\u{1F600}]{0,8}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                    proptest::collection::vec((key(), inner), 0..5)
+                        .prop_map(|members| Value::Object(members.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An object's text with possibly repeated keys, then perhaps damaged by one inserted or removed character.
+        fn body() -> impl Strategy<Value = String> {
+            (
+                proptest::collection::vec((key(), value()), 0..6),
+                any::<bool>(),
+                any::<prop::sample::Index>(),
+                prop_oneof![
+                    Just(None),
+                    "[{}\\[\\],:\"\\\\ 0-9a-z\n\u{1}]".prop_map(Some)
+                ],
+            )
+                .prop_map(|(members, pretty, at, insert)| {
+                    let separator = if pretty { ",\n  " } else { "," };
+                    let mut text = format!(
+                        "{{{}}}",
+                        members
+                            .iter()
+                            .map(|(k, v)| format!(
+                                "{}:{}",
+                                serde_json::to_string(k).unwrap(),
+                                serde_json::to_string(v).unwrap()
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(separator)
+                    );
+                    let boundaries: Vec<usize> = (0..=text.len())
+                        .filter(|&i| text.is_char_boundary(i))
+                        .collect();
+                    let at = boundaries[at.index(boundaries.len())];
+                    match insert {
+                        Some(c) => text.insert_str(at, &c),
+                        None if at < text.len() => {
+                            text.remove(at);
+                        }
+                        None => {}
+                    }
+                    text
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn never_disagrees_with_the_reference(body in body()) {
+                if let Some(fast) = proxy_response_problems_escaped(&escaped(&body)) {
+                    prop_assert_eq!(fast, proxy_response_problems(&body), "{}", body);
+                }
+            }
+
+            #[test]
+            fn answers_every_undamaged_object(members in proptest::collection::vec((key(), value()), 0..6)) {
+                // A key with an escape is left to the reference by design.
+                let members = members.into_iter().map(|(k, v)| (k.replace(['"', '\\'], ""), v));
+                let body = serde_json::to_string(&members.collect::<serde_json::Map<_, _>>()).unwrap();
+                let fast = proxy_response_problems_escaped(&escaped(&body));
+                prop_assert_eq!(fast, Some(proxy_response_problems(&body)), "{}", body);
+            }
+        }
     }
 }
