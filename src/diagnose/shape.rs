@@ -350,7 +350,8 @@ impl EscapedJson<'_> {
     /// `\\` starts one of its own escapes; a raw control character (`\n` in the outer text) is not allowed.
     fn string_rest(&mut self) -> Option<()> {
         loop {
-            self.i += memchr::memchr2(b'\\', b'"', self.b.get(self.i..)?)?;
+            // Escapes come a few bytes apart (often one right after another) in a JSON body inside a message.
+            self.i += crate::ingest::scan::next_quote_or_backslash(self.b.get(self.i..)?)?;
             if self.b[self.i] == b'"' {
                 return None;
             }

@@ -319,7 +319,7 @@ impl<'a> Reader<'a> {
 /// Where the next quote or backslash is in `b`: the first two words looked at directly (in escape-dense text, a
 /// JSON body inside a message, it is a few bytes on, and a `memchr2` call per escape costs more than the bytes),
 /// then `memchr2` for a long plain run.
-fn next_quote_or_backslash(b: &[u8]) -> Option<usize> {
+pub(crate) fn next_quote_or_backslash(b: &[u8]) -> Option<usize> {
     // An escape right after an escape (`\\\"`: a quote inside a JSON body inside a message) is the common case.
     if b.first() == Some(&b'\\') {
         return Some(0);
