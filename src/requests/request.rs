@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use crate::ingest::unescape;
@@ -238,12 +237,12 @@ impl<'a> Request<'a> {
 
     /// `X-Amz-Function-Error` from the endpoint response headers (`Unhandled` / `Handled`).
     pub fn function_error_header(&self) -> Option<&'a str> {
-        lambda_headers(self.response_headers?)[0]
+        header_value(self.response_headers?, LAMBDA_HEADERS[0])
     }
 
     /// `x-amzn-ErrorType` from the endpoint response headers (Lambda service errors, throttling).
     pub fn error_type_header(&self) -> Option<&'a str> {
-        lambda_headers(self.response_headers?)[1]
+        header_value(self.response_headers?, LAMBDA_HEADERS[1])
     }
 
     /// The Lambda request id: the last of `AWS Integration Endpoint RequestId :`, a function error's `Lambda
@@ -252,7 +251,7 @@ impl<'a> Request<'a> {
         let in_headers = self
             .response_headers
             .filter(|_| self.lambda_request_id_in_headers)
-            .and_then(|h| lambda_headers(h)[2]);
+            .and_then(|h| header_value(h, LAMBDA_HEADERS[2]));
         in_headers.or(self.lambda_request_id)
     }
 
@@ -319,18 +318,12 @@ static SOURCE_ARN: LazyLock<memmem::Finder<'static>> =
 static INVOCATIONS: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"/invocations"));
 
-/// The three endpoint response headers we read, found in one case-insensitive pass.
+/// The three endpoint response headers we read (Lambda's; matched ignoring ASCII case).
 const LAMBDA_HEADERS: [&str; 3] = [
     "X-Amz-Function-Error",
     "x-amzn-ErrorType",
     "x-amzn-RequestId",
 ];
-static LAMBDA_HEADER_NAMES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(LAMBDA_HEADERS)
-        .ok()
-});
 
 /// `https://lambda.eu-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:...:function:name/invocations`
 /// Only a URI of the Lambda service counts: on an HTTP integration the path is the client's, and
@@ -356,25 +349,26 @@ fn latency_ms(text: &str) -> Option<u64> {
     text[at..at + digits].parse().ok()
 }
 
-/// Values of [`LAMBDA_HEADERS`] in API Gateway's `{Name=value, Name=value}` rendering. A name counts only after
-/// `{` or `, ` and before `=`, so a header whose value contains `Name=` cannot spoof it.
-fn lambda_headers(headers: &str) -> [Option<&str>; 3] {
-    let mut found = [None; 3];
-    let Some(names) = LAMBDA_HEADER_NAMES.as_ref() else {
-        return found;
-    };
+/// The value of the first header `name` (ASCII case ignored) in API Gateway's `{Name=value, Name=value}`
+/// rendering. A name counts only after `{` or `, ` and right before `=`, so a header whose value contains `Name=`
+/// cannot spoof it. Read from each `=` back: a few dozen per 1 KB line, cheaper than a search for the name.
+fn header_value<'h>(headers: &'h str, name: &str) -> Option<&'h str> {
     let bytes = headers.as_bytes();
-    for m in names.find_overlapping_iter(headers) {
-        let (at, after) = (m.start(), m.end());
+    memchr::memchr_iter(b'=', bytes).find_map(|eq| {
+        let at = eq.checked_sub(name.len())?;
         let boundary = at == 0 || bytes[at - 1] == b'{' || (at >= 2 && &bytes[at - 2..at] == b", ");
-        let slot = &mut found[m.pattern().as_usize()];
-        if slot.is_none() && boundary && bytes.get(after) == Some(&b'=') {
-            let value = &headers[after + 1..];
+        (boundary && bytes[at..eq].eq_ignore_ascii_case(name.as_bytes())).then(|| {
+            let value = &headers[eq + 1..];
             let end = value.find([',', '}']).unwrap_or(value.len());
-            *slot = Some(value[..end].trim());
-        }
-    }
-    found
+            value[..end].trim()
+        })
+    })
+}
+
+/// [`header_value`] of each of [`LAMBDA_HEADERS`].
+#[cfg(test)]
+fn lambda_headers(headers: &str) -> [Option<&str>; 3] {
+    LAMBDA_HEADERS.map(|name| header_value(headers, name))
 }
 
 /// `X-Amzn-Trace-Id=Root=1-5f2b3c4d-0123456789abcdef01234567;Parent=...;Sampled=1` in a `{Name=value, ...}`
@@ -620,6 +614,11 @@ mod tests {
         );
         let h = "{X-AMZ-FUNCTION-ERROR=Handled, x-amzn-RequestId=abc}";
         assert_eq!(lambda_headers(h), [Some("Handled"), None, Some("abc")]);
+        // The first well-placed one wins; a name glued to another, or spaced from its `=`, is not it.
+        let h = "x-amzn-RequestId=first, A=b,x-amzn-ErrorType=glued, x-amzn-RequestId=second, x-amzn-ErrorType =x";
+        assert_eq!(lambda_headers(h), [None, None, Some("first")]);
+        assert_eq!(lambda_headers("{}"), [None; 3]);
+        assert_eq!(lambda_headers("=x-amzn-RequestId="), [None, None, None]);
     }
 
     #[test]
