@@ -122,7 +122,8 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
 /// building the unescaped copy (a 256 KB body cost more to unescape and parse than the rest of its delivery), or
 /// `None` when the escaped reader is not sure: anything but a whole, valid JSON object in the plainest form (a key
 /// with an escape, a `\u` escape outside a string, a surrogate, deep nesting, a cut body) is left to
-/// [`proxy_response_problems`]. A property test holds the two equal wherever this one answers.
+/// [`proxy_response_problems`]. A property test holds the two equal wherever this one answers. `escaped` is a
+/// JSON string's content as the delivery's reader accepted it (no raw quote, no raw control character).
 pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
     let mut r = EscapedJson {
         b: escaped.as_bytes(),
