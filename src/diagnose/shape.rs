@@ -132,40 +132,31 @@ pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
     r.whitespace();
     r.eat(b'{')?;
     let mut members: Vec<(&str, Type, std::ops::Range<usize>)> = Vec::new();
-    r.whitespace();
-    if r.eat(b'}').is_none() {
-        loop {
-            r.whitespace();
-            r.eat(b'"')?;
-            let key_start = r.i;
-            let key_end = key_start + memchr::memchr(b'\\', &r.b[key_start..])?;
-            // A key with any escape in it (`\\"` closes it) is left to serde_json.
-            if r.b.get(key_end + 1) != Some(&b'"') {
-                return None;
-            }
-            let key = escaped.get(key_start..key_end)?;
-            r.i = key_end + 2;
-            r.whitespace();
-            r.eat(b':')?;
-            r.whitespace();
-            let value_start = r.i;
-            let first = r.peek()?.0;
-            r.value(0)?;
-            let value = value_start..r.i;
-            let kind = match first {
-                b'"' => Type::String,
-                b'-' | b'0'..=b'9' => Type::of_text(escaped.get(value.clone())?),
-                _ => Type::of_text(std::str::from_utf8(&[first]).ok()?),
-            };
-            members.push((key, kind, value));
-            r.whitespace();
-            match r.next()? {
-                b',' => {}
-                b'}' => break,
-                _ => return None,
-            }
+    r.items(b'}', |r| {
+        r.eat(b'"')?;
+        let key_start = r.i;
+        let key_end = key_start + memchr::memchr(b'\\', &r.b[key_start..])?;
+        // A key with any escape in it (`\\"` closes it) is left to serde_json.
+        if r.b.get(key_end + 1) != Some(&b'"') {
+            return None;
         }
-    }
+        let key = escaped.get(key_start..key_end)?;
+        r.i = key_end + 2;
+        r.whitespace();
+        r.eat(b':')?;
+        r.whitespace();
+        let value_start = r.i;
+        let first = r.peek()?.0;
+        r.value(0)?;
+        let value = value_start..r.i;
+        let kind = match first {
+            b'"' => Type::String,
+            b'-' | b'0'..=b'9' => Type::of_text(escaped.get(value.clone())?),
+            _ => Type::of_text(std::str::from_utf8(&[first]).ok()?),
+        };
+        members.push((key, kind, value));
+        Some(())
+    })?;
     r.whitespace();
     if r.i != r.b.len() {
         return None;
@@ -248,49 +239,39 @@ impl EscapedJson<'_> {
         }
     }
 
+    /// The items of an object or array up to `close`, its opening already read; `item` reads one.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.whitespace();
+        if self.eat(close).is_some() {
+            return Some(());
+        }
+        loop {
+            self.whitespace();
+            item(self)?;
+            self.whitespace();
+            match self.next()? {
+                b',' => {}
+                c if c == close => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
     fn value(&mut self, depth: u32) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.next()? {
             b'"' => self.string_rest(),
-            b'{' => {
-                self.whitespace();
-                if self.eat(b'}').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.whitespace();
-                    self.eat(b'"')?;
-                    self.string_rest()?;
-                    self.whitespace();
-                    self.eat(b':')?;
-                    self.whitespace();
-                    self.value(depth + 1)?;
-                    self.whitespace();
-                    match self.next()? {
-                        b',' => {}
-                        b'}' => return Some(()),
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                self.whitespace();
-                if self.eat(b']').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.whitespace();
-                    self.value(depth + 1)?;
-                    self.whitespace();
-                    match self.next()? {
-                        b',' => {}
-                        b']' => return Some(()),
-                        _ => return None,
-                    }
-                }
-            }
+            b'{' => self.items(b'}', |r| {
+                r.eat(b'"')?;
+                r.string_rest()?;
+                r.whitespace();
+                r.eat(b':')?;
+                r.whitespace();
+                r.value(depth + 1)
+            }),
+            b'[' => self.items(b']', |r| r.value(depth + 1)),
             b't' => self.literal(b"rue"),
             b'f' => self.literal(b"alse"),
             b'n' => self.literal(b"ull"),
