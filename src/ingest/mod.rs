@@ -13,6 +13,7 @@ pub mod batch;
 pub mod delivery;
 pub mod kinesis;
 pub mod scan;
+mod string_ends;
 
 pub use batch::{Batch, LogEvent, RawBatch, RawEvent, RawText, unescape};
 pub use delivery::{

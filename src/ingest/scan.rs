@@ -3,26 +3,27 @@
 //! `{"messageType":..,"owner":..,"logGroup":..,"logStream":..,"subscriptionFilters":[..],"logEvents":[{"id":..,
 //! "timestamp":..,"message":..},..]}`.
 //!
-//! serde_json validates every string byte by byte; here the buffer is checked once (UTF-8 with SIMD, and no
-//! control byte anywhere, which compact JSON never has), then each string is
-//! skipped with `memchr2` over `"` and `\`. Anything this reader does not expect (whitespace, an unknown key,
-//! a number that is not an integer, a bad escape) makes it give up, and the caller reads the buffer with
-//! serde_json instead: the result is always what serde_json would give, only sooner.
+//! serde_json validates every string byte by byte; here the buffer is checked once for UTF-8 (with SIMD), and
+//! each string's end is found from 64-byte blocks classified at once, which also refuse control bytes and bad
+//! escapes ([`StringEnds`]). Anything this reader does not expect (whitespace, an unknown key, a number that is
+//! not an integer, a bad escape) makes it give up, and the caller reads the buffer with serde_json instead: the
+//! result is always what serde_json would give, only sooner.
 
 use std::borrow::Cow;
 
 use super::batch::{RawBatch, RawEvent, RawText, first_marked, special_bytes, unescape};
+use super::string_ends::StringEnds;
 
 /// The batch, or `None` when the buffer is not in the layout this reader knows.
 pub fn scan_batch(json: &[u8]) -> Option<RawBatch<'_>> {
+    // Control bytes are refused block by block as the strings are read ([`StringEnds`]): compact JSON has them
+    // nowhere else, and a byte outside a string is only ever one the reader expects there.
     let text = simdutf8::basic::from_utf8(json).ok()?;
-    if has_control_byte(json) {
-        return None;
-    }
     let mut r = Reader {
         b: json,
         s: text,
         i: 0,
+        ends: StringEnds::new(json),
     };
     let mut batch = RawBatch {
         message_type: Cow::Borrowed(""),
@@ -106,6 +107,7 @@ struct Reader<'a> {
     b: &'a [u8],
     s: &'a str,
     i: usize,
+    ends: StringEnds<'a>,
 }
 
 impl<'a> Reader<'a> {
@@ -141,34 +143,9 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let mut at = start;
-        // The first search with `memchr2` (most messages have no escape, or a long run before the first); after
-        // an escape, the next one is usually a few bytes on.
-        let mut after_escape = false;
-        loop {
-            let rest = self.b.get(at..)?;
-            at += if after_escape {
-                next_quote_or_backslash(rest)?
-            } else {
-                memchr::memchr2(b'"', b'\\', rest)?
-            };
-            after_escape = true;
-            if self.b[at] == b'"' {
-                self.i = at + 1;
-                return self.s.get(start..at);
-            }
-            match *self.b.get(at + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
-                b'u' => {
-                    let hex = self.b.get(at + 2..at + 6)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    at += 6;
-                }
-                _ => return None,
-            }
-        }
+        let end = self.ends.next_from(start)?;
+        self.i = end + 1;
+        self.s.get(start..end)
     }
 
     /// A string as serde's `Cow<str>` gives it: borrowed unless it has escapes.

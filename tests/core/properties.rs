@@ -13,6 +13,9 @@ fn json_string() -> impl Strategy<Value = String> {
     prop_oneof![
         24 => "[a-zA-Z0-9 /_.:(){}=-]{0,24}".prop_map(|s| serde_json::to_string(&s).unwrap()),
         4 => "(?s).{0,16}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        // Long and dense in escapes, so that runs of backslashes cross the scanner's 64-byte blocks.
+        2 => "[a\\\\\"\n/]{40,160}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        1 => "[a\\\\\"ntu0]{40,160}".prop_map(|s| format!("\"{s}\"")),
         1 => Just(r#""\u00e9\n\t\"\\\/""#.to_owned()),
         1 => Just(r#""\ud83d\ude00 pair""#.to_owned()),
         1 => Just(r#""\ud800 lone""#.to_owned()),
