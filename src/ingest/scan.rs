@@ -5,7 +5,7 @@
 //!
 //! serde_json validates every string byte by byte; here the buffer is checked once for UTF-8 (with SIMD), and
 //! each string's end is found from 64-byte blocks classified at once, which also refuse control bytes and bad
-//! escapes ([`StringEnds`]). Anything this reader does not expect (whitespace, an unknown key, a number that is
+//! escapes (`string_ends.rs`). Anything this reader does not expect (whitespace, an unknown key, a number that is
 //! not an integer, a bad escape) makes it give up, and the caller reads the buffer with serde_json instead: the
 //! result is always what serde_json would give, only sooner.
 
@@ -16,7 +16,7 @@ use super::string_ends::StringEnds;
 
 /// The batch, or `None` when the buffer is not in the layout this reader knows.
 pub fn scan_batch(json: &[u8]) -> Option<RawBatch<'_>> {
-    // Control bytes are refused block by block as the strings are read ([`StringEnds`]): compact JSON has them
+    // Control bytes are refused block by block as the strings are read (`StringEnds`): compact JSON has them
     // nowhere else, and a byte outside a string is only ever one the reader expects there.
     let text = simdutf8::basic::from_utf8(json).ok()?;
     let mut r = Reader {
