@@ -2,7 +2,7 @@
 //! method + resource path, cause), never per log line. The fingerprint hashes those fields only, never a
 //! request id or a raw message, so the same problem has the same fingerprint in every delivery.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasher;
 
 use serde::Serialize;
@@ -58,19 +58,57 @@ pub struct FingerprintKey {
     pub cause: Cause,
 }
 
-impl FingerprintKey {
-    fn of(finding: &Finding, region: &str) -> FingerprintKey {
-        FingerprintKey {
-            account: finding.account.clone(),
-            region: region.to_owned(),
-            api_id: finding.api_id.clone(),
-            stage: finding.stage.clone(),
-            method: finding.method.clone(),
-            resource_path: finding.resource_path.clone(),
+/// A [`FingerprintKey`]'s fields borrowed from a finding: looked up and hashed without cloning six strings for
+/// every failing request (15,700 distinct ones spent a fifth of their time there). The fields are in the owned
+/// key's order and a `String` hashes as its `str`, so both hash alike with the same hasher.
+#[derive(Hash)]
+struct KeyView<'a> {
+    account: Option<&'a str>,
+    region: &'a str,
+    api_id: Option<&'a str>,
+    stage: Option<&'a str>,
+    method: Option<&'a str>,
+    resource_path: Option<&'a str>,
+    cause: Cause,
+}
+
+impl<'a> KeyView<'a> {
+    fn of(finding: &'a Finding, region: &'a str) -> KeyView<'a> {
+        KeyView {
+            account: finding.account.as_deref(),
+            region,
+            api_id: finding.api_id.as_deref(),
+            stage: finding.stage.as_deref(),
+            method: finding.method.as_deref(),
+            resource_path: finding.resource_path.as_deref(),
             cause: finding.cause,
         }
     }
 
+    fn is(&self, key: &FingerprintKey) -> bool {
+        self.cause == key.cause
+            && self.resource_path == key.resource_path.as_deref()
+            && self.method == key.method.as_deref()
+            && self.api_id == key.api_id.as_deref()
+            && self.stage == key.stage.as_deref()
+            && self.account == key.account.as_deref()
+            && self.region == key.region
+    }
+
+    fn to_key(&self) -> FingerprintKey {
+        FingerprintKey {
+            account: self.account.map(str::to_owned),
+            region: self.region.to_owned(),
+            api_id: self.api_id.map(str::to_owned),
+            stage: self.stage.map(str::to_owned),
+            method: self.method.map(str::to_owned),
+            resource_path: self.resource_path.map(str::to_owned),
+            cause: self.cause,
+        }
+    }
+}
+
+impl FingerprintKey {
     /// A short stable hash: the Chatbot thread id and the suppression key.
     pub fn id(&self) -> String {
         // SHA-256 of the fields joined by U+001F ("-" for a missing one), fed part by part.
@@ -287,8 +325,10 @@ pub struct Grouping {
     samples: usize,
     alerts: Vec<Alert>,
     keys: Vec<FingerprintKey>,
+    /// Where each key's alert is (an index into `alerts` and `keys`), found by a borrowed [`KeyView`].
+    index: hashbrown::HashTable<usize>,
     /// Seeded per process (keys hold routes from logs), and cheaper than SipHash on thousands of distinct routes.
-    index: HashMap<FingerprintKey, usize, foldhash::fast::RandomState>,
+    index_hasher: foldhash::fast::RandomState,
     unlisted: Unlisted,
     hasher: foldhash::quality::FixedState,
     cap: usize,
@@ -309,7 +349,8 @@ impl Grouping {
             samples: sample_request_ids,
             alerts: Vec::new(),
             keys: Vec::new(),
-            index: HashMap::default(),
+            index: hashbrown::HashTable::new(),
+            index_hasher: foldhash::fast::RandomState::default(),
             unlisted: Unlisted::default(),
             hasher: foldhash::quality::FixedState::default(),
             cap,
@@ -322,31 +363,44 @@ impl Grouping {
         if !finding.is_problem() {
             return;
         }
-        let key = FingerprintKey::of(finding, &self.region);
-        let at = match self.index.get(&key) {
-            Some(at) => *at,
+        let view = KeyView::of(finding, &self.region);
+        let hash = self.index_hasher.hash_one(&view);
+        let keys = &self.keys;
+        let found = self.index.find(hash, |&at| view.is(&keys[at])).copied();
+        let at = match found {
+            Some(at) => at,
             None if self.alerts.len() < self.cap => {
+                let key = view.to_key();
                 self.alerts.push(new_alert(&key, finding));
-                self.keys.push(key.clone());
-                self.index.insert(key, self.alerts.len() - 1);
-                self.alerts.len() - 1
+                self.keys.push(key);
+                let at = self.alerts.len() - 1;
+                let (keys, hasher) = (&self.keys, &self.index_hasher);
+                self.index
+                    .insert_unique(hash, at, |&i| hasher.hash_one(&keys[i]));
+                at
             }
             None if self
                 .floor
                 .is_some_and(|floor| Severity::of(finding.cause) <= floor) =>
             {
                 self.unlisted
-                    .add(self.hasher.hash_one(&key), finding.cause, 1);
+                    .add(self.hasher.hash_one(&view), finding.cause, 1);
                 return;
             }
             None => match self.least_severe_below(Severity::of(finding.cause)) {
                 Ok(at) => {
                     // The floor may have risen: the next scan says.
                     self.floor = None;
+                    let key = view.to_key();
                     let evicted = std::mem::replace(&mut self.alerts[at], new_alert(&key, finding));
-                    let old_key = std::mem::replace(&mut self.keys[at], key.clone());
-                    self.index.remove(&old_key);
-                    self.index.insert(key, at);
+                    let old_hash = self.index_hasher.hash_one(&self.keys[at]);
+                    if let Ok(entry) = self.index.find_entry(old_hash, |&i| i == at) {
+                        entry.remove();
+                    }
+                    let old_key = std::mem::replace(&mut self.keys[at], key);
+                    let (keys, hasher) = (&self.keys, &self.index_hasher);
+                    self.index
+                        .insert_unique(hash, at, |&i| hasher.hash_one(&keys[i]));
                     self.unlisted
                         .add(self.hasher.hash_one(&old_key), evicted.cause, evicted.count);
                     at
@@ -354,7 +408,7 @@ impl Grouping {
                 Err(floor) => {
                     self.floor = Some(floor);
                     self.unlisted
-                        .add(self.hasher.hash_one(&key), finding.cause, 1);
+                        .add(self.hasher.hash_one(&view), finding.cause, 1);
                     return;
                 }
             },
@@ -618,6 +672,32 @@ mod tests {
         "Execution failed due to configuration error: Invalid permissions on Lambda function";
     const MALFORMED: &str =
         "Execution failed due to configuration error: Malformed Lambda proxy response";
+
+    #[test]
+    fn a_borrowed_key_hashes_and_compares_as_the_owned_key() {
+        let text =
+            failing(0..1, "/orders/1", MALFORMED, 502) + &failing(1..2, "/users/1", MALFORMED, 502);
+        let found = findings(&text);
+        let problems: Vec<&Finding> = found.iter().filter(|f| f.is_problem()).collect();
+        assert_eq!(problems.len(), 2);
+        let fixed = foldhash::quality::FixedState::default();
+        let seeded = foldhash::fast::RandomState::default();
+        for (i, a) in problems.iter().enumerate() {
+            let view = KeyView::of(a, "eu-west-1");
+            let key = view.to_key();
+            assert_eq!(
+                (key.resource_path.as_deref(), key.region.as_str(), key.cause),
+                (a.resource_path.as_deref(), "eu-west-1", a.cause)
+            );
+            assert_eq!(fixed.hash_one(&view), fixed.hash_one(&key));
+            assert_eq!(seeded.hash_one(&view), seeded.hash_one(&key));
+            for (j, b) in problems.iter().enumerate() {
+                let other = KeyView::of(b, "eu-west-1").to_key();
+                assert_eq!(view.is(&other), i == j);
+            }
+            assert!(!view.is(&KeyView::of(a, "us-east-1").to_key()));
+        }
+    }
 
     #[test]
     fn past_the_cap_problems_are_counted_and_a_more_severe_one_takes_the_place_of_the_least() {
