@@ -5,7 +5,7 @@
 //! more in mispredicted branches than the bytes around it. Here each 64-byte block is classified at once (16
 //! bytes per SIMD comparison: SSE2 on x86-64, NEON on arm64, through the `wide` crate, as the crate forbids
 //! `unsafe`), and which characters a backslash escapes is worked out with carries instead of branches (simdjson's
-//! method, Langdale and Lemire, "Parsing Gigabytes of JSON per Second", 2019, §3.1.1). What is left is one stop
+//! method, Langdale and Lemire, "Parsing Gigabytes of JSON per Second", 2019). What is left is one stop
 //! per string, at its closing quote.
 //!
 //! The escapes are checked here too: a backslash followed by anything JSON does not allow (or by `u` and fewer
