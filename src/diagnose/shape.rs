@@ -333,7 +333,7 @@ impl EscapedJson<'_> {
     fn string_rest(&mut self) -> Option<()> {
         loop {
             // Escapes come a few bytes apart (often one right after another) in a JSON body inside a message.
-            self.i += crate::ingest::scan::next_quote_or_backslash(self.b.get(self.i..)?)?;
+            self.i += crate::ingest::batch::next_quote_or_backslash(self.b.get(self.i..)?)?;
             if self.b[self.i] == b'"' {
                 return None;
             }

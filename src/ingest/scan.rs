@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::batch::{RawBatch, RawEvent, RawText, first_marked, special_bytes, unescape};
+use super::batch::{RawBatch, RawEvent, RawText, unescape};
 use super::string_ends::StringEnds;
 
 /// The batch, or `None` when the buffer is not in the layout this reader knows.
@@ -94,13 +94,6 @@ impl Seen {
     fn has(&self, bit: u8) -> bool {
         self.0 & (1 << bit) != 0
     }
-}
-
-/// Any byte below 0x20 (JSON forbids them raw inside strings; compact JSON has none outside).
-pub(super) fn has_control_byte(b: &[u8]) -> bool {
-    // A minimum without early exit, folded by hand: the compiler vectorises this loop (`Iterator::min` went
-    // through a comparison function a byte at a time), and the answer is almost always "none".
-    b.iter().fold(u8::MAX, |low, &byte| low.min(byte)) < 0x20
 }
 
 struct Reader<'a> {
@@ -329,50 +322,10 @@ fn eight_digits(word: u64) -> Option<u64> {
     Some(v)
 }
 
-/// Where the next quote or backslash is in `b`: the first two words looked at directly (in escape-dense text, a
-/// JSON body inside a message, it is a few bytes on, and a `memchr2` call per escape costs more than the bytes),
-/// then `memchr2` for a long plain run.
-pub(crate) fn next_quote_or_backslash(b: &[u8]) -> Option<usize> {
-    // An escape right after an escape (`\\\"`: a quote inside a JSON body inside a message) is the common case.
-    if b.first() == Some(&b'\\') {
-        return Some(0);
-    }
-    for at in [0, 8] {
-        let Some(chunk) = b.get(at..at + 8) else {
-            return b[at.min(b.len())..]
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\')
-                .map(|n| at.min(b.len()) + n);
-        };
-        let mask = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?), false);
-        if mask != 0 {
-            return Some(at + first_marked(mask));
-        }
-    }
-    memchr::memchr2(b'"', b'\\', &b[16..]).map(|n| 16 + n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_next_quote_or_backslash_is_found_at_every_distance() {
-        for len in 0..40 {
-            let plain = vec![b'a'; len];
-            assert_eq!(next_quote_or_backslash(&plain), None, "{len}");
-            for at in 0..len {
-                for special in [b'"', b'\\'] {
-                    let mut text = plain.clone();
-                    text[at] = special;
-                    if at + 1 < len {
-                        text[at + 1] = special;
-                    }
-                    assert_eq!(next_quote_or_backslash(&text), Some(at), "{len} {at}");
-                }
-            }
-        }
-    }
     use crate::ingest::delivery::parse_raw_batch_with_serde;
 
     fn same(json: &str) {
