@@ -4,13 +4,15 @@
 # on several parameter sets, sam build, and checks that the built bootstrap is an arm64 (aarch64) ELF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p target
 
 step() { printf '\n==> %s\n' "$*"; }
 
 scripts/venv.sh
 export PATH="$PWD/.venv/bin:$PATH"
-# SAM reads the region from the usual places; a clean machine has none. No call reaches AWS.
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
+# As on a new user's machine: no region anywhere (samconfig.toml gives `sam validate` its own). No call reaches AWS.
+unset AWS_DEFAULT_REGION AWS_REGION
+export SAM_CLI_TELEMETRY=0
 
 step "rust target for the arm64 function"
 if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
@@ -20,7 +22,7 @@ fi
 step "sam --version"
 sam --version
 
-step "sam validate"
+step "sam validate (as the README writes it: no region, no flags)"
 sam validate
 
 step "sam validate --lint"
@@ -38,9 +40,15 @@ cfn-lint template.yaml --parameters FanIn=kinesis FanInSenderAccounts=1111222233
 cfn-lint template.yaml --parameters RemediationMode=approve RemediationAllowedFunctions=orders-* \
   ApprovalChannelArn=arn:aws:chatbot::123456789012:chat-configuration/slack-channel/alerts \
   ApprovalChannelRoleName=alerts-chatbot-role
+# the account-wide API Gateway CloudWatch role, and an email.
+cfn-lint template.yaml --parameters ApiGatewayAccountRole=create AlertEmail=oncall@example.com
 
-step "sam build"
-sam build
+step "sam build (no beta-terms banner)"
+sam build 2>&1 | tee target/sam-build.log
+if grep -qiE "beta feature|beta terms|experimental features" target/sam-build.log; then
+  echo "sam build printed a beta banner: samconfig.toml must not need beta_features" >&2
+  exit 1
+fi
 
 step "the built function is an aarch64 ELF named bootstrap"
 built=.aws-sam/build/Function/bootstrap

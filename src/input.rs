@@ -1,6 +1,8 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
-use crate::diagnose::finding::{Findings, Origin, find_escaped, find_pasted};
+use crate::diagnose::Cause;
+use crate::diagnose::finding::{Confidence, Finding, Findings, Origin, find_escaped, find_pasted};
+use crate::diagnose::redact::redact;
 use crate::ingest::kinesis;
 use crate::ingest::{self, DecodeError};
 use crate::lambda::config::Config;
@@ -157,14 +159,50 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
             // What people and tools wrap around log lines comes off first (pasted text only).
             let pasted = paste::read(text);
             let events = parse_text(&pasted.text);
-            Ok(find_pasted(
+            let found = find_pasted(
                 &origin,
                 events.iter().map(|e| (None, e.message.as_str())),
                 options.all,
                 &pasted.reported_statuses,
-            ))
+            );
+            Ok(quoted_when_nothing_logged(found, &pasted.text, &origin, options))
         }
     }
+}
+
+/// A paste whose log lines give no diagnosis (none at all, or only requests cut before their end) is read once more
+/// for the failure sentences it quotes inside other text: a 5xx the user can see is never refused. What that finds
+/// is marked `quoted`, with the line it was found in. Never for deliveries: there a sentence that does not begin its
+/// line is request data (a body, a header) and could be forged.
+fn quoted_when_nothing_logged(
+    found: Findings,
+    text: &str,
+    origin: &Origin,
+    options: &ReadOptions,
+) -> Findings {
+    let diagnosed = found.by_cause.keys().any(|c| *c != Cause::Incomplete);
+    if diagnosed {
+        return found;
+    }
+    let Some((sentences, line)) = paste::quoted_sentences(text) else {
+        return found;
+    };
+    let events = parse_text(&sentences);
+    let mut quoted = find_pasted(
+        origin,
+        events.iter().map(|e| (None, e.message.as_str())),
+        options.all,
+        &[],
+    );
+    if !quoted.findings.iter().any(Finding::is_problem) {
+        return found;
+    }
+    let shown: String = redact(line.trim()).chars().take(300).collect();
+    for finding in &mut quoted.findings {
+        finding.confidence = Confidence::Quoted;
+        finding.quoted_line = Some(shown.clone());
+    }
+    quoted
 }
 
 fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
@@ -210,24 +248,72 @@ mod tests {
     }
 
     #[test]
-    fn a_sentence_quoted_inside_prose_gets_a_hint_of_its_own() {
+    fn a_sentence_quoted_inside_prose_is_read_and_marked_quoted() {
         // A public pull request's description (ivanderbu2/serverless-newsletter-signup#1, 2017).
         let prose = "I tried out your example but I was getting 502 \"Internal service error\" back. \n\
                      Turns out it was from \"Execution failed due to configuration error: Malformed Lambda proxy response\"\n";
-        let options = ReadOptions::default();
+        let found = diagnose_input(prose.as_bytes(), &ReadOptions::default()).unwrap();
+        let [finding] = found.findings.as_slice() else {
+            panic!("{:?}", found.findings);
+        };
+        assert_eq!(finding.cause, Cause::MalformedProxyResponse);
+        assert_eq!(finding.status, Some(502));
+        assert!(finding.status_inferred);
+        assert_eq!(finding.confidence, Confidence::Quoted);
         assert!(
-            diagnose_input(prose.as_bytes(), &options)
+            finding
+                .quoted_line
+                .as_deref()
                 .unwrap()
-                .recognised_nothing()
-        );
-        let hint = nothing_recognised_hint(prose.as_bytes());
-        assert!(
-            hint.contains(
-                "\"Execution failed due to configuration error: Malformed Lambda proxy response\""
-            ) && hint.contains("only a line that begins with it counts"),
-            "{hint}"
+                .starts_with("Turns out it was from"),
+            "{finding:?}"
         );
         assert!(nothing_recognised_hint(b"# README\nHello, world.\n").starts_with("expected"));
+    }
+
+    #[test]
+    fn two_sentences_joined_in_one_bullet_are_one_quoted_request() {
+        let bullet = "- we see `Execution failed due to configuration error: Invalid permissions on Lambda function Method completed with status: 500` on every call\n";
+        let found = diagnose_input(bullet.as_bytes(), &ReadOptions::default()).unwrap();
+        let causes: Vec<(Cause, Option<u16>, bool)> = found
+            .findings
+            .iter()
+            .map(|f| (f.cause, f.status, f.status_inferred))
+            .collect();
+        assert_eq!(
+            causes,
+            [(Cause::MissingInvokePermission, Some(500), false)],
+            "{:?}",
+            found.findings
+        );
+        assert_eq!(found.findings[0].confidence, Confidence::Quoted);
+    }
+
+    #[test]
+    fn a_logs_insights_table_without_a_message_column_is_read_as_quoted() {
+        let table = "| @timestamp | requestId | msg |\n|---|---|---|\n\
+                     | 2024-05-02 10:00:01.123 | 8f0e | Lambda execution failed with status 200 due to customer function error: Task timed out after 6.01 seconds. Lambda request id: 1f2e3d4c-0000-4000-8000-000000000001 |\n\
+                     | 2024-05-02 10:00:01.124 | 8f0e | Method completed with status: 502 |\n";
+        let found = diagnose_input(table.as_bytes(), &ReadOptions::default()).unwrap();
+        let [finding] = found.findings.as_slice() else {
+            panic!("{:?}", found.findings);
+        };
+        assert_eq!(
+            (finding.cause, finding.status),
+            (Cause::FunctionTimeout, Some(502))
+        );
+        assert_eq!(finding.confidence, Confidence::Quoted);
+    }
+
+    #[test]
+    fn a_paste_with_a_real_log_line_never_falls_back_to_quoted_sentences() {
+        // A body that quotes a failure sentence, in a request that ended 200: the anchored lines decide.
+        let paste = "(a1) Starting execution for request: a1\n\
+                     (a1) Method request body before transformations: {\"note\":\"Execution failed due to configuration error: Invalid permissions on Lambda function\"}\n\
+                     (a1) Method completed with status: 200\n";
+        let found = diagnose_input(paste.as_bytes(), &ReadOptions::default()).unwrap();
+        assert!(found.findings.is_empty(), "{:?}", found.findings);
+        assert_eq!(found.by_cause.get(&Cause::Ok), Some(&1));
     }
 
     #[test]

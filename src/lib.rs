@@ -11,6 +11,7 @@
 //! ```
 //!
 //! - [`signature`]: the catalogue of real log sentences (the ground: reassembly and classification read it)
+//! - [`aws_error`]: an AWS SDK error in one line: what was asked, what AWS answered, the likely fix
 //! - [`ingest`]: bytes → events: envelope, base64, capped inflate, the JSON scanner, Kinesis records
 //! - [`requests`]: events → [`requests::Request`]: reassembly, log-line prefixes and pasted forms, access logs
 //! - [`diagnose`]: requests → [`diagnose::Diagnosis`] and [`diagnose::Finding`]: classify, shape, advice
@@ -26,6 +27,7 @@
 
 pub mod alert;
 pub mod audit;
+pub mod aws_error;
 pub mod diagnose;
 pub mod fetch;
 pub mod ingest;

@@ -301,6 +301,27 @@ pub fn failure_sentence_within(text: &str) -> Option<&'static str> {
         .max_by_key(|pattern| pattern.len())
 }
 
+/// Where failure sentences and the final-status sentence begin inside `text`, wherever they stand (byte offsets,
+/// ascending, a shorter sentence inside a longer one not counted twice). Only for pasted text that no anchored line
+/// explains: in a delivery, a sentence that does not begin its line is request data and counts for nothing.
+pub fn sentence_starts_within(text: &str) -> Vec<usize> {
+    let mut starts: Vec<(usize, usize)> = TABLE
+        .iter()
+        .filter(|(_, kind)| matches!(kind, Kind::Failure(_) | Kind::MethodCompleted))
+        .flat_map(|(pattern, _)| text.match_indices(pattern).map(|(at, p)| (at, p.len())))
+        .collect();
+    starts.sort_unstable_by_key(|&(at, len)| (at, std::cmp::Reverse(len)));
+    let mut out: Vec<usize> = Vec::new();
+    let mut covered = 0;
+    for (at, len) in starts {
+        if at >= covered || out.is_empty() {
+            out.push(at);
+            covered = at + len;
+        }
+    }
+    out
+}
+
 /// True when a message starts with a sentence of the table: in pasted text without prefixes, such a line opens a
 /// new event, anything else continues the one before.
 pub fn starts_an_event(message: &str) -> bool {

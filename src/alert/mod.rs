@@ -188,7 +188,8 @@ pub struct Alert {
     pub evidence: Vec<String>,
     pub detail: Option<String>,
     pub summary: &'static str,
-    pub advice: &'static str,
+    /// The cause's fix; rendering fills in what the alert knows ([`crate::publish::fix`]).
+    pub advice: std::borrow::Cow<'static, str>,
     pub log_group: Option<String>,
     pub log_streams: Vec<String>,
     #[serde(skip)]
@@ -293,8 +294,10 @@ impl ConfiguredProblem {
             evidence: RedactedLines::from_configuration(self.evidence.clone()),
             // The exact fix is the remediation report's (planned from the API's configuration).
             detail: None,
+            confidence: Default::default(),
+            quoted_line: None,
             summary: advice.summary,
-            advice: advice.fix,
+            advice: advice.fix.into(),
         };
         let mut grouping = Grouping::new(&self.region, 1);
         grouping.add(&finding);
@@ -507,7 +510,7 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
         evidence: first.evidence.to_vec(),
         detail: first.detail.clone(),
         summary: first.summary,
-        advice: first.advice,
+        advice: first.advice.clone(),
         log_group: first.log_group.clone(),
         log_streams: Vec::new(),
         statuses: Vec::new(),
@@ -627,7 +630,7 @@ pub(crate) mod tests_support {
             ],
             detail: Some("body is a JSON object, not a string".to_owned()),
             summary: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).summary,
-            advice: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).fix,
+            advice: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).fix.into(),
             log_group: Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".to_owned()),
             log_streams: vec!["e369853df766fa44e1ed0ff613f563bd".to_owned()],
             statuses: vec![(502, 37)],

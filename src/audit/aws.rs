@@ -1,7 +1,7 @@
 //! The adapters of the audit's ports: Lambda's `GetFunctionConfiguration` ([`super::FunctionInfo`]) and API
 //! Gateway's `GetStage` ([`super::logging::StageLoggingApi`]), both read-only.
 
-use aws_sdk_lambda::error::DisplayErrorContext;
+use crate::aws_error::explain;
 
 use super::logging::{StageLogging, StageLoggingApi};
 use super::{FunctionInfo, FunctionState};
@@ -48,7 +48,7 @@ impl FunctionInfo for LambdaFunctions {
             Err(e) => Err(RemediateError::Lambda {
                 operation: "GetFunctionConfiguration",
                 function: function.unqualified_arn(),
-                reason: DisplayErrorContext(&e).to_string(),
+                reason: explain("lambda:GetFunctionConfiguration", &e),
             }),
         }
     }
@@ -81,7 +81,7 @@ impl StageLoggingApi for ApiGatewayStages {
             .await
             .map_err(|e| RemediateError::Lookup {
                 api_id: api_id.to_owned(),
-                reason: aws_sdk_apigateway::error::DisplayErrorContext(&e).to_string(),
+                reason: explain("apigateway:GET", &e),
             })?;
         // `*/*` holds the stage-wide setting; a method's own override is not an audit of the stage.
         let all = out.method_settings.as_ref().and_then(|m| m.get("*/*"));

@@ -153,6 +153,9 @@ pub fn logging_checks(
             function_arn: None,
             message,
             fix,
+            command: None,
+            iac_snippet: None,
+            routes: Vec::new(),
         };
     let set_level = |level: &str| {
         format!(
@@ -214,11 +217,18 @@ pub fn logging_checks(
                 "log_subscription",
                 Status::Warn,
                 format!("log group {group} is not subscribed to apigw-doctor: its failures raise no alert"),
-                Some(
-                    "deploy apigw-doctor with Discovery=enabled (it subscribes API Gateway's log groups), or add \
-                     a subscription filter to its function"
-                        .into(),
-                ),
+                Some(if group.starts_with("API-Gateway-Execution-Logs_") {
+                    "deploy apigw-doctor with Discovery=enabled (it subscribes every API-Gateway-Execution-Logs_ \
+                     group), or add a subscription filter to its function"
+                        .into()
+                } else {
+                    format!(
+                        "an access-log group is subscribed by discovery only under the stack's AccessLogGroupPrefix \
+                         parameter: deploy with AccessLogGroupPrefix={} (or a shorter prefix of it), or add a \
+                         subscription filter to its function",
+                        access_log_prefix(group)
+                    )
+                }),
             ),
             Subscription::Missing => result(
                 "log_subscription",
@@ -238,6 +248,15 @@ pub fn logging_checks(
         });
     }
     out
+}
+
+/// The prefix to suggest for an access-log group: its name up to its last `/` (a team keeps its groups together),
+/// or the whole name.
+fn access_log_prefix(group: &str) -> &str {
+    match group.rfind('/') {
+        Some(at) if at > 0 => &group[..=at],
+        _ => group,
+    }
 }
 
 fn access_logging(

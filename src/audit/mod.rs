@@ -47,7 +47,17 @@ pub struct CheckResult {
     pub authorizer_id: Option<String>,
     pub function_arn: Option<String>,
     pub message: String,
+    /// What to do, for people: the command and, for a permission, the template snippet.
     pub fix: Option<String>,
+    /// The exact command of the fix on its own (for scripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The fix as the team's template declares it (`AWS::Lambda::Permission`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iac_snippet: Option<String>,
+    /// The routes that use an authorizer (its failure fails each of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
 }
 
 /// What Lambda says of a function (`GetFunctionConfiguration`).
@@ -92,6 +102,7 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
             method: Some(integration.method.clone()),
             resource_path: Some(integration.resource_path.clone()),
             authorizer_id: None,
+            routes: Vec::new(),
         };
         let source = Source::Route {
             method: integration.method.clone(),
@@ -142,6 +153,7 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
             method: None,
             resource_path: None,
             authorizer_id: Some(authorizer.id.clone()),
+            routes: authorizer.routes.clone(),
         };
         let source = Source::Authorizer {
             authorizer_id: authorizer.id.clone(),
@@ -180,6 +192,8 @@ struct Route {
     method: Option<String>,
     resource_path: Option<String>,
     authorizer_id: Option<String>,
+    /// An authorizer's routes.
+    routes: Vec<String>,
 }
 
 /// One integration or authorizer under check.
@@ -211,6 +225,21 @@ impl Checked<'_> {
             function_arn: function.map(qualified_arn),
             message,
             fix,
+            command: None,
+            iac_snippet: None,
+            routes: self.route.routes.clone(),
+        }
+    }
+
+    /// What fails with this target: the route, or every route that uses the authorizer.
+    fn what_fails(&self) -> String {
+        match (&self.route.authorizer_id, self.route.routes.as_slice()) {
+            (None, _) => "every request on this route".to_owned(),
+            (Some(id), []) => format!("every request through authorizer {id} (no route uses it now)"),
+            (Some(id), routes) => format!(
+                "every request through authorizer {id}, on {}",
+                routes.join(", ")
+            ),
         }
     }
 
@@ -339,17 +368,25 @@ impl Checked<'_> {
                 source_arn(self.target.region, account, self.target.api_id, source),
                 account,
             );
-            results.push(self.result(
+            let cause = if self.route.authorizer_id.is_some() {
+                "authorizer_missing_invoke_permission"
+            } else {
+                "missing_invoke_permission"
+            };
+            let mut result = self.result(
                 "invoke_permission",
                 Status::Fail,
                 Some(&function),
                 format!(
-                    "API Gateway may not invoke {}: every request on this route will answer 500 \
-                     (missing_invoke_permission)",
-                    qualified_arn(&function)
+                    "API Gateway may not invoke {}: {} will answer 500 ({cause})",
+                    qualified_arn(&function),
+                    self.what_fails()
                 ),
                 Some(format!("{}\n{}", fix.add_command(), fix.template_snippet())),
-            ));
+            );
+            result.command = Some(fix.add_command());
+            result.iac_snippet = Some(fix.template_snippet());
+            results.push(result);
         }
     }
 }
@@ -553,6 +590,7 @@ mod tests {
                 id: "abc123".into(),
                 uri: Some(uri(&arn("auth"))),
                 credentials: None,
+                routes: vec!["GET /orders".into(), "POST /orders".into()],
             }],
             variables: vec![("alias".into(), "live".into())],
         };

@@ -17,6 +17,8 @@ use serde_json::value::RawValue;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    // Nobody runs `-v` on a deployed function: its log keeps the SDK's whole error chain.
+    apigw_doctor::aws_error::show_full_chain(true);
     let config =
         Config::from_env().and_then(|c| c.require_topic().map(str::to_owned).map(|t| (c, t)));
     let (config, topic_arn) = match config {

@@ -85,6 +85,21 @@ pub fn is_api_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// How a finding was read: from a log line, or from a sentence quoted in a paste.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    #[default]
+    Logged,
+    Quoted,
+}
+
+impl Confidence {
+    pub fn is_logged(&self) -> bool {
+        *self == Confidence::Logged
+    }
+}
+
 /// Where the API id and stage of a finding came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,8 +141,16 @@ pub struct Finding {
     /// Scrubbed when first read (most findings of a large delivery are only counted).
     pub evidence: RedactedLines,
     pub detail: Option<String>,
+    /// `logged`: read from a log line as API Gateway writes it; `quoted`: a paste no log line explained, read from
+    /// a sentence quoted inside other text ([`Finding::quoted_line`] is that text).
+    #[serde(skip_serializing_if = "Confidence::is_logged")]
+    pub confidence: Confidence,
+    /// The pasted line a quoted finding was read from (scrubbed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_line: Option<String>,
     pub summary: &'static str,
-    pub advice: &'static str,
+    /// The cause's advice; the CLI fills in what the finding knows before printing ([`crate::publish::fix`]).
+    pub advice: std::borrow::Cow<'static, str>,
 }
 
 impl Finding {
@@ -183,8 +206,10 @@ impl Finding {
             // when first read.
             evidence: RedactedLines::new(diagnosis.evidence),
             detail: diagnosis.detail.as_deref().map(redact),
+            confidence: Confidence::Logged,
+            quoted_line: None,
             summary: advice.summary,
-            advice: advice.fix,
+            advice: std::borrow::Cow::Borrowed(advice.fix),
         }
     }
 }
@@ -227,6 +252,56 @@ impl Findings {
         self.unread_access_log_lines += other.unread_access_log_lines;
         self.failed_records.extend(other.failed_records);
         self.control_messages += other.control_messages;
+    }
+}
+
+impl Findings {
+    /// Joins what another log of the same stage says of the same requests (the access log beside the execution
+    /// log): a request in both is one finding, with this log's cause first and the other's fields filling what this
+    /// one does not say; the other's remaining requests are added.
+    pub fn absorb_same_requests(&mut self, mut other: Findings) {
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (i, f) in self.findings.iter().enumerate() {
+            if let Some(id) = &f.request_id {
+                index.entry(id.clone()).or_insert(i);
+            }
+        }
+        let mut rest = Vec::with_capacity(other.findings.len());
+        for theirs in std::mem::take(&mut other.findings) {
+            let Some(&at) = theirs.request_id.as_ref().and_then(|id| index.get(id)) else {
+                rest.push(theirs);
+                continue;
+            };
+            other.requests = other.requests.saturating_sub(1);
+            if let Some(n) = other.by_cause.get_mut(&theirs.cause) {
+                *n = n.saturating_sub(1);
+            }
+            let ours = &mut self.findings[at];
+            if ours.status.is_none() || (ours.status_inferred && theirs.status.is_some() && !theirs.status_inferred) {
+                ours.status = theirs.status;
+                ours.status_inferred = theirs.status_inferred;
+            }
+            let fill = |mine: &mut Option<String>, theirs: Option<String>| {
+                if mine.is_none() {
+                    *mine = theirs;
+                }
+            };
+            fill(&mut ours.method, theirs.method);
+            fill(&mut ours.resource_path, theirs.resource_path);
+            fill(&mut ours.function_arn, theirs.function_arn);
+            fill(&mut ours.authorizer_arn, theirs.authorizer_arn);
+            fill(&mut ours.lambda_request_id, theirs.lambda_request_id);
+            fill(&mut ours.trace_id, theirs.trace_id);
+            if ours.detail.is_none() && ours.cause == theirs.cause {
+                ours.detail = theirs.detail;
+            }
+            ours.integration_latency_ms = ours.integration_latency_ms.or(theirs.integration_latency_ms);
+            ours.first_timestamp = ours.first_timestamp.or(theirs.first_timestamp);
+            ours.last_timestamp = ours.last_timestamp.or(theirs.last_timestamp);
+        }
+        other.by_cause.retain(|_, n| *n > 0);
+        other.findings = rest;
+        self.merge(other);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use crate::aws_error::explain;
 
 use super::{FetchError, LogsReader, Window};
 
@@ -49,7 +49,7 @@ impl LogsReader for CloudWatchLogs {
                 .map_err(|e| FetchError::Logs {
                     operation: "FilterLogEvents",
                     log_group: log_group.to_owned(),
-                    reason: DisplayErrorContext(&e).to_string(),
+                    reason: explain("logs:FilterLogEvents", &e),
                 })?;
             for event in page.events.unwrap_or_default() {
                 if let (Some(ts), Some(message)) = (event.timestamp, event.message) {

@@ -248,6 +248,9 @@ mod tests {
             function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:orders-api".into()),
             message: "no statement allows apigateway.amazonaws.com".into(),
             fix: Some("aws lambda add-permission ...".into()),
+            command: None,
+            iac_snippet: None,
+            routes: Vec::new(),
         }
     }
 

@@ -183,6 +183,7 @@ fn render_with(
 ) -> Message {
     let mut trimmed = alert.clone();
     trimmed.evidence.truncate(evidence_lines);
+    trimmed.advice = super::fix::exact_fix(&super::fix::Target::of_alert(&trimmed));
     let mut text = notice.map(notice_line).unwrap_or_default();
     text.push_str(&email_text(&trimmed, links));
     text.push_str(&remediation_text(remediation));
@@ -740,7 +741,7 @@ pub fn chatbot(
             ),
         });
     }
-    next_steps.push(alert.advice.to_owned());
+    next_steps.push(alert.advice.to_string());
     if let Some(url) = &links.log_group {
         next_steps.push(format!("<{url}|Open the log group>"));
     }

@@ -1,7 +1,6 @@
 //! The SDK adapters of the remediation ports: API Gateway (read-only) and Lambda (GetPolicy, AddPermission).
 
-use aws_sdk_apigateway::error::DisplayErrorContext as ApigwErrorContext;
-use aws_sdk_lambda::error::DisplayErrorContext as LambdaErrorContext;
+use crate::aws_error::explain;
 
 use super::plan::{Fix, FunctionRef};
 use super::{
@@ -49,7 +48,7 @@ impl ApiGatewayConfig {
                 .set_position(position.clone())
                 .send()
                 .await
-                .map_err(|e| lookup(api_id, ApigwErrorContext(&e)))?;
+                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
             all.extend(page.items.unwrap_or_default());
             match page.position {
                 Some(next) if Some(&next) != position.as_ref() => position = Some(next),
@@ -87,7 +86,7 @@ impl ApiGatewayConfig {
             {
                 Ok(None)
             }
-            Err(e) => Err(lookup(api_id, ApigwErrorContext(&e))),
+            Err(e) => Err(lookup(api_id, explain("apigateway:GET", &e))),
         }
     }
 }
@@ -159,15 +158,36 @@ impl ApiConfig for ApiGatewayConfig {
             .limit(500)
             .send()
             .await
-            .map_err(|e| lookup(api_id, ApigwErrorContext(&e)))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+            .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
+        let items = out.items.unwrap_or_default();
+        // Which routes use each authorizer: its failure fails each of them (only read when there is one).
+        let resources = if items.is_empty() {
+            Vec::new()
+        } else {
+            self.resources(api_id).await?
+        };
+        Ok(items
             .into_iter()
-            .map(|a| Authorizer {
-                id: a.id.unwrap_or_default(),
-                uri: a.authorizer_uri,
-                credentials: a.authorizer_credentials,
+            .map(|a| {
+                let id = a.id.unwrap_or_default();
+                let mut routes: Vec<String> = resources
+                    .iter()
+                    .flat_map(|r| {
+                        let path = r.path.as_deref().unwrap_or("/");
+                        r.resource_methods
+                            .iter()
+                            .flatten()
+                            .filter(|(_, m)| m.authorizer_id.as_deref() == Some(id.as_str()))
+                            .map(move |(method, _)| format!("{method} {path}"))
+                    })
+                    .collect();
+                routes.sort();
+                Authorizer {
+                    id,
+                    uri: a.authorizer_uri,
+                    credentials: a.authorizer_credentials,
+                    routes,
+                }
             })
             .collect())
     }
@@ -184,7 +204,7 @@ impl ApiConfig for ApiGatewayConfig {
             .stage_name(stage)
             .send()
             .await
-            .map_err(|e| lookup(api_id, ApigwErrorContext(&e)))?;
+            .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
         Ok(out.variables.unwrap_or_default().into_iter().collect())
     }
 }
@@ -221,7 +241,7 @@ impl PermissionApi for LambdaPermissions {
             Err(e) => Err(RemediateError::Lambda {
                 operation: "GetPolicy",
                 function: function.unqualified_arn(),
-                reason: LambdaErrorContext(&e).to_string(),
+                reason: explain("lambda:GetPolicy", &e),
             }),
         }
     }
@@ -265,7 +285,7 @@ impl PermissionApi for LambdaPermissions {
                         function: fix.function_arn.clone(),
                         reason: format!(
                             "{} (the statement is not in the policy: not applied; the next delivery tries again)",
-                            LambdaErrorContext(&e)
+                            explain("lambda:AddPermission", &e)
                         ),
                     })
                 }
@@ -273,7 +293,7 @@ impl PermissionApi for LambdaPermissions {
             Err(e) => Err(RemediateError::Lambda {
                 operation: "AddPermission",
                 function: fix.function_arn.clone(),
-                reason: LambdaErrorContext(&e).to_string(),
+                reason: explain("lambda:AddPermission", &e),
             }),
         }
     }

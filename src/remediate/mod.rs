@@ -68,6 +68,8 @@ pub struct Authorizer {
     pub id: String,
     pub uri: Option<String>,
     pub credentials: Option<String>,
+    /// The routes that use it (`GET /orders`): its failure fails each of them.
+    pub routes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -939,11 +941,13 @@ mod tests {
                     id: "other1".into(),
                     uri: Some(uri("arn:aws:lambda:eu-west-2:123456789012:function:nope")),
                     credentials: None,
+                    routes: Vec::new(),
                 },
                 Authorizer {
                     id: "6ad5l1".into(),
                     uri: Some(uri(authorizer_fn)),
                     credentials: None,
+                    routes: Vec::new(),
                 },
             ],
             ..FakeApi::default()

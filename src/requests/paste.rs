@@ -125,7 +125,11 @@ pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
         + (first.len() - first.trim_start().len());
     let mut stream =
         serde_json::Deserializer::from_str(&input[start..]).into_iter::<serde_json::Value>();
-    let value = stream.next()?.ok()?;
+    let value = match stream.next()? {
+        Ok(value) => value,
+        // A `log` string broken by the raw line breaks of a terminal copy is no JSON: read it line by line.
+        Err(_) => return broken_test_invoke_json(&input[start..]),
+    };
     if let Some(log) = value.get("log").and_then(|l| l.as_str())
         && let Some(status) = value.get("status")
     {
@@ -146,6 +150,101 @@ pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
         out.push('\n');
         (out, Vec::new())
     })
+}
+
+/// `test-invoke-method` output whose `"log"` string holds raw line breaks (copied from a terminal that wrapped
+/// it, or pasted through a tool that unescaped `\n`): the text from `"log": "` to the string's last quote,
+/// its escapes undone, and the `"status"` beside it.
+fn broken_test_invoke_json(object: &str) -> Option<(String, Vec<u16>)> {
+    let key = object.find("\"log\"")?;
+    let after_key = object[key + 5..].trim_start().strip_prefix(':')?.trim_start();
+    let body = after_key.strip_prefix('"')?;
+    // The string ends at the last quote before the object's end (`"` then `,` or `}` after blanks).
+    let end = body
+        .char_indices()
+        .filter(|&(i, c)| {
+            c == '"'
+                && !body[..i].ends_with('\\')
+                && body[i + 1..]
+                    .trim_start()
+                    .starts_with([',', '}'])
+        })
+        .map(|(i, _)| i)
+        .last()
+        .unwrap_or(body.len());
+    let raw = &body[..end];
+    if !raw.contains("Execution log for request") && !raw.contains("Starting execution") {
+        return None;
+    }
+    let mut log = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            log.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => log.push('\n'),
+            Some('t') => log.push('\t'),
+            Some('r') => {}
+            Some(other) => log.push(other),
+            None => {}
+        }
+    }
+    log.push('\n');
+    let status = object
+        .find("\"status\"")
+        .and_then(|at| {
+            let rest = object[at + 8..].trim_start().strip_prefix(':')?.trim_start();
+            let digits: String = rest
+                .trim_start_matches('"')
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u16>().ok()
+        })
+        .filter(|s| (100..600).contains(s));
+    Some((log, status.into_iter().collect()))
+}
+
+/// A paste's sentences that stand after other text on their line (quoted in prose, a table cell, two sentences
+/// joined in one bullet): each cut out from where it begins to where the next begins, with the trailing quote,
+/// pipe or backtick off; and the first line they were found in. Only for a paste no anchored line explains.
+pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut first_line = None;
+    for line in text.lines() {
+        let starts = crate::signature::sentence_starts_within(line);
+        if starts.is_empty() {
+            continue;
+        }
+        first_line.get_or_insert(line);
+        for (i, &at) in starts.iter().enumerate() {
+            let mut end = starts.get(i + 1).copied().unwrap_or(line.len());
+            // A sentence quoted with a quote or backtick ends at the closing one.
+            if let Some(quote) = line[..at].chars().next_back().filter(|c| matches!(c, '"' | '`' | '\''))
+                && let Some(close) = line[at..end].find(quote)
+            {
+                end = at + close;
+            }
+            // The final status is a number, whatever prose follows it.
+            const COMPLETED: &str = "Method completed with status: ";
+            if line[at..end].starts_with(COMPLETED) {
+                let digits = line[at + COMPLETED.len()..end]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                end = at + COMPLETED.len() + digits;
+            }
+            let sentence = line[at..end]
+                .trim_end()
+                .trim_end_matches(['|', '"', '\'', '`', ',', ';', '*', '_'])
+                .trim_end();
+            out.push_str(sentence);
+            out.push('\n');
+        }
+    }
+    first_line.map(|line| (out, line))
 }
 
 /// Gives each request of a paste the status its test run reported ([`Pasted::reported_statuses`]), when there is

@@ -1,7 +1,9 @@
 //! The CloudWatch Logs adapter of [`super::LogsApi`].
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aws_error::explain;
 
 use super::{Filter, LogsApi, Settings, SubscribeError};
 
@@ -15,11 +17,15 @@ impl CloudWatchLogs {
     }
 }
 
-fn error(operation: &'static str, target: &str, e: impl std::error::Error) -> SubscribeError {
+fn error<E, R>(operation: &'static str, target: &str, e: SdkError<E, R>) -> SubscribeError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     SubscribeError {
         operation,
         target: target.to_owned(),
-        reason: DisplayErrorContext(e).to_string(),
+        reason: explain(&format!("logs:{operation}"), &e),
     }
 }
 

@@ -464,6 +464,14 @@ async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until
     assert_eq!(orders["function_arn"], stack.function_arn.as_str());
     let fix = orders["fix"].as_str().unwrap();
     assert!(fix.contains("aws lambda add-permission"), "{fix}");
+    // The command and the template snippet also stand on their own, for scripts.
+    let command = orders["command"].as_str().unwrap();
+    assert!(command.starts_with("aws lambda add-permission --function-name "), "{command}");
+    assert!(command.contains(&format!("/*/POST/orders/*")), "{command}");
+    assert!(!command.contains('\n'), "{command}");
+    let snippet = orders["iac_snippet"].as_str().unwrap();
+    assert!(snippet.contains("Type: AWS::Lambda::Permission"), "{snippet}");
+    assert!(orders["message"].as_str().unwrap().contains("(missing_invoke_permission)"));
     assert_eq!(
         result(&results, "invoke_permission", "/health")["status"],
         "pass"
@@ -595,13 +603,17 @@ async fn audit_reads_the_stage_logging_and_its_log_subscriptions() {
         )["status"],
         "pass"
     );
-    assert_eq!(
-        stage_check(
-            &results,
-            "log_subscription",
-            &format!("{access_group} is not subscribed")
-        )["status"],
-        "warn"
+    let access_subscription = stage_check(
+        &results,
+        "log_subscription",
+        &format!("{access_group} is not subscribed"),
+    );
+    assert_eq!(access_subscription["status"], "warn");
+    // An access-log group is subscribed by discovery only under the stack's prefix: the hint names the parameter.
+    let hint = access_subscription["fix"].as_str().unwrap();
+    assert!(
+        hint.contains("AccessLogGroupPrefix=") && !hint.contains("Discovery=enabled (it subscribes every"),
+        "{hint}"
     );
 }
 

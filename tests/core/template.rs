@@ -153,3 +153,169 @@ fn an_alert_without_a_kept_plan_shows_no_button() {
     assert!(context.get("approve_plan").is_none(), "{context}");
     assert!(context.get("approve_function").is_none(), "{context}");
 }
+
+/// `key: value` lines of the Serverless Application Repository metadata (folded `>-` values joined).
+fn sar_metadata(template: &str) -> Vec<(String, String)> {
+    let start = template
+        .find("  AWS::ServerlessRepo::Application:\n")
+        .expect("SAR metadata in template.yaml");
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in template[start..].lines().skip(1) {
+        if !line.starts_with("    ") {
+            break;
+        }
+        if line.starts_with("      ") {
+            let last = out.last_mut().expect("a folded value after its key");
+            if !last.1.is_empty() {
+                last.1.push(' ');
+            }
+            last.1.push_str(line.trim());
+        } else if let Some((key, value)) = line.trim().split_once(':') {
+            let value = value.trim();
+            out.push((
+                key.to_owned(),
+                if value == ">-" { String::new() } else { value.to_owned() },
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sar_metadata_passes_the_serverless_application_repositorys_own_rules() {
+    // The rules of CreateApplication (Serverless Application Repository API reference), which `sam publish` only
+    // meets when it calls AWS: a wrong Author is found at publishing time, not by `sam validate`.
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let metadata = sar_metadata(&template);
+    let get = |key: &str| {
+        metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{key} missing from the SAR metadata"))
+    };
+    let name = get("Name");
+    assert!(
+        (1..=140).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+        "Name {name:?}"
+    );
+    // Author: ^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$, at most 127.
+    let author = get("Author");
+    let bytes = author.as_bytes();
+    assert!(
+        (1..=127).contains(&author.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+            && !author.contains("--"),
+        "Author {author:?}"
+    );
+    let description = get("Description");
+    assert!(
+        (1..=256).contains(&description.len()),
+        "Description is {} characters",
+        description.len()
+    );
+    // SemanticVersion: semver 2.0, and the crate's own version.
+    let version = get("SemanticVersion");
+    let core = version.split(['-', '+']).next().unwrap();
+    assert!(
+        core.split('.').count() == 3
+            && core
+                .split('.')
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))),
+        "SemanticVersion {version:?}"
+    );
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(get("SpdxLicenseId"), env!("CARGO_PKG_LICENSE"));
+    for file in ["LicenseUrl", "ReadmeUrl"] {
+        let path = get(file);
+        assert!(repo_path(path).is_file(), "{file} {path} is not a file of the repository");
+    }
+    // Labels: at most 10, each 1-127 characters of [a-zA-Z0-9+\-_:\/@].
+    let labels = get("Labels");
+    let labels: Vec<&str> = labels
+        .trim_matches(['[', ']'])
+        .split(',')
+        .map(str::trim)
+        .collect();
+    assert!((1..=10).contains(&labels.len()), "{labels:?}");
+    for label in labels {
+        assert!(
+            (1..=127).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-_:/@".contains(&b)),
+            "label {label:?}"
+        );
+    }
+    for url in ["HomePageUrl", "SourceCodeUrl"] {
+        assert!(get(url).starts_with("https://"), "{url}");
+    }
+}
+
+#[test]
+fn the_apply_fix_command_fits_chatbots_100_characters_for_any_stack_name() {
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let action = &template[template.find("  ApplyFixAction:\n").unwrap()..];
+    let line = action
+        .lines()
+        .find(|l| l.trim_start().starts_with("CommandText:"))
+        .unwrap();
+    let command = line
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .trim_start_matches("!Sub")
+        .trim()
+        .trim_matches('\'');
+    // A generated function name is at most 64 characters whatever the stack's (up to 128) name: the longest one
+    // stands in for any `${Function}`; the variables are replaced by Chatbot at click time with values of the
+    // notification (a 32-hex plan id, the function's name).
+    let longest_function = "x".repeat(64);
+    let resolved = command
+        .replace("${Function}", &longest_function)
+        .replace("$function", &longest_function)
+        .replace("$planId", &"0".repeat(32));
+    // CreateCustomAction: CommandText 1-100 characters (the template's text, before variables are replaced).
+    assert!(
+        command.replace("${Function}", &longest_function).len() <= 100,
+        "{} characters: {command}",
+        command.len()
+    );
+    assert!(!command.contains("${"), "no name of the stack in the command: {command}");
+    assert!(resolved.contains("lambda invoke --function-name "), "{resolved}");
+}
+
+#[test]
+fn setup_works_the_first_time() {
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    // The account's API Gateway CloudWatch role: optional (account-wide), off by default.
+    let parameter = &template[template.find("\n  ApiGatewayAccountRole:\n").unwrap()..];
+    assert!(parameter.contains("    Default: keep\n"), "off by default");
+    assert!(template.contains("Type: AWS::ApiGateway::Account"));
+    assert!(template.contains("AmazonAPIGatewayPushToCloudWatchLogs"));
+    // An empty AlertEmail is said in the deploy output.
+    let outputs = &template[template.find("\nOutputs:\n").unwrap()..];
+    assert!(outputs.contains("  AlertEmailWarning:\n    Condition: NoAlertEmail"));
+    // `sam deploy --guided` asks the parameters in the template's order: the email first.
+    let parameters = &template[template.find("\nParameters:\n").unwrap()..];
+    assert!(parameters.starts_with("\nParameters:\n  AlertEmail:\n"));
+    let samconfig = std::fs::read_to_string(repo_path("samconfig.toml")).unwrap();
+    assert!(!samconfig.contains("beta_features"), "no beta banner");
+    let validate = &samconfig[samconfig.find("[default.validate.parameters]").unwrap()..];
+    assert!(validate.contains("region = "), "sam validate needs a region");
+    assert!(samconfig.contains("[quick.deploy.parameters]"));
+    let deploy = std::fs::read_to_string(repo_path("docs/deploy.md")).unwrap();
+    for needed in [
+        "op=replace,path=/cloudwatchRoleArn,value=",
+        "ApiGatewayAccountRole=create",
+        "sam deploy --config-env quick",
+    ] {
+        assert!(deploy.contains(needed), "docs/deploy.md does not say {needed}");
+    }
+}
