@@ -32,7 +32,10 @@ pub fn kind(code: Option<&str>, dispatch: bool, timeout: bool, chain: &str) -> K
     let chain_has = |needle: &str| chain.to_ascii_lowercase().contains(needle);
     match code {
         Some(
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "AuthorizationError"
             | "UnauthorizedException",
         ) => Kind::AccessDenied,
         // API Gateway answers a missing permission with 403 ForbiddenException.
@@ -153,7 +156,9 @@ mod tests {
             kind(Some("AccessDeniedException"), false, false, ""),
             Kind::AccessDenied
         );
-        assert!(fix(Kind::AccessDenied, "logs:FilterLogEvents").contains("needs logs:FilterLogEvents"));
+        assert!(
+            fix(Kind::AccessDenied, "logs:FilterLogEvents").contains("needs logs:FilterLogEvents")
+        );
         assert_eq!(
             kind(Some("NotFoundException"), false, false, ""),
             Kind::NotFound

@@ -165,7 +165,12 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
                 options.all,
                 &pasted.reported_statuses,
             );
-            Ok(quoted_when_nothing_logged(found, &pasted.text, &origin, options))
+            Ok(quoted_when_nothing_logged(
+                found,
+                &pasted.text,
+                &origin,
+                options,
+            ))
         }
     }
 }

@@ -630,7 +630,9 @@ pub(crate) mod tests_support {
             ],
             detail: Some("body is a JSON object, not a string".to_owned()),
             summary: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).summary,
-            advice: crate::diagnose::advice::advice(Cause::MalformedProxyResponse).fix.into(),
+            advice: crate::diagnose::advice::advice(Cause::MalformedProxyResponse)
+                .fix
+                .into(),
             log_group: Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".to_owned()),
             log_streams: vec!["e369853df766fa44e1ed0ff613f563bd".to_owned()],
             statuses: vec![(502, 37)],

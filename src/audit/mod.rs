@@ -235,7 +235,9 @@ impl Checked<'_> {
     fn what_fails(&self) -> String {
         match (&self.route.authorizer_id, self.route.routes.as_slice()) {
             (None, _) => "every request on this route".to_owned(),
-            (Some(id), []) => format!("every request through authorizer {id} (no route uses it now)"),
+            (Some(id), []) => {
+                format!("every request through authorizer {id} (no route uses it now)")
+            }
             (Some(id), routes) => format!(
                 "every request through authorizer {id}, on {}",
                 routes.join(", ")

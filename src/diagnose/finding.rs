@@ -277,7 +277,9 @@ impl Findings {
                 *n = n.saturating_sub(1);
             }
             let ours = &mut self.findings[at];
-            if ours.status.is_none() || (ours.status_inferred && theirs.status.is_some() && !theirs.status_inferred) {
+            if ours.status.is_none()
+                || (ours.status_inferred && theirs.status.is_some() && !theirs.status_inferred)
+            {
                 ours.status = theirs.status;
                 ours.status_inferred = theirs.status_inferred;
             }
@@ -295,7 +297,9 @@ impl Findings {
             if ours.detail.is_none() && ours.cause == theirs.cause {
                 ours.detail = theirs.detail;
             }
-            ours.integration_latency_ms = ours.integration_latency_ms.or(theirs.integration_latency_ms);
+            ours.integration_latency_ms = ours
+                .integration_latency_ms
+                .or(theirs.integration_latency_ms);
             ours.first_timestamp = ours.first_timestamp.or(theirs.first_timestamp);
             ours.last_timestamp = ours.last_timestamp.or(theirs.last_timestamp);
         }

@@ -184,7 +184,8 @@ pub fn exact_fix(target: &Target<'_>) -> Cow<'static, str> {
 fn timed_out_after(detail: Option<&str>) -> Option<&str> {
     let rest = &detail?[detail?.find("after ")? + 6..];
     let number = rest.split_once(" second")?.0;
-    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')).then_some(number)
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        .then_some(number)
 }
 
 /// The function the finding names: the route's, or the authorizer's for authorizer causes.
@@ -277,7 +278,9 @@ fn invoke_permission(target: &Target<'_>, authorizer: bool) -> String {
             "; or, if the authorizer uses a credentials role, grant that role lambda:InvokeFunction on {}",
             f.unqualified_arn()
         ),
-        (None, _) => "; or, if it uses a credentials role, grant that role lambda:InvokeFunction".to_owned(),
+        (None, _) => {
+            "; or, if it uses a credentials role, grant that role lambda:InvokeFunction".to_owned()
+        }
     };
     let unknown = if missing.is_empty() {
         String::new()
@@ -391,7 +394,10 @@ mod tests {
         let mut t = target(Cause::FunctionTimeout);
         t.detail = Some("the function hit its own Lambda timeout after 10.00 seconds");
         let timeout = exact_fix(&t);
-        assert!(timeout.contains("raise its Timeout (now 10.00 s, from the log)"), "{timeout}");
+        assert!(
+            timeout.contains("raise its Timeout (now 10.00 s, from the log)"),
+            "{timeout}"
+        );
         assert!(
             timeout.contains(&format!(
                 "update-function-configuration --function-name {ARN} --timeout 28"

@@ -157,7 +157,10 @@ pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
 /// its escapes undone, and the `"status"` beside it.
 fn broken_test_invoke_json(object: &str) -> Option<(String, Vec<u16>)> {
     let key = object.find("\"log\"")?;
-    let after_key = object[key + 5..].trim_start().strip_prefix(':')?.trim_start();
+    let after_key = object[key + 5..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     let body = after_key.strip_prefix('"')?;
     // The string ends at the last quote before the object's end (`"` then `,` or `}` after blanks).
     let end = body
@@ -165,12 +168,10 @@ fn broken_test_invoke_json(object: &str) -> Option<(String, Vec<u16>)> {
         .filter(|&(i, c)| {
             c == '"'
                 && !body[..i].ends_with('\\')
-                && body[i + 1..]
-                    .trim_start()
-                    .starts_with([',', '}'])
+                && body[i + 1..].trim_start().starts_with([',', '}'])
         })
         .map(|(i, _)| i)
-        .last()
+        .next_back()
         .unwrap_or(body.len());
     let raw = &body[..end];
     if !raw.contains("Execution log for request") && !raw.contains("Starting execution") {
@@ -195,7 +196,10 @@ fn broken_test_invoke_json(object: &str) -> Option<(String, Vec<u16>)> {
     let status = object
         .find("\"status\"")
         .and_then(|at| {
-            let rest = object[at + 8..].trim_start().strip_prefix(':')?.trim_start();
+            let rest = object[at + 8..]
+                .trim_start()
+                .strip_prefix(':')?
+                .trim_start();
             let digits: String = rest
                 .trim_start_matches('"')
                 .chars()
@@ -222,7 +226,10 @@ pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
         for (i, &at) in starts.iter().enumerate() {
             let mut end = starts.get(i + 1).copied().unwrap_or(line.len());
             // A sentence quoted with a quote or backtick ends at the closing one.
-            if let Some(quote) = line[..at].chars().next_back().filter(|c| matches!(c, '"' | '`' | '\''))
+            if let Some(quote) = line[..at]
+                .chars()
+                .next_back()
+                .filter(|c| matches!(c, '"' | '`' | '\''))
                 && let Some(close) = line[at..end].find(quote)
             {
                 end = at + close;

@@ -148,7 +148,9 @@ async fn diagnose_reads_the_failing_requests_of_a_log_group_from_cloudwatch_logs
         "{stderr}"
     );
     assert!(
-        !stderr.contains("DispatchFailure") && !stderr.contains("raw: Response") && stderr.len() < 600,
+        !stderr.contains("DispatchFailure")
+            && !stderr.contains("raw: Response")
+            && stderr.len() < 600,
         "{stderr}"
     );
     // -v adds the SDK's whole chain.
@@ -329,5 +331,8 @@ async fn diagnose_api_id_reports_a_request_in_both_logs_once_with_the_execution_
     assert_eq!(found[0]["method"], "POST");
     assert_eq!(found[0]["resource_path"], "/orders/{id}");
     let advice = found[0]["advice"].as_str().unwrap();
-    assert!(advice.contains(&format!("{api}/*/POST/orders/*")), "{advice}");
+    assert!(
+        advice.contains(&format!("{api}/*/POST/orders/*")),
+        "{advice}"
+    );
 }

@@ -466,12 +466,23 @@ async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until
     assert!(fix.contains("aws lambda add-permission"), "{fix}");
     // The command and the template snippet also stand on their own, for scripts.
     let command = orders["command"].as_str().unwrap();
-    assert!(command.starts_with("aws lambda add-permission --function-name "), "{command}");
-    assert!(command.contains(&format!("/*/POST/orders/*")), "{command}");
+    assert!(
+        command.starts_with("aws lambda add-permission --function-name "),
+        "{command}"
+    );
+    assert!(command.contains("/*/POST/orders/*"), "{command}");
     assert!(!command.contains('\n'), "{command}");
     let snippet = orders["iac_snippet"].as_str().unwrap();
-    assert!(snippet.contains("Type: AWS::Lambda::Permission"), "{snippet}");
-    assert!(orders["message"].as_str().unwrap().contains("(missing_invoke_permission)"));
+    assert!(
+        snippet.contains("Type: AWS::Lambda::Permission"),
+        "{snippet}"
+    );
+    assert!(
+        orders["message"]
+            .as_str()
+            .unwrap()
+            .contains("(missing_invoke_permission)")
+    );
     assert_eq!(
         result(&results, "invoke_permission", "/health")["status"],
         "pass"
@@ -612,7 +623,8 @@ async fn audit_reads_the_stage_logging_and_its_log_subscriptions() {
     // An access-log group is subscribed by discovery only under the stack's prefix: the hint names the parameter.
     let hint = access_subscription["fix"].as_str().unwrap();
     assert!(
-        hint.contains("AccessLogGroupPrefix=") && !hint.contains("Discovery=enabled (it subscribes every"),
+        hint.contains("AccessLogGroupPrefix=")
+            && !hint.contains("Discovery=enabled (it subscribes every"),
         "{hint}"
     );
 }

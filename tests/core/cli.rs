@@ -135,9 +135,9 @@ fn diagnose_prints_the_cause_of_every_sample_event() {
         let path = format!("events/{name}.json");
         let output = run(&["diagnose", "--format", "json", &path], None);
         // 1: a problem was reported; 0 for the samples whose requests are not failures of the API (429, 4xx).
-        let problem = expected
-            .iter()
-            .any(|(cause, status)| *status >= 500 || !matches!(*cause, "throttled" | "client_error" | "ok"));
+        let problem = expected.iter().any(|(cause, status)| {
+            *status >= 500 || !matches!(*cause, "throttled" | "client_error" | "ok")
+        });
         assert_eq!(
             output.status.code(),
             Some(if problem { 1 } else { 0 }),
@@ -491,7 +491,10 @@ fn diagnose_fills_in_the_fix_and_names_what_the_log_does_not_say() {
     let output = run(&["diagnose", "events/missing-invoke-permission.json"], None);
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8(output.stdout).unwrap();
-    let fix = text.lines().find(|l| l.trim_start().starts_with("Fix:")).unwrap();
+    let fix = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Fix:"))
+        .unwrap();
     assert!(
         fix.contains(
             "aws lambda add-permission --function-name arn:aws:lambda:us-east-1:123456789012:function:orders \
@@ -501,9 +504,15 @@ fn diagnose_fills_in_the_fix_and_names_what_the_log_does_not_say() {
         ),
         "{fix}"
     );
-    assert!(!fix.contains('<'), "no placeholder where everything is known: {fix}");
+    assert!(
+        !fix.contains('<'),
+        "no placeholder where everything is known: {fix}"
+    );
     // The sample from corpus 09 names no function and no route: those are placeholders, and the text says so.
-    let output = run(&["diagnose", "--format", "json", "events/mixed-batch.json"], None);
+    let output = run(
+        &["diagnose", "--format", "json", "events/mixed-batch.json"],
+        None,
+    );
     let lines = json_lines(&output);
     let permission = lines
         .iter()
@@ -534,7 +543,10 @@ fn a_visible_5xx_in_prose_is_reported_as_quoted_and_exits_1() {
     // prose on the same line.
     let prose = "I tried out your example but I was getting 502 \"Internal service error\" back. \n\
                  Turns out it was from \"Execution failed due to configuration error: Malformed Lambda proxy response\"\n";
-    let output = run(&["diagnose", "--format", "json", "-"], Some(prose.as_bytes()));
+    let output = run(
+        &["diagnose", "--format", "json", "-"],
+        Some(prose.as_bytes()),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let lines = json_lines(&output);
@@ -551,7 +563,10 @@ fn a_visible_5xx_in_prose_is_reported_as_quoted_and_exits_1() {
     );
     assert!(stderr.contains("confidence: quoted"), "{stderr}");
     // A delivery never reads sentences inside other text: the injection sample stays without a problem.
-    let output = run(&["diagnose", "--format", "json", "events/log-injection.json"], None);
+    let output = run(
+        &["diagnose", "--format", "json", "events/log-injection.json"],
+        None,
+    );
     assert!(
         json_lines(&output)
             .iter()
@@ -564,8 +579,10 @@ fn a_visible_5xx_in_prose_is_reported_as_quoted_and_exits_1() {
 #[test]
 fn test_invoke_method_json_broken_by_raw_line_breaks_is_read_line_by_line() {
     // Case 48's output, its `\n` escapes turned into the raw line breaks of a terminal copy: no longer JSON.
-    let case = std::fs::read_to_string(crate::repo_path("tests/data/48-test-invoke-method-json-permission-500.log"))
-        .unwrap();
+    let case = std::fs::read_to_string(crate::repo_path(
+        "tests/data/48-test-invoke-method-json-permission-500.log",
+    ))
+    .unwrap();
     let body: String = case
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -573,7 +590,10 @@ fn test_invoke_method_json_broken_by_raw_line_breaks_is_read_line_by_line() {
         .join("\n")
         .replace("\\n", "\n");
     assert!(serde_json::from_str::<Value>(body.trim().trim_start_matches(|c| c != '{')).is_err());
-    let output = run(&["diagnose", "--format", "json", "-"], Some(body.as_bytes()));
+    let output = run(
+        &["diagnose", "--format", "json", "-"],
+        Some(body.as_bytes()),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(
@@ -585,9 +605,25 @@ fn test_invoke_method_json_broken_by_raw_line_breaks_is_read_line_by_line() {
 
 #[test]
 fn cli_conventions_colour_completions_and_help() {
-    let always = run(&["diagnose", "--color", "always", "events/function-timeout.json"], None);
+    let always = run(
+        &[
+            "diagnose",
+            "--color",
+            "always",
+            "events/function-timeout.json",
+        ],
+        None,
+    );
     assert!(String::from_utf8_lossy(&always.stdout).contains("\x1b["));
-    let never = run(&["diagnose", "--color", "never", "events/function-timeout.json"], None);
+    let never = run(
+        &[
+            "diagnose",
+            "--color",
+            "never",
+            "events/function-timeout.json",
+        ],
+        None,
+    );
     assert!(!String::from_utf8_lossy(&never.stdout).contains('\x1b'));
     let output = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
         .args(["diagnose", "events/function-timeout.json"])
@@ -598,7 +634,10 @@ fn cli_conventions_colour_completions_and_help() {
     let bash = run(&["completions", "bash"], None);
     assert!(bash.status.success());
     let script = String::from_utf8_lossy(&bash.stdout);
-    assert!(script.contains("apigw-doctor") && script.contains("diagnose"), "{script}");
+    assert!(
+        script.contains("apigw-doctor") && script.contains("diagnose"),
+        "{script}"
+    );
     let help = run(&["handle", "--help"], None);
     let help = String::from_utf8_lossy(&help.stdout);
     for payload in [
@@ -608,7 +647,10 @@ fn cli_conventions_colour_completions_and_help() {
         r#"{"approve":"<plan id>"}"#,
         "CloudFormation custom-resource request",
     ] {
-        assert!(help.contains(payload), "handle --help does not list {payload}:\n{help}");
+        assert!(
+            help.contains(payload),
+            "handle --help does not list {payload}:\n{help}"
+        );
     }
     let help = run(&["diagnose", "--help"], None);
     assert!(String::from_utf8_lossy(&help.stdout).contains("1 a problem"));
@@ -621,7 +663,11 @@ fn handle_prints_an_approvals_answer_on_stdout() {
     std::fs::write(&path, br#"{"approve":"0123456789abcdef0123456789abcdef"}"#).unwrap();
     let output = run(&["handle", path.to_str().unwrap()], None);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let answer: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let answer: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(answer["approval"], "0123456789abcdef0123456789abcdef");
-    assert!(answer["outcome"].is_string() && answer["message"].is_string(), "{answer}");
+    assert!(
+        answer["outcome"].is_string() && answer["message"].is_string(),
+        "{answer}"
+    );
 }

@@ -184,13 +184,16 @@ fn each_stage_is_a_folder_and_the_development_doc_names_every_file() {
     assert!(folders >= 6, "{folders} folders under src/");
     let doc = fs::read_to_string(repo_path("docs/development.md")).unwrap();
     let mut files: Vec<String> = library_files().into_values().collect();
-    files.extend([
-        "src/bin/bootstrap.rs".into(),
-    ]);
+    files.extend(["src/bin/bootstrap.rs".into()]);
     files.extend(
         fs::read_dir(repo_path("src/bin/apigw-doctor"))
             .unwrap()
-            .map(|e| format!("src/bin/apigw-doctor/{}", e.unwrap().file_name().to_string_lossy())),
+            .map(|e| {
+                format!(
+                    "src/bin/apigw-doctor/{}",
+                    e.unwrap().file_name().to_string_lossy()
+                )
+            }),
     );
     let missing: Vec<&String> = files.iter().filter(|f| !doc.contains(f.as_str())).collect();
     assert!(

@@ -174,7 +174,11 @@ fn sar_metadata(template: &str) -> Vec<(String, String)> {
             let value = value.trim();
             out.push((
                 key.to_owned(),
-                if value == ">-" { String::new() } else { value.to_owned() },
+                if value == ">-" {
+                    String::new()
+                } else {
+                    value.to_owned()
+                },
             ));
         }
     }
@@ -224,16 +228,19 @@ fn the_sar_metadata_passes_the_serverless_application_repositorys_own_rules() {
     let core = version.split(['-', '+']).next().unwrap();
     assert!(
         core.split('.').count() == 3
-            && core
-                .split('.')
-                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))),
+            && core.split('.').all(|n| !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))),
         "SemanticVersion {version:?}"
     );
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
     assert_eq!(get("SpdxLicenseId"), env!("CARGO_PKG_LICENSE"));
     for file in ["LicenseUrl", "ReadmeUrl"] {
         let path = get(file);
-        assert!(repo_path(path).is_file(), "{file} {path} is not a file of the repository");
+        assert!(
+            repo_path(path).is_file(),
+            "{file} {path} is not a file of the repository"
+        );
     }
     // Labels: at most 10, each 1-127 characters of [a-zA-Z0-9+\-_:\/@].
     let labels = get("Labels");
@@ -287,8 +294,14 @@ fn the_apply_fix_command_fits_chatbots_100_characters_for_any_stack_name() {
         "{} characters: {command}",
         command.len()
     );
-    assert!(!command.contains("${"), "no name of the stack in the command: {command}");
-    assert!(resolved.contains("lambda invoke --function-name "), "{resolved}");
+    assert!(
+        !command.contains("${"),
+        "no name of the stack in the command: {command}"
+    );
+    assert!(
+        resolved.contains("lambda invoke --function-name "),
+        "{resolved}"
+    );
 }
 
 #[test]
@@ -308,7 +321,10 @@ fn setup_works_the_first_time() {
     let samconfig = std::fs::read_to_string(repo_path("samconfig.toml")).unwrap();
     assert!(!samconfig.contains("beta_features"), "no beta banner");
     let validate = &samconfig[samconfig.find("[default.validate.parameters]").unwrap()..];
-    assert!(validate.contains("region = "), "sam validate needs a region");
+    assert!(
+        validate.contains("region = "),
+        "sam validate needs a region"
+    );
     assert!(samconfig.contains("[quick.deploy.parameters]"));
     let deploy = std::fs::read_to_string(repo_path("docs/deploy.md")).unwrap();
     for needed in [
@@ -316,6 +332,9 @@ fn setup_works_the_first_time() {
         "ApiGatewayAccountRole=create",
         "sam deploy --config-env quick",
     ] {
-        assert!(deploy.contains(needed), "docs/deploy.md does not say {needed}");
+        assert!(
+            deploy.contains(needed),
+            "docs/deploy.md does not say {needed}"
+        );
     }
 }

@@ -65,9 +65,8 @@ pub fn audit(
             };
             let checked = async {
                 let mut results = audit::audit(&target, &api, &permissions, &functions).await?;
-                results.extend(
-                    audit::logging::audit_logging(&target, &stage_settings, &logs).await?,
-                );
+                results
+                    .extend(audit::logging::audit_logging(&target, &stage_settings, &logs).await?);
                 Ok::<_, remediate::RemediateError>(results)
             };
             let results = match checked.await {

@@ -32,8 +32,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose logs: subscription deliveries, decoded DATA_MESSAGE JSON, pasted log lines, or a live log group
-    #[command(after_help = "Exit status: 0 no problem found, 1 a problem (a 5xx or a failure cause) was reported, \
-                            2 an input or AWS could not be read, 3 an input held no API Gateway log line.")]
+    #[command(
+        after_help = "Exit status: 0 no problem found, 1 a problem (a 5xx or a failure cause) was reported, \
+                            2 an input or AWS could not be read, 3 an input held no API Gateway log line."
+    )]
     Diagnose {
         /// Print every request, not only those with a 5xx status or a failure cause
         #[arg(long)]
@@ -68,7 +70,8 @@ enum Command {
         aws: AwsArgs,
     },
     /// Do exactly what the deployed function does with a payload: publish to ALERT_TOPIC_ARN, or print when unset
-    #[command(long_about = "Do exactly what the deployed function does with each payload it may be sent, and \
+    #[command(
+        long_about = "Do exactly what the deployed function does with each payload it may be sent, and \
                             print its answer.\n\n\
                             Payloads (each file one JSON document):\n  \
                             {\"awslogs\":{\"data\":...}}          a CloudWatch Logs subscription delivery\n  \
@@ -78,7 +81,8 @@ enum Command {
                             a CloudFormation custom-resource request (the stack's own set-up)\n\n\
                             With ALERT_TOPIC_ARN set, alerts are published and AWS is called as the function would \
                             (credentials from the standard chain); unset, the messages are printed and nothing \
-                            leaves the machine. An approval's answer is printed on stdout as the function returns it.")]
+                            leaves the machine. An approval's answer is printed on stdout as the function returns it."
+    )]
     Handle {
         /// How printed messages look (when ALERT_TOPIC_ARN is unset)
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -148,7 +152,9 @@ fn main() -> ExitCode {
             let colour = cli.color.on_stdout(format);
             if live.wanted() {
                 if !inputs.is_empty() {
-                    eprintln!("apigw-doctor: give files or a live read (--since/--start), not both");
+                    eprintln!(
+                        "apigw-doctor: give files or a live read (--since/--start), not both"
+                    );
                     return ExitCode::from(2);
                 }
                 diagnose::live(all, format, colour, log_group, &live)

@@ -36,11 +36,7 @@ pub fn print_found(
     for failure in &found.failed_records {
         eprintln!("apigw-doctor: {name}: {failure}");
     }
-    let incomplete = found
-        .by_cause
-        .get(&Cause::Incomplete)
-        .copied()
-        .unwrap_or(0);
+    let incomplete = found.by_cause.get(&Cause::Incomplete).copied().unwrap_or(0);
     if incomplete > 0 && !all {
         // Not a problem and not an all-clear: say so, so that "0 problems" is never read as healthy for them.
         eprintln!(
