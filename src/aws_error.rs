@@ -63,9 +63,11 @@ pub fn kind(code: Option<&str>, dispatch: bool, timeout: bool, chain: &str) -> K
             | "ThrottledException"
             | "LimitExceededException",
         ) => Kind::Throttled,
-        _ if chain_has("credentials") && (chain_has("no credentials") || chain_has("not load"))
+        // The SDK's words: `CredentialsNotLoaded`, "no providers in chain provided credentials".
+        _ if chain_has("credentialsnotloaded")
+            || chain_has("provided credentials")
             || chain_has("failed to load credentials")
-            || chain_has("no credentials provider") =>
+            || chain_has("no credentials") =>
         {
             Kind::NoCredentials
         }
@@ -186,7 +188,10 @@ mod tests {
                 None,
                 true,
                 false,
-                "dispatch failure: other: no credentials provider was configured"
+                "dispatch failure: other: the credential provider was not enabled: no providers in chain provided \
+                 credentials (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Other(None), source: \
+                 CredentialsNotLoaded(CredentialsNotLoaded { source: Some(\"no providers in chain provided \
+                 credentials\") }), connection: Unknown } }))"
             ),
             Kind::NoCredentials
         );
