@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{moto_endpoint, sdk, unique};
+use crate::support::{moto_endpoint, root_resource, sdk, unique};
 
 /// Writes `lines` (already `(request-id) message`) to a new stream of `group`, timestamped just now.
 async fn put(sdk: &aws_config::SdkConfig, group: &str, lines: &[&str]) {
@@ -232,18 +232,7 @@ async fn api_with_access_log(sdk: &aws_config::SdkConfig, access_group: &str) ->
         .unwrap()
         .id
         .unwrap();
-    let root = apigw
-        .get_resources()
-        .rest_api_id(&api)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap()
-        .into_iter()
-        .find(|r| r.path.as_deref() == Some("/"))
-        .and_then(|r| r.id)
-        .unwrap();
+    let root = root_resource(&apigw, &api).await;
     apigw
         .put_method()
         .rest_api_id(&api)

@@ -12,7 +12,9 @@ use apigw_doctor::remediate::plan::{Mode, Scope};
 use aws_sdk_apigateway::types::IntegrationType;
 use serde_json::Value;
 
-use crate::support::{Topic, create_function, create_role, sdk, unique};
+use crate::support::{
+    Topic, create_function, create_role, resource_id, root_resource, sdk, unique,
+};
 
 const ACCOUNT: &str = "123456789012";
 /// A REST API in moto with `POST /orders/{id}` integrated (AWS_PROXY) with a fresh function, and a decoy
@@ -22,28 +24,6 @@ struct Stack {
     function_name: String,
     function_arn: String,
     decoy_arn: String,
-}
-
-/// The id of the API's resource at `path`.
-async fn resource_id(apigw: &aws_sdk_apigateway::Client, api_id: &str, path: &str) -> String {
-    apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap()
-        .into_iter()
-        .find(|r| r.path.as_deref() == Some(path))
-        .unwrap()
-        .id
-        .unwrap()
-}
-
-/// The id of the API's root resource (`/`).
-async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
-    resource_id(apigw, api_id, "/").await
 }
 
 /// Integrates `method` of `resource` with `function_arn` (AWS_PROXY), replacing any integration it had.

@@ -201,3 +201,25 @@ pub fn delivery(log_group: &str, messages: &[String], first_timestamp: i64) -> V
     })
     .unwrap()
 }
+
+/// The id of the API's resource at `path`.
+pub async fn resource_id(apigw: &aws_sdk_apigateway::Client, api_id: &str, path: &str) -> String {
+    apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap()
+        .into_iter()
+        .find(|r| r.path.as_deref() == Some(path))
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+/// The id of the API's root resource (`/`).
+pub async fn root_resource(apigw: &aws_sdk_apigateway::Client, api_id: &str) -> String {
+    resource_id(apigw, api_id, "/").await
+}

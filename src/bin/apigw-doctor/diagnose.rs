@@ -9,10 +9,9 @@ use apigw_doctor::diagnose::Findings;
 use apigw_doctor::diagnose::finding::{Origin, find};
 use apigw_doctor::fetch::{self, Window, aws::CloudWatchLogs};
 use apigw_doctor::input::{ReadOptions, diagnose_input, nothing_recognised_hint};
-use apigw_doctor::lambda::config::Config;
 
 use crate::output::{Printed, print_found};
-use crate::{AwsArgs, Format, plural, read, runtime, sdk_config};
+use crate::{AwsArgs, Format, config, plural, read, runtime, sdk_config};
 
 /// Reading a live account's CloudWatch Logs instead of files.
 #[derive(clap::Args)]
@@ -90,12 +89,9 @@ pub fn files(
         inputs
     };
     // Only the inflate cap and ACCESS_LOG_APIS matter here; nothing is published.
-    let config = match Config::from_env() {
+    let config = match config() {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("apigw-doctor: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let options = ReadOptions {
         all: true,

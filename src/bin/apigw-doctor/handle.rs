@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::metrics::Metrics;
 use apigw_doctor::lambda::{Handler, Response};
 use apigw_doctor::publish::render::Message;
@@ -13,7 +12,7 @@ use apigw_doctor::remediate::{self, Remediator};
 use apigw_doctor::suppress::dynamo::Configured;
 use apigw_doctor::suppress::{NoSuppression, Suppressor};
 
-use crate::{Format, plural, read, runtime};
+use crate::{Format, config, plural, read, runtime};
 
 /// Prints each message instead of publishing it.
 struct StdoutPublisher {
@@ -63,12 +62,9 @@ impl Publisher for StdoutPublisher {
 }
 
 pub fn handle(format: Format, events: Vec<PathBuf>) -> ExitCode {
-    let config = match Config::from_env() {
+    let config = match config() {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("apigw-doctor: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let runtime = match runtime() {
         Ok(runtime) => runtime,

@@ -182,6 +182,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The environment's settings (the inflate cap, `ACCESS_LOG_APIS`, the topic and modes for `handle`); exit 2,
+/// naming the variable, when one is invalid.
+fn config() -> Result<apigw_doctor::lambda::config::Config, ExitCode> {
+    apigw_doctor::lambda::config::Config::from_env().map_err(|error| {
+        eprintln!("apigw-doctor: {error}");
+        ExitCode::from(2)
+    })
+}
+
 /// The async runtime the AWS calls run on; exit 2 when it cannot start.
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_current_thread()
