@@ -295,6 +295,34 @@ mod tests {
     }
 
     #[test]
+    fn a_configuration_error_quoted_without_its_prefix_is_read_as_quoted() {
+        // A public project's troubleshooting section (code index id 38423666122): the sentence's distinctive part,
+        // in quotes, in a numbered bold item.
+        let item = "1. **500 Internal Server Error - \"Invalid permissions on Lambda function\"**\n   \
+                    - **Cause**: API Gateway doesn't have permission to invoke Lambda\n";
+        let found = diagnose_input(item.as_bytes(), &ReadOptions::default()).unwrap();
+        let [finding] = found.findings.as_slice() else {
+            panic!("{:?}", found.findings);
+        };
+        assert_eq!(
+            (finding.cause, finding.status, finding.confidence),
+            (
+                Cause::MissingInvokePermission,
+                Some(500),
+                Confidence::Quoted
+            )
+        );
+        // A generic tail alone ("Authorizer error", "Rate Exceeded.") is too common in prose to count.
+        let vague = "the docs say Authorizer error means the token was bad\n";
+        assert!(
+            diagnose_input(vague.as_bytes(), &ReadOptions::default())
+                .unwrap()
+                .findings
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn a_logs_insights_table_without_a_message_column_is_read_as_quoted() {
         let table = "| @timestamp | requestId | msg |\n|---|---|---|\n\
                      | 2024-05-02 10:00:01.123 | 8f0e | Lambda execution failed with status 200 due to customer function error: Task timed out after 6.01 seconds. Lambda request id: 1f2e3d4c-0000-4000-8000-000000000001 |\n\

@@ -302,20 +302,31 @@ pub fn failure_sentence_within(text: &str) -> Option<&'static str> {
 }
 
 /// Where failure sentences and the final-status sentence begin inside `text`, wherever they stand (byte offsets,
-/// ascending, a shorter sentence inside a longer one not counted twice). Only for pasted text that no anchored line
-/// explains: in a delivery, a sentence that does not begin its line is request data and counts for nothing.
-pub fn sentence_starts_within(text: &str) -> Vec<usize> {
-    let mut starts: Vec<(usize, usize)> = TABLE
-        .iter()
-        .filter(|(_, kind)| matches!(kind, Kind::Failure(_) | Kind::MethodCompleted))
-        .flat_map(|(pattern, _)| text.match_indices(pattern).map(|(at, p)| (at, p.len())))
-        .collect();
-    starts.sort_unstable_by_key(|&(at, len)| (at, std::cmp::Reverse(len)));
-    let mut out: Vec<usize> = Vec::new();
+/// ascending, a shorter sentence inside a longer one not counted twice), each with what must stand before it to
+/// make it the sentence API Gateway writes: a configuration error is often quoted without its
+/// `Execution failed due to configuration error: ` prefix (only its distinctive part, 27 characters or more, counts
+/// then). Only for pasted text that no anchored line explains: in a delivery, a sentence that does not begin its
+/// line is request data and counts for nothing.
+pub fn sentence_starts_within(text: &str) -> Vec<(usize, &'static str)> {
+    let mut starts: Vec<(usize, usize, &'static str)> = Vec::new();
+    for (pattern, kind) in TABLE {
+        if !matches!(kind, Kind::Failure(_) | Kind::MethodCompleted) {
+            continue;
+        }
+        starts.extend(text.match_indices(pattern).map(|(at, p)| (at, p.len(), "")));
+        if let Some(tail) = pattern.strip_prefix(CONFIG_ERROR).filter(|t| t.len() >= 27) {
+            starts.extend(
+                text.match_indices(tail)
+                    .map(|(at, t)| (at, t.len(), CONFIG_ERROR)),
+            );
+        }
+    }
+    starts.sort_unstable_by_key(|&(at, len, _)| (at, std::cmp::Reverse(len)));
+    let mut out: Vec<(usize, &'static str)> = Vec::new();
     let mut covered = 0;
-    for (at, len) in starts {
+    for (at, len, prefix) in starts {
         if at >= covered || out.is_empty() {
-            out.push(at);
+            out.push((at, prefix));
             covered = at + len;
         }
     }

@@ -223,8 +223,8 @@ pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
             continue;
         }
         first_line.get_or_insert(line);
-        for (i, &at) in starts.iter().enumerate() {
-            let mut end = starts.get(i + 1).copied().unwrap_or(line.len());
+        for (i, &(at, prefix)) in starts.iter().enumerate() {
+            let mut end = starts.get(i + 1).map_or(line.len(), |&(next, _)| next);
             // A sentence quoted with a quote or backtick ends at the closing one.
             if let Some(quote) = line[..at]
                 .chars()
@@ -247,6 +247,7 @@ pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
                 .trim_end()
                 .trim_end_matches(['|', '"', '\'', '`', ',', ';', '*', '_'])
                 .trim_end();
+            out.push_str(prefix);
             out.push_str(sentence);
             out.push('\n');
         }
