@@ -218,7 +218,12 @@ pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
     let mut first_line = None;
     for line in text.lines() {
-        let starts = crate::signature::sentence_starts_within(line);
+        let mut starts = crate::signature::sentence_starts_within(line);
+        // A sentence without its prefix is weaker evidence (documentation names causes too): it counts only on a
+        // line that shows the 5xx itself.
+        if !shows_a_5xx(line) {
+            starts.retain(|(_, prefix)| prefix.is_empty());
+        }
         if starts.is_empty() {
             continue;
         }
@@ -253,6 +258,25 @@ pub fn quoted_sentences(text: &str) -> Option<(String, &str)> {
         }
     }
     first_line.map(|line| (out, line))
+}
+
+/// Whether a line shows a 5xx status: a number from 500 to 599 standing as a word in prose ("got 500", "HTTP 502:",
+/// "(504)"; not `label/500` or `5001`), or the words API Gateway's 5xx bodies carry.
+fn shows_a_5xx(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let standalone_5xx = bytes.windows(3).enumerate().any(|(i, w)| {
+        w[0] == b'5'
+            && w[1].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && (i == 0 || matches!(bytes[i - 1], b' ' | b'(' | b'*' | b'"' | b'`' | b'\''))
+            && bytes
+                .get(i + 3)
+                .is_none_or(|b| matches!(b, b' ' | b')' | b',' | b'.' | b':' | b'*' | b'"' | b'`'))
+    });
+    standalone_5xx
+        || line.contains("Internal Server Error")
+        || line.contains("Internal server error")
+        || line.contains("Bad Gateway")
 }
 
 /// Gives each request of a paste the status its test run reported ([`Pasted::reported_statuses`]), when there is
