@@ -37,11 +37,15 @@ pub struct Metrics {
     pub subscription_errors: u64,
     /// Problems over `MAX_ALERTS_PER_INVOCATION` after the invocation's one overflow message: logged, not sent.
     pub alerts_not_sent: u64,
+    /// Overflow problems sent without a noise-control write of their own (past the itemised ones, or no time).
+    pub suppression_skipped: u64,
+    /// Alerts (and an overflow message) not tried because the deadline came: the invocation fails for a retry.
+    pub deadline_cut: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 19] {
+    pub fn counters(&self) -> [(&'static str, u64); 21] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -62,6 +66,8 @@ impl Metrics {
             ("LogGroupsFull", self.log_groups_full),
             ("SubscriptionErrors", self.subscription_errors),
             ("AlertsNotSent", self.alerts_not_sent),
+            ("SuppressionSkipped", self.suppression_skipped),
+            ("DeadlineCut", self.deadline_cut),
         ]
     }
 

@@ -79,6 +79,16 @@ pub enum HandlerError {
     /// A CloudFormation request could not be read or answered: the invocation fails so Lambda retries it.
     #[error("custom resource: {reason}")]
     CustomResource { reason: String },
+    /// The deadline came before every problem was admitted and published: nothing was written for those left, and
+    /// the invocation fails so that the retry alerts them (the ones sent are suppressed there as repeats).
+    #[error(
+        "the invocation's deadline came with {left} of {total} alerts not yet tried; sent: {sent}"
+    )]
+    Deadline {
+        left: usize,
+        total: usize,
+        sent: usize,
+    },
 }
 
 impl HandlerError {
@@ -89,6 +99,7 @@ impl HandlerError {
             HandlerError::Publish { .. } => "ApigwDoctor.PublishError",
             HandlerError::Suppression(_) => "ApigwDoctor.SuppressionError",
             HandlerError::CustomResource { .. } => "ApigwDoctor.CustomResourceError",
+            HandlerError::Deadline { .. } => "ApigwDoctor.DeadlineError",
         }
     }
 }
@@ -104,6 +115,14 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 
 /// Time kept back from the invocation's deadline to take back suppression state and answer.
 pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What one more problem needs beyond the margin (self-healing's reads, noise control's write, the publish) before
+/// it is started: a problem not started writes nothing, and the retry has it.
+pub const STEP_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many problems of the overflow message noise control records one by one: the ones the message itemises
+/// (the rest are counted there, and sent without a write each, so a slow table cannot hold the message).
+pub const OVERFLOW_ADMITTED: usize = 100;
 
 /// What one invocation may still do: the limits are per invocation, whether it carries one delivery or a
 /// Kinesis batch of a hundred.
@@ -605,7 +624,17 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         let mut undos = Vec::new();
         let mut notice: Option<Notice> = None;
         let none = Report::none();
-        for alert in &plan.overflow {
+        // The problems the message itemises, most severe and frequent first (as it lists them), pass noise control
+        // one by one while there is time; the others go in without a write of their own (fail open: a slow or
+        // throttled table must not hold back the message, and the deadline must not come between writes and it).
+        let mut ranked: Vec<&Alert> = plan.overflow.iter().collect();
+        ranked.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
+        for (i, alert) in ranked.into_iter().enumerate() {
+            if i >= OVERFLOW_ADMITTED || !self.has_time_for_a_step() {
+                metrics.suppression_skipped += 1;
+                admitted.push(alert.clone());
+                continue;
+            }
             let Some((why, undo)) = self.admit(alert, &none, metrics).await else {
                 continue;
             };
@@ -676,6 +705,14 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 Err(error)
             }
         }
+    }
+
+    /// Whether one more problem can be taken on before the deadline (always, outside Lambda).
+    fn has_time_for_a_step(&self) -> bool {
+        self.deadline.is_none_or(|deadline| {
+            deadline.saturating_duration_since(std::time::Instant::now())
+                > DEADLINE_MARGIN + STEP_RESERVE
+        })
     }
 
     /// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
@@ -765,26 +802,43 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 "Access-log lines in a CLF-like layout skipped: use a JSON access-log format"
             );
         }
+        // Each alert is published right after noise control admitted it, most severe first, and none is started
+        // without the time to finish: a state written `open` always belongs to a message sent (or taken back), so
+        // the deadline can cut the list short but never leave a problem recorded as alerted and unsent.
         // Remediation failures are reported in the alert; they never fail the invocation.
-        let mut messages = Vec::with_capacity(plan.alerts.len() + 1);
-        for alert in &plan.alerts {
+        let mut total = 0;
+        let mut not_tried = 0;
+        let mut failures: Vec<PublishError> = Vec::new();
+        let mut by_severity: Vec<&Alert> = plan.alerts.iter().collect();
+        by_severity.sort_by_key(|a| std::cmp::Reverse(a.severity));
+        for (i, alert) in by_severity.into_iter().enumerate() {
+            if !self.has_time_for_a_step() {
+                not_tried = plan.alerts.len() - i;
+                break;
+            }
             let mut report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
+            if !self.has_time_for_a_step() {
+                not_tried = plan.alerts.len() - i;
+                break;
+            }
             let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
                 continue;
             };
             self.offer(alert, &mut report, metrics).await;
-            messages.push((
-                render_noticed(alert, &report, notice.as_ref()),
-                undo.map(|u| vec![*u]).unwrap_or_default(),
-            ));
+            total += 1;
+            let message = render_noticed(alert, &report, notice.as_ref());
+            let undo = undo.map(|u| vec![*u]).unwrap_or_default();
+            if let Err(error) = self.send(&message, undo, metrics).await {
+                failures.push(error);
+            }
         }
-        if let Some(message) = self.overflow(&plan, metrics).await {
-            messages.push(message);
-        }
-        let total = messages.len();
-        let mut failures: Vec<PublishError> = Vec::new();
-        for (message, undo) in messages {
+        let overflow_due = !plan.overflow.is_empty() || !plan.unlisted.is_empty();
+        if not_tried > 0 {
+            // The overflow's problems are less severe than any alert left: they wait for the retry too.
+            not_tried += usize::from(overflow_due);
+        } else if let Some((message, undo)) = self.overflow(&plan, metrics).await {
+            total += 1;
             if let Err(error) = self.send(&message, undo, metrics).await {
                 failures.push(error);
             }
@@ -801,6 +855,19 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             unread_access_log_lines: found.unread_access_log_lines,
             alerts_sent: (total - failures.len()) as u64,
         };
+        if not_tried > 0 {
+            metrics.deadline_cut += not_tried as u64;
+            tracing::error!(
+                left = not_tried,
+                sent = outcome.alerts_sent,
+                "Deadline before every alert was tried: failing the invocation so that the retry sends the rest"
+            );
+            return Err(HandlerError::Deadline {
+                left: not_tried,
+                total: total + not_tried,
+                sent: outcome.alerts_sent as usize,
+            });
+        }
         match failures.into_iter().next() {
             None => Ok(outcome),
             Some(first) => Err(HandlerError::Publish {
@@ -920,12 +987,13 @@ mod tests {
             .iter()
             .map(|m| m.subject.clone())
             .collect();
+        // The most severe first (the deadline may cut the list short), first appearance among equals.
         assert_eq!(
             subjects,
             [
+                "[apigw-doctor] 500 missing_invoke_permission on uwe3g5jm54/Prod (1)",
                 "[apigw-doctor] 502 malformed_proxy_response on uwe3g5jm54/Prod POST /receipt (1)",
                 "[apigw-doctor] 502 function_timeout on uwe3g5jm54/Prod GET /echo (1)",
-                "[apigw-doctor] 500 missing_invoke_permission on uwe3g5jm54/Prod (1)",
             ]
         );
         assert_eq!(metrics.alerts_sent, 3);
@@ -1036,7 +1104,10 @@ mod tests {
             &NoSuppression,
         );
         handler.deadline = Some(
-            std::time::Instant::now() + DEADLINE_MARGIN + std::time::Duration::from_millis(300),
+            std::time::Instant::now()
+                + DEADLINE_MARGIN
+                + STEP_RESERVE
+                + std::time::Duration::from_millis(300),
         );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -1047,13 +1118,107 @@ mod tests {
         let err = runtime
             .block_on(handler.payload(&event("mixed-batch"), &mut metrics))
             .unwrap_err();
-        assert!(started.elapsed() < std::time::Duration::from_secs(3));
-        let HandlerError::Publish { failed, first, .. } = err else {
-            panic!("a publish error");
+        // The first alert's publish is abandoned at the margin; no other is started after it.
+        assert!(started.elapsed() < std::time::Duration::from_secs(4));
+        let HandlerError::Deadline { left, total, sent } = err else {
+            panic!("a deadline error: {err}");
         };
-        assert_eq!(failed, 3);
-        assert!(matches!(first, PublishError::Deadline { .. }), "{first}");
-        assert_eq!(metrics.publish_failures, 3);
+        assert_eq!((left, total, sent), (2, 3, 0));
+        assert_eq!(metrics.publish_failures, 1);
+        assert_eq!(metrics.deadline_cut, 2);
+    }
+
+    /// A table that takes `delay` to admit, and remembers what it admitted and what was taken back.
+    #[derive(Default)]
+    struct SlowTable {
+        delay: std::time::Duration,
+        admitted: std::sync::Mutex<Vec<String>>,
+        undone: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Suppressor for SlowTable {
+        fn is_configured(&self) -> bool {
+            true
+        }
+        async fn admit(&self, alert: &Alert, _: &Report) -> Admission {
+            tokio::time::sleep(self.delay).await;
+            self.admitted
+                .lock()
+                .unwrap()
+                .push(alert.fingerprint.clone());
+            Admission::Send {
+                notice: Some(Notice::First),
+                undo: Some(Box::new(crate::suppress::Undo {
+                    previous: None,
+                    written_version: 1,
+                    fingerprint: alert.fingerprint.clone(),
+                })),
+            }
+        }
+        async fn undo(&self, undo: Box<crate::suppress::Undo>) {
+            self.undone.lock().unwrap().push(undo.fingerprint);
+        }
+        async fn sweep(&self) -> Result<Vec<crate::suppress::SweepItem>, SuppressError> {
+            Ok(Vec::new())
+        }
+        async fn close(&self, _: &crate::suppress::SweepItem) -> Result<bool, SuppressError> {
+            Ok(true)
+        }
+        async fn remember(&self, _: &str, _: i64) -> Result<bool, SuppressError> {
+            Ok(true)
+        }
+    }
+
+    /// Remembers the subject of every message published.
+    #[derive(Default)]
+    struct Recording(std::sync::Mutex<Vec<String>>);
+
+    impl Publisher for Recording {
+        async fn publish(&self, message: &Message) -> Result<String, PublishError> {
+            self.0.lock().unwrap().push(message.subject.clone());
+            Ok("id".to_owned())
+        }
+    }
+
+    #[test]
+    fn a_slow_table_at_the_deadline_never_leaves_a_problem_admitted_and_unsent() {
+        let config = Config::default();
+        let table = SlowTable {
+            delay: std::time::Duration::from_millis(400),
+            ..SlowTable::default()
+        };
+        let publisher = Recording::default();
+        let mut handler = Handler::new(&config, &publisher, &crate::remediate::Disabled, &table);
+        // Time for two problems of three at 400 ms an admission.
+        handler.deadline = Some(
+            std::time::Instant::now()
+                + DEADLINE_MARGIN
+                + STEP_RESERVE
+                + std::time::Duration::from_millis(600),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut metrics = Metrics::default();
+        let err = runtime
+            .block_on(handler.payload(&event("mixed-batch"), &mut metrics))
+            .unwrap_err();
+        let HandlerError::Deadline { left, sent, .. } = err else {
+            panic!("a deadline error: {err}");
+        };
+        assert_eq!((left, sent), (1, 2));
+        // Every state written is a message sent: nothing admitted waits for a publish that never comes.
+        let admitted = table.admitted.lock().unwrap().clone();
+        let published = publisher.0.lock().unwrap().clone();
+        assert!(table.undone.lock().unwrap().is_empty());
+        assert_eq!(admitted.len(), 2);
+        assert_eq!(published.len(), 2, "{published:?}");
+        // The most severe first: the permission problem (critical) went out before the deadline.
+        assert!(
+            published[0].contains("missing_invoke_permission"),
+            "{published:?}"
+        );
     }
 
     #[test]
