@@ -516,3 +516,126 @@ async fn a_retried_delivery_is_not_counted_twice_in_the_digest() {
     assert_eq!(kinds(&got), [("digest", "malformed_proxy_response")]);
     assert_eq!(got[0].2["notice"]["count"], 6, "{}", got[0].2);
 }
+
+/// A TCP proxy on loopback in front of `upstream` that holds every chunk a client sends for `delay` before passing
+/// it on: a table that answers, slowly (a throttled or distant DynamoDB).
+async fn slow_proxy(upstream: &str, delay: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let forward = async move {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    while let Ok(n) = client_read.read(&mut buffer).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(delay).await;
+                        if server_write.write_all(&buffer[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let back = async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                };
+                tokio::join!(forward, back);
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+/// One delivery of `n` failing requests, each on its own route: `n` distinct problems.
+fn distinct_problems(n: usize) -> Vec<u8> {
+    let mut messages = Vec::new();
+    for i in 0..n {
+        let id = format!("{i:08x}-aaaa-4bbb-8ccc-000000000000");
+        messages.push(format!("({id}) HTTP Method: POST, Resource Path: /r{i}"));
+        messages.push(format!(
+            "({id}) Execution failed due to configuration error: Invalid permissions on Lambda function"
+        ));
+        messages.push(format!("({id}) Method completed with status: 500"));
+    }
+    crate::support::delivery("API-Gateway-Execution-Logs_a1b2c3d4e5/prod", &messages, T0)
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_slow_table_at_the_deadline_loses_no_alert_and_the_retry_sends_the_rest() {
+    let rig = Rig::new().await;
+    let endpoint = slow_proxy(
+        &crate::support::moto_endpoint(),
+        std::time::Duration::from_millis(150),
+    )
+    .await;
+    let slow = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&rig.sdk)
+            .endpoint_url(&endpoint)
+            .build(),
+    );
+    let clock = rig.clock.clone();
+    let suppressor = DynamoSuppressor::new(
+        slow,
+        &rig.table,
+        rig.config.suppression,
+        Arc::new(move || clock.load(Ordering::SeqCst)),
+    );
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&rig.sdk), &rig.topic.arn);
+    let payload = distinct_problems(30);
+    let mut handler = Handler::new(&rig.config, &publisher, &Disabled, &suppressor);
+    // Two seconds of work before the margin and the step's reserve: a few of the 20 alerts, at ~300 ms each.
+    handler.deadline = Some(
+        std::time::Instant::now()
+            + apigw_doctor::lambda::DEADLINE_MARGIN
+            + apigw_doctor::lambda::STEP_RESERVE
+            + std::time::Duration::from_secs(2),
+    );
+    let mut metrics = Metrics::default();
+    let error = handler.payload(&payload, &mut metrics).await.unwrap_err();
+    assert_eq!(error.error_type(), "ApigwDoctor.DeadlineError", "{error}");
+    let first = rig.received().await;
+    assert!(
+        (1..20).contains(&first.len()),
+        "some alerts, not all: {}",
+        first.len()
+    );
+    // Every state the table holds is an alert SQS received: nothing recorded as alerted and never sent.
+    let items = aws_sdk_dynamodb::Client::new(&rig.sdk)
+        .scan()
+        .table_name(&rig.table)
+        .send()
+        .await
+        .unwrap()
+        .count;
+    assert_eq!(items as usize, first.len());
+
+    // Lambda's retry of the same delivery, with time: the rest, and nothing twice.
+    let handler = Handler::new(&rig.config, &publisher, &Disabled, &suppressor);
+    let mut metrics = Metrics::default();
+    handler.payload(&payload, &mut metrics).await.unwrap();
+    let second = rig.received().await;
+    let routes = |got: &[(String, String, Value)]| -> Vec<String> {
+        got.iter()
+            .filter_map(|(_, _, json)| json["resource_path"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut all = routes(&first);
+    all.extend(routes(&second));
+    let count = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), count, "an alert sent twice: {all:?}");
+    // MAX_ALERTS_PER_INVOCATION messages: 19 alerts of their own and one overflow message for the other 11.
+    assert_eq!(count, rig.config.max_alerts_per_invocation - 1, "{all:?}");
+    assert_eq!(first.len() + second.len(), count + 1);
+}
