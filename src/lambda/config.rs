@@ -23,6 +23,7 @@
 //! | `ACCESS_LOG_GROUP_PREFIX` | also subscribe log groups whose names start with this (access logs) | — |
 //! | `DISCOVERY_ONLY` | comma-separated REST API ids or log group names: discovery subscribes only these | — |
 //! | `LATENT_AUDIT_HOURS` | the sweep audits each watched API's configuration at most this often and alerts (`notice=latent`) on what will answer 500 before any client does; `auto` mode fixes a missing invoke permission then. Needs `SUPPRESSION_TABLE` (it remembers when each API was audited). 0: off (0–168) | `0` |
+//! | `STACK_ID` | the stack that deploys the function (`AWS::StackId`): the only stack whose custom-resource requests it answers; unset: it answers none | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
@@ -56,6 +57,7 @@ pub const SUBSCRIPTION_FILTER_PATTERN: &str = "SUBSCRIPTION_FILTER_PATTERN";
 pub const ACCESS_LOG_GROUP_PREFIX: &str = "ACCESS_LOG_GROUP_PREFIX";
 pub const DISCOVERY_ONLY: &str = "DISCOVERY_ONLY";
 pub const LATENT_AUDIT_HOURS: &str = "LATENT_AUDIT_HOURS";
+pub const STACK_ID: &str = "STACK_ID";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// Set by Lambda: this function's name.
 pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
@@ -83,6 +85,7 @@ pub const VARIABLES: &[&str] = &[
     ACCESS_LOG_GROUP_PREFIX,
     DISCOVERY_ONLY,
     LATENT_AUDIT_HOURS,
+    STACK_ID,
 ];
 
 /// Validated settings.
@@ -105,6 +108,9 @@ pub struct Config {
     /// This function's own name (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda): what an approval invokes, and the
     /// value the "Apply fix" button's criterion matches, so that it shows on this stack's alerts only.
     pub function_name: Option<String>,
+    /// The stack that deploys the function (`STACK_ID`): a custom-resource request from any other stack, or with
+    /// none set, is refused.
+    pub stack_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,6 +141,7 @@ impl Default for Config {
             discovery: DiscoverySettings::default(),
             latent_audit_every_ms: None,
             function_name: None,
+            stack_id: None,
         }
     }
 }
@@ -239,7 +246,24 @@ impl Config {
             0 => None,
             hours => Some(hours as i64 * 3_600_000),
         };
+        let stack_id = get(STACK_ID)
+            .map(|id| {
+                if id.starts_with("arn:")
+                    && id.contains(":cloudformation:")
+                    && id.contains(":stack/")
+                {
+                    Ok(id)
+                } else {
+                    Err(invalid(
+                        STACK_ID,
+                        &id,
+                        "a CloudFormation stack ARN (AWS::StackId)",
+                    ))
+                }
+            })
+            .transpose()?;
         let config = Config {
+            stack_id,
             function_name: get(AWS_LAMBDA_FUNCTION_NAME).filter(|n| {
                 // A custom-action variable's value: printable ASCII, no space (Lambda's names are narrower still).
                 (1..=140).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_graphic())

@@ -41,11 +41,13 @@ pub struct Metrics {
     pub suppression_skipped: u64,
     /// Alerts (and an overflow message) not tried because the deadline came: the invocation fails for a retry.
     pub deadline_cut: u64,
+    /// CloudFormation-shaped requests refused (another stack, another answer URL, another function).
+    pub custom_resource_refused: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 21] {
+    pub fn counters(&self) -> [(&'static str, u64); 22] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -68,6 +70,7 @@ impl Metrics {
             ("AlertsNotSent", self.alerts_not_sent),
             ("SuppressionSkipped", self.suppression_skipped),
             ("DeadlineCut", self.deadline_cut),
+            ("CustomResourceRefused", self.custom_resource_refused),
         ]
     }
 

@@ -444,7 +444,16 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         let request = Request::parse(payload).map_err(|e| HandlerError::CustomResource {
             reason: format!("unreadable request: {e}"),
         })?;
-        let destination = request.service_token.as_deref().or(function_arn);
+        if let Some(reason) = request.refusal(self.config.stack_id.as_deref(), function_arn) {
+            // Not CloudFormation's: nothing changed, nothing sent anywhere.
+            metrics.custom_resource_refused += 1;
+            tracing::error!(%reason, request_type = %request.request_type, "Custom resource request refused");
+            return Err(HandlerError::CustomResource {
+                reason: format!("refused: {reason}"),
+            });
+        }
+        // The filters point at this function: its own ARN from the invocation, the request's token only outside one.
+        let destination = function_arn.or(request.service_token.as_deref());
         let settings = &self.config.discovery;
         let (report, reason) = match (request.action(), destination) {
             (_, None) => (

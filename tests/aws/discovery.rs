@@ -178,9 +178,26 @@ fn response_url() -> (String, mpsc::Receiver<(String, String, Value)>) {
     (url, rx)
 }
 
+const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/apigw-doctor/1";
+
+/// A custom-resource request as CloudFormation sends it.
+fn cloudformation_request(request_type: &str, url: &str, function_arn: &str) -> Value {
+    serde_json::json!({
+        "RequestType": request_type,
+        "ServiceToken": function_arn,
+        "ResponseURL": url,
+        "StackId": STACK_ID,
+        "RequestId": format!("req-{request_type}"),
+        "ResourceType": "Custom::LogGroupSubscriptions",
+        "LogicalResourceId": "Subscriptions",
+        "PhysicalResourceId": "Subscriptions-subscriptions",
+        "ResourceProperties": {"ServiceToken": function_arn},
+    })
+}
+
 #[tokio::test]
 #[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
-async fn the_compiled_function_answers_cloudformation_after_subscribing_and_unsubscribing() {
+async fn the_compiled_function_refuses_a_forged_cloudformation_request_and_changes_nothing() {
     let sdk = sdk().await;
     let logs = Client::new(&sdk);
     let topic = Topic::create(&sdk).await;
@@ -190,44 +207,109 @@ async fn the_compiled_function_answers_cloudformation_after_subscribing_and_unsu
     let group = format!("API-Gateway-Execution-Logs_{api}/prod");
     log_group(&logs, &group).await;
     let filter_name = unique("apigw-doctor-stack");
+    put(&logs, &group, &filter_name, &function_arn).await;
 
     let (port, _emulator) = emulator();
     let mut command = bootstrap(port, Some(&topic.arn));
     command
         .env("DISCOVERY", "on")
         .env("SUBSCRIPTION_FILTER_NAME", &filter_name)
-        .env("DISCOVERY_ONLY", &api);
+        .env("DISCOVERY_ONLY", &api)
+        .env("STACK_ID", STACK_ID);
     let _function = Running(command.spawn().unwrap());
     let invoke = "/2015-03-31/functions/_/invocations";
-
-    for (request_type, expected_filters) in [("Create", 1), ("Delete", 0)] {
-        let (url, received) = response_url();
-        let request = serde_json::json!({
-            "RequestType": request_type,
-            "ServiceToken": function_arn,
-            "ResponseURL": url,
-            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/apigw-doctor/1",
-            "RequestId": format!("req-{request_type}"),
-            "ResourceType": "Custom::LogGroupSubscriptions",
-            "LogicalResourceId": "Subscriptions",
-            "PhysicalResourceId": "Subscriptions-subscriptions",
-            "ResourceProperties": {"ServiceToken": function_arn},
-        });
+    // The probe's forged Delete: an http answer URL on a host of the sender's choosing; then the right URL shape
+    // from another stack.
+    let (url, received) = response_url();
+    let forged = cloudformation_request("Delete", &url, &function_arn);
+    let mut other_stack = cloudformation_request(
+        "Delete",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+        &function_arn,
+    );
+    other_stack["StackId"] = "arn:aws:cloudformation:us-east-1:123456789012:stack/other/9".into();
+    for request in [forged, other_stack] {
         let (status, body) = post(port, invoke, request.to_string().as_bytes());
-        assert_eq!(status, 200, "{body}");
-        let (line, headers, answer) = received.recv_timeout(Duration::from_secs(30)).unwrap();
         assert!(
-            line.starts_with("PUT /cloudformation-response?X-Amz-Signature=abc "),
-            "{line}"
+            body.contains("ApigwDoctor.CustomResourceError") && body.contains("refused"),
+            "{status} {body}"
         );
-        // The URL is signed without a content type: none may be sent.
-        assert!(
-            headers
-                .lines()
-                .all(|h| !h.to_ascii_lowercase().starts_with("content-type:")
-                    || h.trim().eq_ignore_ascii_case("content-type:")),
-            "{headers}"
-        );
+    }
+    // Nothing was sent to the forged URL, and the filter is still there.
+    assert!(received.recv_timeout(Duration::from_secs(2)).is_err());
+    assert_eq!(
+        filters(&logs, &group).await,
+        vec![(filter_name.clone(), function_arn.clone())]
+    );
+}
+
+/// Remembers where each answer would have gone.
+#[derive(Default)]
+struct Answers(std::sync::Mutex<Vec<(String, Value)>>);
+
+impl apigw_doctor::lambda::custom_resource::Responder for Answers {
+    async fn respond(
+        &self,
+        url: &str,
+        response: &apigw_doctor::lambda::custom_resource::Response,
+    ) -> Result<(), String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), serde_json::to_value(response).unwrap()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn cloudformations_own_request_subscribes_then_unsubscribes_and_is_answered() {
+    use apigw_doctor::lambda::Handler;
+    use apigw_doctor::lambda::config::Config;
+    use apigw_doctor::lambda::metrics::Metrics;
+    let sdk = sdk().await;
+    let logs = Client::new(&sdk);
+    let role = create_role(&sdk).await;
+    let function_arn = create_function(&sdk, &role, &unique("apigw-doctor")).await;
+    let api = api_id();
+    let group = format!("API-Gateway-Execution-Logs_{api}/prod");
+    log_group(&logs, &group).await;
+    let filter_name = unique("apigw-doctor-stack");
+    let config = Config::from_lookup(|name| match name {
+        "DISCOVERY" => Some("on".to_owned()),
+        "SUBSCRIPTION_FILTER_NAME" => Some(filter_name.clone()),
+        "DISCOVERY_ONLY" => Some(api.clone()),
+        "STACK_ID" => Some(STACK_ID.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let adapter = CloudWatchLogs::new(logs.clone());
+    let answers = Answers::default();
+    let publisher = apigw_doctor::publish::sns::SnsPublisher::new(
+        aws_sdk_sns::Client::new(&sdk),
+        "arn:aws:sns:us-east-1:123456789012:unused",
+    );
+    let handler = Handler::new(
+        &config,
+        &publisher,
+        &apigw_doctor::remediate::Disabled,
+        &apigw_doctor::suppress::NoSuppression,
+    )
+    .with_account(&adapter, &answers);
+    let url = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws?X-Amz-Signature=abc";
+    for (request_type, expected_filters) in [("Create", 1), ("Delete", 0)] {
+        let request = cloudformation_request(request_type, url, &function_arn);
+        let mut metrics = Metrics::default();
+        handler
+            .invoke(
+                request.to_string().as_bytes(),
+                Some(&function_arn),
+                &mut metrics,
+            )
+            .await
+            .unwrap();
+        let (to, answer) = answers.0.lock().unwrap().pop().unwrap();
+        assert_eq!(to, url);
         assert_eq!(answer["Status"], "SUCCESS", "{answer}");
         assert_eq!(answer["RequestId"], format!("req-{request_type}"));
         assert_eq!(answer["PhysicalResourceId"], "Subscriptions-subscriptions");
@@ -244,4 +326,45 @@ async fn the_compiled_function_answers_cloudformation_after_subscribing_and_unsu
             assert_eq!(answer["Data"]["Removed"], 1, "{answer}");
         }
     }
+}
+
+#[test]
+fn the_answer_is_a_put_without_a_content_type() {
+    use apigw_doctor::lambda::custom_resource::{
+        HttpResponder, Request, Responder, Response, ResponseData,
+    };
+    let (url, received) = response_url();
+    let request = Request::parse(
+        cloudformation_request(
+            "Create",
+            &url,
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+        )
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let answer = Response::success(&request, "ok".into(), ResponseData::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(HttpResponder.respond(&url, &answer))
+        .unwrap();
+    let (line, headers, body) = received.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        line.starts_with("PUT /cloudformation-response?X-Amz-Signature=abc "),
+        "{line}"
+    );
+    // The URL is signed without a content type: none may be sent.
+    assert!(
+        headers
+            .lines()
+            .all(|h| !h.to_ascii_lowercase().starts_with("content-type:")
+                || h.trim().eq_ignore_ascii_case("content-type:")),
+        "{headers}"
+    );
+    assert_eq!(body["Status"], "SUCCESS");
+    assert_eq!(body["RequestId"], "req-Create");
 }
