@@ -11,7 +11,8 @@ use crate::alert::Alert;
 use crate::publish::render::render_approval;
 use crate::publish::sns::Publisher;
 use crate::remediate::approval::{
-    Approval, Offer, PLAN_TTL_MS, PendingPlan, approval_plan_id, is_plan_id, plan_key,
+    Approval, Offer, PLAN_TTL_MS, PendingPlan, approval_plan_id, decision_key, is_plan_id,
+    plan_key, shown_id,
 };
 use crate::remediate::plan::Mode;
 use crate::remediate::{Remediator, Report};
@@ -78,11 +79,18 @@ where
     /// An approval: look the plan up, let self-healing plan again and apply it if it still stands, answer, and
     /// thread the result under the alert. Never fails the invocation (a retry would not change the answer).
     pub async fn approval(&self, payload: &[u8], metrics: &mut Metrics) -> ApprovalOutcome {
-        let id = approval_plan_id(payload).unwrap_or_default();
+        let raw = approval_plan_id(payload);
+        // Only ever echoed cleaned: the answer goes to a chat channel.
+        let id = raw.as_deref().map(shown_id).unwrap_or_default();
         let answer = |result: Approval| ApprovalOutcome {
             approval: id.clone(),
             result,
             published: false,
+        };
+        let Some(raw) = raw else {
+            return answer(Approval::refused(
+                "an approval is exactly {\"approve\":\"<plan id>\"}".to_owned(),
+            ));
         };
         if self.config.remediation.mode != Mode::Approve {
             return answer(Approval::refused(format!(
@@ -90,10 +98,8 @@ where
                 self.config.remediation.mode.as_str()
             )));
         }
-        if !is_plan_id(&id) {
-            // Echoed escaped and short: the answer goes to a chat channel.
-            let shown: String = id.escape_debug().take(40).collect();
-            return answer(Approval::unknown(&shown));
+        if !is_plan_id(&raw) {
+            return answer(Approval::unknown(&id));
         }
         let plan = match self.suppressor.recall(&plan_key(&id)).await {
             Ok(Some(json)) => serde_json::from_str::<PendingPlan>(&json).ok(),
@@ -108,6 +114,22 @@ where
         let Some(plan) = plan else {
             return answer(Approval::unknown(&id));
         };
+        // The decision is a conditional write: of two clicks at once, or a click after a decision (a refusal, or a
+        // permission applied and then removed on purpose), exactly one acts and publishes; a decided plan stays so.
+        match self
+            .suppressor
+            .remember(&decision_key(&id), PLAN_TTL_MS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return answer(Approval::already_decided(&id)),
+            Err(error) => {
+                metrics.suppression_errors += 1;
+                return answer(Approval::refused(format!(
+                    "the decision could not be recorded ({error})"
+                )));
+            }
+        }
         let mut budget = self.remediator.max_changes();
         let result = self.remediator.approve(&plan, &mut budget).await;
         if let Some(report) = &result.report {

@@ -151,14 +151,31 @@ impl PendingPlan {
 }
 
 /// Whether a payload is an approval (`{"approve": "..."}`), and of which plan id (unchecked).
+/// The plan id of an approval: exactly `{"approve":"<plan id>"}`, one key and a string (a payload that carries
+/// anything else is not an approval, whatever else it looks like).
 pub fn approval_plan_id(payload: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Probe {
         approve: String,
     }
     serde_json::from_slice::<Probe>(payload)
         .ok()
         .map(|p| p.approve)
+}
+
+/// An id from an invoker, as it may be echoed to a chat channel: letters, digits, `-` and `_` only (no control
+/// character, no `@here` or `<!channel>` mention, no markup), at most 40.
+pub fn shown_id(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(40)
+        .collect()
+}
+
+/// The state-table key that records a plan's decision: written once, by the first approval that acts on it.
+pub fn decision_key(id: &str) -> String {
+    format!("decided#{id}")
 }
 
 /// Whether `id` has the shape of the ids [`PendingPlan::new_id`] makes (before anything is looked up).
@@ -170,7 +187,7 @@ pub fn is_plan_id(id: &str) -> bool {
 /// decided, the threaded message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Approval {
-    /// `applied`, `already-applied`, `refused`, `unknown` or `failed`.
+    /// `applied`, `already-applied`, `already-decided`, `refused`, `unknown` or `failed`.
     pub outcome: &'static str,
     pub message: String,
     /// What the guarded path did when it ran (the statements, their undo commands).
@@ -194,6 +211,18 @@ impl Approval {
                 "Plan {id} is unknown or expired (plans are kept {} hours): nothing was changed. If the problem \
                  lasts, its next alert carries a new plan.",
                 PLAN_TTL_MS / 3_600_000
+            ),
+            report: None,
+        }
+    }
+
+    /// Another approval of the same plan acted first (a second click, two people at once): nothing is done twice.
+    pub fn already_decided(id: &str) -> Approval {
+        Approval {
+            outcome: "already-decided",
+            message: format!(
+                "Plan {id} was already decided by an earlier approval (see the alert's thread): nothing was changed. \
+                 If the problem comes back, its next alert carries a new plan."
             ),
             report: None,
         }
@@ -364,6 +393,24 @@ fn first_reason(actions: &[Action]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_approval_is_exactly_one_key_and_its_id_is_echoed_clean() {
+        assert_eq!(
+            approval_plan_id(br#"{"approve":"0123456789abcdef0123456789abcdef"}"#).as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            approval_plan_id(br#"{"approve":"x","RequestType":"Delete"}"#),
+            None
+        );
+        assert_eq!(approval_plan_id(br#"{"approve":7}"#), None);
+        assert_eq!(
+            shown_id("<!channel> @here \u{7}\u{202e}ab_c-1"),
+            "channelhereab_c-1"
+        );
+        assert_eq!(shown_id(&"a".repeat(100)).len(), 40);
+    }
     use crate::alert::tests_support;
 
     fn awaiting(fix: Fix) -> Report {

@@ -875,9 +875,45 @@ async fn an_approved_plan_is_applied_once_through_the_compiled_function_and_answ
 
     // A second click: nothing new, nothing published.
     let again = approve(port, &plan_id);
-    assert_eq!(again["outcome"], "already-applied", "{again}");
+    assert_eq!(again["outcome"], "already-decided", "{again}");
     assert_eq!(policy_statements(&sdk, &stack.function_arn).await.len(), 1);
     assert!(topic.drain(&queue).await.is_empty());
+    // The permission removed on purpose: a later click of the decided plan does not put it back.
+    let statement = policy_statements(&sdk, &stack.function_arn).await[0]["Sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws_sdk_lambda::Client::new(&sdk)
+        .remove_permission()
+        .function_name(&stack.function_name)
+        .statement_id(&statement)
+        .send()
+        .await
+        .unwrap();
+    let later = approve(port, &plan_id);
+    assert_eq!(later["outcome"], "already-decided", "{later}");
+    assert!(
+        policy_statements(&sdk, &stack.function_arn)
+            .await
+            .is_empty()
+    );
+    assert!(topic.drain(&queue).await.is_empty());
+
+    // What an invoker sends is echoed cleaned (no mention, no control character), and only the exact shape is an
+    // approval.
+    let hostile = invoke(port, br#"{"approve":"<!channel> @here *x*"}"#);
+    assert_eq!(hostile["outcome"], "unknown", "{hostile}");
+    let echoed = hostile["approval"].as_str().unwrap();
+    assert!(
+        echoed.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{echoed:?}"
+    );
+    assert!(!hostile.to_string().contains("@here") && !hostile.to_string().contains("<!channel>"));
+    let padded = invoke(
+        port,
+        format!(r#"{{"approve":"{plan_id}","RequestType":"Delete"}}"#).as_bytes(),
+    );
+    assert_eq!(padded["outcome"], "refused", "{padded}");
 
     // An unknown plan, and an expired one (its item still there: DynamoDB's TTL deletes late).
     let unknown = approve(port, "0123456789abcdef0123456789abcdef");
@@ -951,6 +987,10 @@ async fn an_approval_is_refused_when_the_route_moved_or_the_function_left_the_al
     let received = topic.drain(&queue).await;
     assert_eq!(received.len(), 1, "the refusal is threaded under the alert");
     assert_eq!(received[0].1["remediation"], "refused");
+    // A refused plan stays refused: clicking again publishes nothing more.
+    let again = approve(port, &moved_plan);
+    assert_eq!(again["outcome"], "already-decided", "{again}");
+    assert!(topic.drain(&queue).await.is_empty());
     drop((_function, _emulator));
 
     // The operator narrowed the allow-list since the alert: the function is no longer one to change.
