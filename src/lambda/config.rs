@@ -61,6 +61,8 @@ pub const STACK_ID: &str = "STACK_ID";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// Set by Lambda: this function's name.
 pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+/// Set by Lambda: this function's own log group (discovery never subscribes it).
+pub const AWS_LAMBDA_LOG_GROUP_NAME: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
 
 /// Every variable this project defines (not `AWS_REGION`, which Lambda sets): `template.yaml` sets each of them.
 pub const VARIABLES: &[&str] = &[
@@ -415,6 +417,7 @@ fn discovery_settings(
         filter_pattern: get(SUBSCRIPTION_FILTER_PATTERN).unwrap_or_default(),
         access_log_prefix,
         only,
+        own_log_group: get(AWS_LAMBDA_LOG_GROUP_NAME),
     })
 }
 

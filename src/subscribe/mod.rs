@@ -31,6 +31,9 @@ pub struct Settings {
     pub access_log_prefix: Option<String>,
     /// When not empty, only these: REST API ids (their execution log groups) or exact log group names.
     pub only: Vec<String>,
+    /// The function's own log group (`AWS_LAMBDA_LOG_GROUP_NAME`, set by Lambda): never subscribed, whatever the
+    /// prefix (the function would invoke itself on its own log lines, without end).
+    pub own_log_group: Option<String>,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             filter_pattern: String::new(),
             access_log_prefix: None,
             only: Vec::new(),
+            own_log_group: None,
         }
     }
 }
@@ -57,6 +61,30 @@ impl Settings {
 
     /// Whether a listed log group is one to watch.
     pub fn watches(&self, log_group: &str) -> bool {
+        self.in_scope(log_group) && !self.never_watched(log_group)
+    }
+
+    /// Log groups discovery never subscribes, whatever the access-log prefix says (a broad one, `/` or `/aws/`,
+    /// lists them all): this function's own, and AWS services' own groups under `/aws/` other than API Gateway's
+    /// (`/aws/lambda/...` of every function among them). API Gateway's execution logs have their own prefix.
+    pub fn never_watched(&self, log_group: &str) -> bool {
+        if self.own_log_group.as_deref() == Some(log_group) {
+            return true;
+        }
+        match log_group.strip_prefix("/aws/") {
+            // `/aws/apigateway/...`, `/aws/api-gateway/...`, `/aws/api_gw/...`, `/aws/http-api/...`: a team's
+            // access logs, named after the service.
+            Some(rest) => {
+                let service = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
+                !(service.contains("api") || service.contains("gateway"))
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a log group is under the prefixes and the `only` restriction (removal reads this alone, so that a
+    /// filter of ours on a group now excluded is still removed).
+    fn in_scope(&self, log_group: &str) -> bool {
         let in_prefix = self.prefixes().iter().any(|p| log_group.starts_with(p));
         if !in_prefix {
             return false;
@@ -220,7 +248,7 @@ pub async fn unsubscribe_all<L: LogsApi>(
         ..settings.clone()
     };
     let mut report = Report::default();
-    for group in watched(logs, &unrestricted).await? {
+    for group in listed(logs, &unrestricted, Settings::in_scope).await? {
         let filters = match logs.filters(&group).await {
             Ok(filters) => filters,
             Err(error) => {
@@ -242,13 +270,22 @@ pub async fn unsubscribe_all<L: LogsApi>(
 }
 
 async fn watched<L: LogsApi>(logs: &L, settings: &Settings) -> Result<Vec<String>, SubscribeError> {
+    listed(logs, settings, Settings::watches).await
+}
+
+/// The log groups under the prefixes that `keep` keeps, each once.
+async fn listed<L: LogsApi>(
+    logs: &L,
+    settings: &Settings,
+    keep: fn(&Settings, &str) -> bool,
+) -> Result<Vec<String>, SubscribeError> {
     let mut groups = Vec::new();
     for prefix in settings.prefixes() {
         groups.extend(
             logs.log_groups(prefix)
                 .await?
                 .into_iter()
-                .filter(|g| settings.watches(g)),
+                .filter(|g| keep(settings, g)),
         );
     }
     groups.sort();
@@ -343,6 +380,33 @@ mod tests {
             ..settings()
         };
         assert!(!s.watches("/aws/lambda/x"));
+    }
+
+    #[test]
+    fn a_broad_prefix_never_reaches_the_functions_own_group_or_other_services() {
+        let s = Settings {
+            access_log_prefix: Some("/".into()),
+            own_log_group: Some("/apigw-doctor/function".into()),
+            ..settings()
+        };
+        for never in [
+            "/apigw-doctor/function",
+            "/aws/lambda/apigw-doctor-Function-AbC",
+            "/aws/lambda/orders",
+            "/aws/codebuild/build",
+            "/aws/vendedlogs/states/flow",
+        ] {
+            assert!(!s.watches(never), "{never}");
+        }
+        for watched in [
+            "/aws/apigateway/access-orders",
+            "/aws/api_gw/evidence_api",
+            "/aws/api-gateway/prod",
+            "/team/access",
+            "API-Gateway-Execution-Logs_a1b2c3d4e5/prod",
+        ] {
+            assert!(s.watches(watched), "{watched}");
+        }
     }
 
     #[test]

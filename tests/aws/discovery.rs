@@ -88,6 +88,7 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
         access_log_prefix: Some(format!("{team}/access-")),
         // Restricted to this test's groups (the server is shared): three API ids and the access-log group.
         only: vec![a.clone(), b.clone(), c.clone(), access.clone()],
+        own_log_group: None,
     };
     let api = CloudWatchLogs::new(logs.clone());
     let mine = |group: &str| (settings.filter_name.clone(), ours.clone(), group.to_owned());
@@ -134,6 +135,45 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
         vec![("shipper".to_owned(), theirs.clone())]
     );
     assert_eq!(filters(&logs, &full).await.len(), 2);
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn a_broad_access_log_prefix_never_subscribes_the_functions_own_group_or_a_lambda_group() {
+    let sdk = sdk().await;
+    let logs = Client::new(&sdk);
+    let role = create_role(&sdk).await;
+    let ours = create_function(&sdk, &role, &unique("apigw-doctor")).await;
+    // The probe's setting: a prefix so broad it lists the function's own log group and every Lambda's.
+    let root = unique("/org");
+    let own = format!("{root}/aws/lambda/apigw-doctor");
+    let access = format!("{root}/access-orders");
+    let lambda_group = format!("/aws/lambda/{}", unique("orders"));
+    for group in [&own, &access, &lambda_group] {
+        log_group(&logs, group).await;
+    }
+    let settings = Settings {
+        enabled: true,
+        filter_name: unique("apigw-doctor-stack"),
+        filter_pattern: String::new(),
+        access_log_prefix: Some("/".into()),
+        only: vec![own.clone(), access.clone(), lambda_group.clone()],
+        own_log_group: Some(own.clone()),
+    };
+    let api = CloudWatchLogs::new(logs.clone());
+    let report = subscribe_all(&api, &settings, &ours).await.unwrap();
+    assert_eq!(report.subscribed, vec![access.clone()]);
+    assert!(
+        filters(&logs, &own).await.is_empty(),
+        "its own group: it would invoke itself"
+    );
+    assert!(filters(&logs, &lambda_group).await.is_empty());
+    // A filter of ours left on its own group (by an earlier version) is still removed on delete.
+    put(&logs, &own, &settings.filter_name, &ours).await;
+    let removed = unsubscribe_all(&api, &settings, &ours).await.unwrap();
+    let mut expected = vec![access.clone(), own.clone()];
+    expected.sort();
+    assert_eq!(removed.removed, expected);
 }
 
 /// A one-request HTTP server on loopback standing in for CloudFormation's pre-signed S3 URL: hands back the
