@@ -171,6 +171,10 @@ impl Finding {
                 let (api, stage) = origin.mapped_api.clone().unzip();
                 (api, stage, Some(ApiSource::Mapping))
             }
+            // A delivery's access-log group the operator did not map: the record's own `apiId` is no more than the
+            // record's text, which a variable API Gateway does not escape (the User-Agent) can forge. An alert names
+            // no API the log group does not vouch for; a paste (the user's own text) still shows it.
+            None if origin.log_group.is_some() => (None, None, None),
             None => {
                 let api = owned(request.record_api_id.as_deref());
                 let stage = owned(request.record_stage.as_deref());

@@ -981,6 +981,55 @@ mod tests {
         ))
     }
 
+    /// A delivery from `log_group` with one message per record.
+    fn access_delivery(log_group: &str, records: &[&str]) -> Vec<u8> {
+        crate::ingest::encode(&crate::ingest::Batch {
+            message_type: "DATA_MESSAGE".into(),
+            owner: "123456789012".into(),
+            log_group: log_group.into(),
+            log_stream: "s".into(),
+            subscription_filters: vec!["apigw-doctor".into()],
+            log_events: records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| crate::ingest::LogEvent {
+                    id: i.to_string().into(),
+                    timestamp: 1_764_000_000_000 + i as i64,
+                    message: (*r).into(),
+                })
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_unmapped_access_log_record_names_no_api_in_an_alert() {
+        // The probe: a 200 whose unescaped User-Agent adds case variants of existing keys, and a 500 whose record
+        // claims another API. Neither may raise an alert on the API the text names.
+        let forged = r#"{"requestId":"r1","apiId":"a1b2c3d4e5","status":"200","userAgent":"x","Status":"502","IntegrationErrorMessage":"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration","ApiId":"victim0001","ua":"y"}"#;
+        let claimed = r#"{"requestId":"r2","apiId":"victim0001","stage":"prod","status":"500","routeKey":"POST /orders","integrationErrorMessage":"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration. Check the permissions and try again."}"#;
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        run(
+            &access_delivery("/team/access-orders", &[forged, claimed]),
+            &recorder,
+            &mut metrics,
+        )
+        .unwrap();
+        let sent = recorder.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1, "only the real 500");
+        assert!(!sent[0].subject.contains("victim0001"), "{}", sent[0].subject);
+        assert!(!sent[0].bodies.email().contains("victim0001"));
+        assert!(
+            sent[0]
+                .attributes
+                .iter()
+                .all(|(k, v)| *k != "api_id" || v == "unknown"),
+            "{:?}",
+            sent[0].attributes
+        );
+    }
+
     #[test]
     fn mixed_batch_gives_one_alert_per_problem() {
         let recorder = Recorder::default();

@@ -67,6 +67,17 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
                 .map(|(_, v)| v.clone())
         })
     };
+    // Two fields that both say the status and disagree (`httpStatus` of the format, `status` added through the
+    // User-Agent): not a record API Gateway wrote.
+    let mut statuses = fields
+        .iter()
+        .filter(|(k, v)| STATUS.contains(&k.as_str()) && !is_empty_value(v))
+        .map(|(_, v)| v.trim());
+    if let Some(first) = statuses.next()
+        && statuses.any(|other| other != first)
+    {
+        return None;
+    }
     let status = get(STATUS).and_then(|s| s.trim().parse::<u16>().ok());
     let request_id = get(REQUEST_ID);
     if status.is_none() && request_id.is_none() {
@@ -176,10 +187,12 @@ fn has_repeated_key(text: &str) -> bool {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            // Keys compared without case: `Status` after `status` is the same field twice. (Not with punctuation
+            // dropped: a real format has both `integrationStatus` and `integration.status`.)
             let mut seen = std::collections::HashSet::new();
             let mut repeated = false;
             while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                repeated |= !seen.insert(key);
+                repeated |= !seen.insert(key.to_lowercase());
                 repeated |= map.next_value::<Nested>()?.0;
             }
             Ok(repeated)
@@ -237,6 +250,14 @@ fn has_repeated_key(text: &str) -> bool {
     de.deserialize_map(Check).unwrap_or(false)
 }
 
+/// A key as the lookup compares it: lower case, letters and digits only.
+fn normalised_key(key: &str) -> String {
+    key.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 fn is_empty_value(value: &str) -> bool {
     let v = value.trim();
     v.is_empty() || v == "-"
@@ -244,11 +265,7 @@ fn is_empty_value(value: &str) -> bool {
 
 fn flatten(prefix: &str, object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
     for (key, value) in object {
-        let name: String = format!("{prefix}{key}")
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let name = normalised_key(&format!("{prefix}{key}"));
         match value {
             Value::Object(inner) => flatten(&name, inner, out),
             Value::String(s) => out.push((name, s.clone())),
@@ -362,5 +379,14 @@ mod tests {
         // The same error field on a 500 is the real thing.
         let real = added.replace(r#""status":"200""#, r#""status":"500""#);
         assert_eq!(parse_record(&real).unwrap().signals.len(), 1);
+        // The probe's case variants of existing keys are the same keys: refused.
+        let variants = r#"{"requestId":"r1","apiId":"a1b2c3d4e5","status":"200","userAgent":"x","Status":"502","IntegrationErrorMessage":"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration","ApiId":"victim0001","ua":"y","integrationErrorMessage":"-"}"#;
+        assert!(parse_record(variants).is_none());
+        // Another name of the status, added: two statuses that disagree are no record API Gateway wrote.
+        let other_name = r#"{"requestId":"r1","httpStatus":"200","userAgent":"x","status":"502","integrationError":"Execution failed due to configuration error: Invalid permissions on Lambda function"}"#;
+        assert!(parse_record(other_name).is_none());
+        // A real format with both integration statuses is read.
+        let both = r#"{"requestId":"r1","status":"200","integrationStatus":"200","integration.status":"-"}"#;
+        assert_eq!(parse_record(both).unwrap().status, Some(200));
     }
 }
