@@ -228,6 +228,8 @@ pub struct Findings {
     pub by_cause: BTreeMap<Cause, u64>,
     /// Access-log lines in a layout we do not read (CLF and the like): skipped, counted, reported.
     pub unread_access_log_lines: u64,
+    /// JSON records past the bounds of an access-log format (nested, wide, long keys): skipped unread.
+    pub oversized_records: u64,
     /// Records of a Kinesis event that could not be decoded (the CLI reports them).
     pub failed_records: Vec<String>,
     /// CloudWatch Logs' `CONTROL_MESSAGE` health checks read (they hold no log line, and that is fine).
@@ -240,6 +242,7 @@ impl Findings {
     pub fn recognised_nothing(&self) -> bool {
         self.requests == 0
             && self.unread_access_log_lines == 0
+            && self.oversized_records == 0
             && self.control_messages == 0
             && self.failed_records.is_empty()
     }
@@ -254,6 +257,7 @@ impl Findings {
             *self.by_cause.entry(cause).or_default() += n;
         }
         self.unread_access_log_lines += other.unread_access_log_lines;
+        self.oversized_records += other.oversized_records;
         self.failed_records.extend(other.failed_records);
         self.control_messages += other.control_messages;
     }
@@ -369,6 +373,10 @@ fn findings_of(
     for request in &requests {
         if request.source == Source::UnreadAccessLog {
             out.unread_access_log_lines += 1;
+            continue;
+        }
+        if request.source == Source::OversizedRecord {
+            out.oversized_records += 1;
             continue;
         }
         if !request.is_recognised() {

@@ -43,11 +43,13 @@ pub struct Metrics {
     pub deadline_cut: u64,
     /// CloudFormation-shaped requests refused (another stack, another answer URL, another function).
     pub custom_resource_refused: u64,
+    /// JSON records past an access-log format's bounds, skipped unread.
+    pub oversized_records: u64,
 }
 
 impl Metrics {
     /// The invocation-level counters, by their metric names.
-    pub fn counters(&self) -> [(&'static str, u64); 22] {
+    pub fn counters(&self) -> [(&'static str, u64); 23] {
         [
             ("Deliveries", self.deliveries),
             ("ControlMessages", self.control_messages),
@@ -71,6 +73,7 @@ impl Metrics {
             ("SuppressionSkipped", self.suppression_skipped),
             ("DeadlineCut", self.deadline_cut),
             ("CustomResourceRefused", self.custom_resource_refused),
+            ("OversizedRecords", self.oversized_records),
         ]
     }
 

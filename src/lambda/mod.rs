@@ -804,6 +804,14 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         metrics.requests += found.requests;
         metrics.add_causes(&found.by_cause);
         metrics.access_log_lines_unread += found.unread_access_log_lines;
+        metrics.oversized_records += found.oversized_records;
+        if found.oversized_records > 0 {
+            tracing::warn!(
+                log_group = %batch.log_group,
+                records = found.oversized_records,
+                "JSON records past an access-log format's bounds (depth, fields, key or record length) skipped unread"
+            );
+        }
         if found.unread_access_log_lines > 0 {
             tracing::warn!(
                 log_group = %batch.log_group,
@@ -1018,7 +1026,11 @@ mod tests {
         .unwrap();
         let sent = recorder.sent.lock().unwrap();
         assert_eq!(sent.len(), 1, "only the real 500");
-        assert!(!sent[0].subject.contains("victim0001"), "{}", sent[0].subject);
+        assert!(
+            !sent[0].subject.contains("victim0001"),
+            "{}",
+            sent[0].subject
+        );
         assert!(!sent[0].bodies.email().contains("victim0001"));
         assert!(
             sent[0]
@@ -1027,6 +1039,33 @@ mod tests {
                 .all(|(k, v)| *k != "api_id" || v == "unknown"),
             "{:?}",
             sent[0].attributes
+        );
+    }
+
+    #[test]
+    fn a_record_nested_past_the_bounds_is_counted_and_the_real_alert_still_goes_out() {
+        // The probe's record: 50 levels of 2,000-character keys (219 KB), beside a real failure.
+        let key = "k".repeat(2_000);
+        let nested = format!(
+            "{}\"status\":\"500\"{}",
+            format!("{{\"{key}\":").repeat(50),
+            "}".repeat(50)
+        );
+        let real = r#"{"requestId":"r2","status":"500","routeKey":"POST /orders","integrationErrorMessage":"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration. Check the permissions and try again."}"#;
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let outcome = run(
+            &access_delivery("/team/access-orders", &[&nested, real]),
+            &recorder,
+            &mut metrics,
+        )
+        .unwrap();
+        assert_eq!(metrics.oversized_records, 1);
+        assert_eq!(outcome.alerts_sent, 1);
+        assert!(
+            recorder.sent.lock().unwrap()[0]
+                .subject
+                .contains("missing_invoke_permission")
         );
     }
 

@@ -79,6 +79,19 @@ where
         } else {
             Cow::Borrowed(text)
         };
+        let json_like = {
+            let t = plain.trim();
+            t.starts_with('{') && t.ends_with('}')
+        };
+        if json_like && !access::within_bounds(plain.trim()) {
+            requests.push(Request {
+                source: Source::OversizedRecord,
+                events: 1,
+                ..Request::default()
+            });
+            anonymous = None;
+            continue;
+        }
         if let Some(record) = access::parse_record(&plain) {
             let mut request = record;
             if let Some(ts) = timestamp {

@@ -24,6 +24,9 @@ pub enum Source {
     AccessLog,
     /// An access-log line in a layout we do not read (CLF, CSV, XML): counted and skipped.
     UnreadAccessLog,
+    /// A JSON record past what an access-log format can produce (depth, fields, key or record length): counted and
+    /// skipped before anything is built.
+    OversizedRecord,
 }
 
 /// A failure sentence that was an event's own message, with where its variable part starts.

@@ -33,6 +33,18 @@ pub fn print_found(
             plural(found.unread_access_log_lines)
         );
     }
+    if found.oversized_records > 0 {
+        eprintln!(
+            "apigw-doctor: {name}: {} JSON record{} past an access-log format's bounds (nested over {} levels, over {} \
+             fields, a key over {} bytes, or over {} KiB) skipped unread",
+            found.oversized_records,
+            plural(found.oversized_records),
+            apigw_doctor::requests::access::MAX_RECORD_DEPTH,
+            apigw_doctor::requests::access::MAX_RECORD_FIELDS,
+            apigw_doctor::requests::access::MAX_KEY_BYTES,
+            apigw_doctor::requests::access::MAX_RECORD_BYTES / 1024
+        );
+    }
     for failure in &found.failed_records {
         eprintln!("apigw-doctor: {name}: {failure}");
     }
