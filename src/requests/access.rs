@@ -103,7 +103,7 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
         }
         _ => trimmed,
     };
-    if !(trimmed.starts_with('{') && trimmed.ends_with('}')) || !within_bounds(trimmed) {
+    if !(trimmed.starts_with('{') && trimmed.ends_with('}') && within_bounds(trimmed)) {
         return None;
     }
     // A record whose object repeats a key is not one API Gateway wrote as the format says: a variable it does not
