@@ -532,6 +532,10 @@ fn own_timeout_seconds(message: &str) -> Option<&str> {
 
 /// The `Reason` of Lambda's own error document in the endpoint response body (`{"Reason": "...", "Type": ...}`).
 fn body_reason(request: &Request<'_>) -> Option<String> {
+    // Lambda's own status under 400 says the function answered: the body is the function's, whatever it says.
+    if answered_by_the_function(request) {
+        return None;
+    }
     // Only Lambda's own short error documents carry it: a body without the word is not parsed (it may be 1 MB).
     let raw = request.response_body?;
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Reason") {
@@ -748,6 +752,10 @@ fn lambda_refusal(status: u16) -> String {
 const LAMBDA_DOCUMENT_MAX: usize = 8 * 1024;
 
 fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
+    // A function that echoes Lambda's error document (or a client's input) with status 200 is not Lambda failing.
+    if answered_by_the_function(request) {
+        return None;
+    }
     let raw = request.response_body?;
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") || !raw.contains("Type") {
         return None;
@@ -772,6 +780,12 @@ fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)>
         return Some((Cause::LambdaServiceError, None));
     }
     None
+}
+
+/// Lambda logged its own status (`Received response. Status: N`) and it is under 400: Lambda invoked the function
+/// and the body is the function's answer. Every check of a body for Lambda's error documents reads this first.
+fn answered_by_the_function(request: &Request<'_>) -> bool {
+    request.lambda_status.is_some_and(|s| s < 400)
 }
 
 /// The status the catalogue says a cause gives, for logs that did not include `Method completed with status`.
@@ -1148,6 +1162,26 @@ mod tests {
             .replace("Status: 502", "Status: 200")
             .replace(", x-amzn-ErrorType=ENILimitReachedException", "");
         assert_eq!(classify_text(&text).cause, Cause::MalformedProxyResponse);
+    }
+
+    #[test]
+    fn a_body_the_function_echoed_with_status_200_is_never_lambdas_kms_or_throttling_error() {
+        // The function returned (echoed) Lambda's documents itself: Lambda's own status says it ran.
+        for body in [
+            r#"{"Message":"Lambda was unable to decrypt the environment variables because KMS access was denied. Please check the function's KMS key settings.","Type":"User"}"#,
+            r#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#,
+            r#"{"Message":"An error occurred","Type":"Service"}"#,
+        ] {
+            let text = format!(
+                "(r) Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations\n\
+                 (r) Received response. Status: 200, Integration latency: 9 ms\n\
+                 (r) Endpoint response body before transformations: {body}\n\
+                 (r) Execution failed due to configuration error: Malformed Lambda proxy response\n\
+                 (r) Method completed with status: 502"
+            );
+            let cause = classify_text(&text).cause;
+            assert_eq!(cause, Cause::MalformedProxyResponse, "{body}");
+        }
     }
 
     #[test]

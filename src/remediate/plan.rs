@@ -233,13 +233,14 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` of the pattern is a wildcard first, also where the text has a `*` too.
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -592,6 +593,14 @@ mod tests {
         assert!(wildcard_match("a?c", "abc"));
         assert!(!wildcard_match("orders-*", "payments"));
         assert!(!wildcard_match("a?c", "ac"));
+        // A `*` in the text (a source ARN's `*/POST/...`) is still matched by the pattern's `*`.
+        assert!(wildcard_match("*", "**"));
+        assert!(wildcard_match("a*", "a*b"));
+        assert!(wildcard_match(
+            "arn:aws:execute-api:us-east-1:1:a1/*",
+            "arn:aws:execute-api:us-east-1:1:a1/*/POST/orders/*"
+        ));
+        assert!(!wildcard_match("a*c", "a*b"));
     }
 
     fn policy(statements: &str) -> String {

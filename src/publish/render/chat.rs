@@ -129,7 +129,7 @@ pub fn chatbot(
                 alert.cause,
                 api_label(alert)
             ),
-            "description": description,
+            "description": cut_description(&description),
             "nextSteps": next_steps,
             "keywords": [alert.cause.as_str(), alert.severity.as_str(), status],
         },
@@ -176,3 +176,17 @@ pub(super) fn message_id(fingerprint: &str, kind: &str, at: Option<i64>) -> Stri
 
 /// Slack shows at most 3,000 characters of a block: the Chatbot description is cut to this.
 pub const MAX_CHAT_DESCRIPTION_CHARS: usize = 3_000;
+
+/// `text` within [`MAX_CHAT_DESCRIPTION_CHARS`] characters, the ellipsis and a code block's closing fence included.
+pub fn cut_description(text: &str) -> String {
+    if text.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS {
+        return text.to_owned();
+    }
+    // Room for `…` and, when the cut falls inside a code block, "\n```" to close it.
+    let mut out: String = text.chars().take(MAX_CHAT_DESCRIPTION_CHARS - 5).collect();
+    out.push('…');
+    if out.matches("```").count() % 2 == 1 {
+        out.push_str("\n```");
+    }
+    out
+}

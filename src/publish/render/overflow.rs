@@ -119,10 +119,7 @@ pub(super) fn overflow_message(
         "[apigw-doctor] {problems} more problems ({})",
         plural(total, "request", "requests")
     ));
-    let mut description: String = text.chars().take(MAX_CHAT_DESCRIPTION_CHARS).collect();
-    if description.len() < text.len() {
-        description.push('…');
-    }
+    let description = super::chat::cut_description(&text);
     let chat = json!({
         "version": "1.0",
         "source": "custom",

@@ -217,7 +217,8 @@ fn the_overflow_fits_sns_whatever_the_number_of_problems_and_never_cuts_inside_a
     assert!(m.bodies.email().contains("... and 300 more"));
     let chat: serde_json::Value = serde_json::from_str(m.bodies.https()).unwrap();
     let description = chat["content"]["description"].as_str().unwrap();
-    assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS + 1);
+    assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS);
+    assert!(description.ends_with('…'));
     let machine: serde_json::Value = serde_json::from_str(m.bodies.machine()).unwrap();
     assert_eq!(machine["problems"], 400);
     assert_eq!(machine["alerts_not_listed"], 300);
@@ -342,4 +343,20 @@ fn chatbot_context_values_are_strings_and_every_message_has_its_own_id() {
         first["metadata"]["threadId"],
         second["metadata"]["threadId"]
     );
+}
+
+#[test]
+fn a_long_chat_description_is_cut_with_its_ellipsis_inside_the_limit_and_its_code_block_closed() {
+    use super::chat::cut_description;
+    let text = format!("*Cause:* x\n```\n{}\n```", "é".repeat(5_000));
+    let cut = cut_description(&text);
+    assert!(
+        cut.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS,
+        "{}",
+        cut.chars().count()
+    );
+    assert!(cut.ends_with("…\n```"), "{}", &cut[cut.len() - 10..]);
+    assert_eq!(cut.matches("```").count() % 2, 0);
+    let short = "fits";
+    assert_eq!(cut_description(short), short);
 }
