@@ -353,8 +353,15 @@ fn request(rng: &mut Rng, session_token: &str, failure: Option<(Cause, u16)>) ->
         _ => {}
     }
     let latency = 5 + rng.below(800);
+    // Lambda's own status: the Invoke API's for its errors (KMSAccessDeniedException 502, ServiceException 500),
+    // 200 when the function ran.
+    let lambda_status = match failure {
+        Some((Cause::LambdaKmsError, _)) => 502,
+        Some((Cause::LambdaServiceError, _)) => 500,
+        _ => 200,
+    };
     out.push(p(format!(
-        "Received response. Status: 200, Integration latency: {latency} ms"
+        "Received response. Status: {lambda_status}, Integration latency: {latency} ms"
     )));
     let function_error = matches!(
         failure,
