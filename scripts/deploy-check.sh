@@ -62,4 +62,10 @@ if head[:4] != b"\x7fELF" or head[4] != 2 or machine != 183:
     sys.exit(f"{path}: not a 64-bit aarch64 ELF (magic {head[:4]!r}, class {head[4]}, e_machine {machine})")
 import os
 print(f"{path}: ELF 64-bit, aarch64 (e_machine 183), {os.path.getsize(path)} bytes")
+# panic = "unwind" reached the build (cargo-lambda adds "abort" to a release profile that does not say): the
+# unwinder is linked, so a panic fails one invocation instead of the process.
+with open(path, "rb") as f:
+    if b"_Unwind_RaiseException" not in f.read():
+        sys.exit(f"{path}: built with panic=abort (no _Unwind_RaiseException): Cargo.toml must say panic = \"unwind\"")
+print(f"{path}: panic=unwind (the unwinder is linked)")
 PY

@@ -338,3 +338,19 @@ fn setup_works_the_first_time() {
         );
     }
 }
+
+#[test]
+fn the_deployed_function_unwinds_on_a_panic() {
+    // cargo-lambda (and so `sam build`) adds `panic = "abort"` to a release profile that does not set `panic`:
+    // the manifest says unwind, so the runtime answers a panicking invocation as an error and the process lives on
+    // (scripts/deploy-check.sh checks the built bootstrap links the unwinder).
+    let manifest = std::fs::read_to_string(repo_path("Cargo.toml")).unwrap();
+    let release: Vec<&str> = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[profile.release]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .map(str::trim)
+        .collect();
+    assert!(release.contains(&"panic = \"unwind\""), "{release:?}");
+}
