@@ -3,8 +3,11 @@
 //! a terminal or a chat would act on. Request data in failure sentences is the usual source: a function's error
 //! message quoting a token, `Illegal character in query` quoting the query string.
 //!
-//! Replaced: bearer tokens, values of secret-looking keys (`key=`, `token=`, `password=`, ...), JWTs, long opaque
-//! tokens, email addresses, IPv4 and IPv6 addresses. Removed: control characters (ESC, BEL, NUL, ...; line breaks
+//! Replaced: bearer and basic credentials, cookies, values of secret-looking keys as words or word endings
+//! (`key=`, `DB_PASSWORD=`, `aws_secret_access_key =`, JSON `"password":"…"` also escaped, URL-encoded `%3D`),
+//! JWTs (a lone segment too: a token split across lines), AWS access key ids, Luhn-valid card numbers, email
+//! addresses (also `%40` and a fullwidth `＠`), phone numbers, US and UK national ids, long opaque tokens, IPv4 and
+//! IPv6 addresses. Removed: control characters (ESC, BEL, NUL, ...; line breaks
 //! and tabs stay) and bidirectional overrides. Neutralised: chat mentions (`<!channel>`, `<@U…>`, `@here`).
 
 use std::borrow::Cow;
@@ -27,24 +30,66 @@ static ANY_RULE: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
         PATTERNS
             .iter()
             .map(|(pattern, _)| *pattern)
-            .chain([OPAQUE_PATTERN]),
+            .chain([OPAQUE_PATTERN, CARD_PATTERN]),
     )
     .ok()
 });
 
+static CARD: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(CARD_PATTERN).ok());
+
+/// The Luhn check every card number passes (and most runs of digits do not).
+fn luhn(digits: &str) -> bool {
+    let digits: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    !digits.is_empty() && sum % 10 == 0
+}
+
 const OPAQUE_PATTERN: &str = r"[A-Za-z0-9_+/=.]{40,}";
 
-const PATTERNS: [(&str, &str); 6] = [
+/// Card numbers: 15 or 16 digits (Amex `3[47]`, Visa `4`, Mastercard `5[1-5]`/`2[2-7]`, Discover `6`), plain or in
+/// groups of four (or 4-6-5) split by spaces or dashes; Luhn-checked below, so that ids and timestamps survive.
+const CARD_PATTERN: &str =
+    r"\b(?:3[47]\d{2}[ -]?\d{6}[ -]?\d{5}|(?:4\d|5[1-5]|2[2-7]|6\d)\d{2}(?:[ -]?\d{4}){3})\b";
+
+const PATTERNS: [(&str, &str); 13] = [
     (r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+", "Bearer [redacted]"),
+    (r"(?i)\bbasic\s+[A-Za-z0-9+/=]{4,}", "Basic [redacted]"),
+    // A cookie's whole value (several `name=value;` pairs) up to the end of the header.
     (
-        r#"(?i)\b((?:x-)?api[_-]?key|access[_-]?token|id[_-]?token|refresh[_-]?token|client[_-]?secret|token|password|passwd|pwd|secret|signature|sig|session|auth|authorization|key)(\s*[=:]\s*)("?)[^\s&,;"'}\]]+"#,
+        r#"(?i)\b((?:set-)?cookie)(\\?"?\s*[=:]\s*\\?"?)[^\n\r"\\]+"#,
+        "$1$2[redacted]",
+    ),
+    // `key=value`, `key: value`, JSON `"key":"value"` (also JSON-escaped), URL-encoded `key%3Dvalue`.
+    (
+        concat!(
+            r#"(?i)(^|[^A-Za-z0-9])("#,
+            r"[A-Za-z0-9_.-]*(?:api[_-]?key|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?(?:access[_-]?)?key)?|private[_-]?key|token|password|passwd|pwd|passphrase|credentials?|signature|sig|session(?:[_-]?id)?|auth|authorization|key)",
+            r#")(\\?"?\s*[=:]\s*\\?"?|%3[Dd])[^\s&,;"'}\]\\%]+"#
+        ),
         "$1$2$3[redacted]",
     ),
+    (r"\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}", "[jwt]"),
+    // AWS access key ids (long-term and temporary, and the other unique-id prefixes IAM uses).
     (
-        r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?",
-        "[jwt]",
+        r"\b(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        "[aws-key-id]",
     ),
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+    (
+        r"[A-Za-z0-9._%+-]+(?:@|%40|＠)[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+        "[email]",
+    ),
     (
         r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b",
         "[ip]",
@@ -52,6 +97,18 @@ const PATTERNS: [(&str, &str); 6] = [
     (
         r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|(?::[0-9a-f]{1,4}){1,7}|[0-9a-f]{1,4})\b",
         "[ip]",
+    ),
+    // Phone numbers in international form, and North American `(415) 555-0123`.
+    (
+        r"\+\d{1,3}[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}\b",
+        "[phone]",
+    ),
+    (r"\(\d{3}\)\s?\d{3}[ .-]\d{4}\b", "[phone]"),
+    // National ids: US social security numbers, UK national insurance numbers.
+    (r"\b\d{3}-\d{2}-\d{4}\b", "[national-id]"),
+    (
+        r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+        "[national-id]",
     ),
 ];
 
@@ -198,6 +255,18 @@ fn scrub(text: &str) -> String {
             out = Cow::Owned(replaced);
         }
     }
+    if let Some(card) = CARD.as_ref().filter(|_| applies(PATTERNS.len() + 1)) {
+        let replaced = card.replace_all(&out, |m: &regex::Captures<'_>| {
+            if luhn(&m[0]) {
+                "[card]".to_owned()
+            } else {
+                m[0].to_owned()
+            }
+        });
+        if let Cow::Owned(replaced) = replaced {
+            out = Cow::Owned(replaced);
+        }
+    }
     neutralise_mentions(&out)
 }
 
@@ -316,6 +385,107 @@ mod tests {
             let out = redact(text);
             assert!(!out.contains(secret), "{secret:?} survived: {out}");
             assert!(out.contains(kept), "{kept:?} lost: {out}");
+        }
+    }
+
+    #[test]
+    fn every_rule_compiles() {
+        assert_eq!(RULES.len(), PATTERNS.len());
+        assert!(ANY_RULE.is_some() && OPAQUE.is_some() && CARD.is_some());
+    }
+
+    /// The probe's secret shapes, each inside the kind of error line that carries it: (text, what must go).
+    const SHAPES: &[(&str, &str)] = &[
+        (
+            "customer function error: connect failed DB_PASSWORD=hunter2",
+            "hunter2",
+        ),
+        (
+            "customer function error: secret_key=wJalrXUtnFEMIK7MDENG",
+            "wJalrXUtnFEMIK7MDENG",
+        ),
+        (
+            "error: aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
+            "wJalrXUtnFEMI",
+        ),
+        (
+            r#"error: body {"user":"a","password":"hunter2"}"#,
+            "hunter2",
+        ),
+        (
+            r#"error: body {\"user\":\"a\",\"password\":\"hunter2\"}"#,
+            "hunter2",
+        ),
+        (
+            "error: header Authorization: Basic dXNlcjpodW50ZXIy",
+            "dXNlcjpodW50ZXIy",
+        ),
+        ("error: Cookie: session=abc123; theme=dark", "abc123"),
+        (
+            "error: Set-Cookie: sid=s3cr3tv4lu3; Path=/; HttpOnly",
+            "s3cr3tv4lu3",
+        ),
+        (
+            "Illegal character in query: /login?user=a&password%3Dhunter2",
+            "hunter2",
+        ),
+        ("error: user jane.doe%40example.com not found", "jane.doe"),
+        ("error: user jane.doe＠example.com not found", "jane.doe"),
+        (
+            "error: using AKIAIOSFODNN7EXAMPLE from env",
+            "AKIAIOSFODNN7EXAMPLE",
+        ),
+        (
+            "error: temporary ASIAY34FZKBOKMUTVV7A expired",
+            "ASIAY34FZKBOKMUTVV7A",
+        ),
+        ("error: card 4111111111111111 declined", "4111111111111111"),
+        (
+            "error: card 4111 1111 1111 1111 declined",
+            "4111 1111 1111 1111",
+        ),
+        (
+            "error: card 3782-822463-10005 declined",
+            "3782-822463-10005",
+        ),
+        ("error: call +1 415-555-0132 failed", "555-0132"),
+        ("error: call +44 20 7946 0958 failed", "7946 0958"),
+        ("error: call (415) 555-0132 failed", "555-0132"),
+        ("error: ssn 078-05-1120 invalid", "078-05-1120"),
+        ("error: nino AB 12 34 56 C invalid", "AB 12 34 56 C"),
+        (
+            "error: x-api-key: d41d8cd98f00b204e9800998ecf8427e",
+            "d41d8cd98f",
+        ),
+        ("error: token eyJhbGciOiJIUzI1NiJ9.", "eyJhbGciOiJIUzI1NiJ9"),
+        (
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        ),
+    ];
+
+    #[test]
+    fn every_secret_shape_is_scrubbed() {
+        for (text, secret) in SHAPES {
+            let out = redact(text);
+            assert!(!out.contains(secret), "{secret:?} survived: {out}");
+        }
+    }
+
+    #[test]
+    fn ids_arns_timestamps_statuses_and_durations_survive_the_new_rules() {
+        let keep = [
+            "(0b1c2d3e-0000-4000-8000-000000000039) Method completed with status: 500",
+            "Received response. Status: 502, Integration latency: 15031 ms",
+            "Lambda request id: 71952965-d5cc-4974-ae08-6e2138b2275c",
+            "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/POST/orders/*",
+            "timestamp 1764000000000 and 2024-11-24T09:20:00.140Z, took 6.01 seconds",
+            "Endpoint response headers: {x-amzn-RequestId=5cb7ee58-39e6-11e9-be7e-29aff96747f2, X-Amz-Executed-Version=$LATEST}",
+            "12345678-1234-1234-1234-123456789012",
+            "AWS Integration Endpoint RequestId : 9f8e7d6c-1111-2222-3333-444455556666",
+        ];
+        for text in keep {
+            assert_eq!(redact(text), text);
         }
     }
 
