@@ -53,7 +53,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 const OPAQUE_PATTERN: &str = r"[A-Za-z0-9_+/=.]{40,}";
