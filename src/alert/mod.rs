@@ -218,6 +218,16 @@ pub struct Unlisted {
 }
 
 impl Unlisted {
+    /// Adds another delivery's uncounted problems (a Kinesis batch's records, one invocation).
+    pub fn absorb(&mut self, other: Unlisted) {
+        for (cause, (problems, requests)) in other.by_cause {
+            let entry = self.by_cause.entry(cause).or_default();
+            entry.0 += problems;
+            entry.1 += requests;
+        }
+        self.seen.extend(other.seen);
+    }
+
     fn add(&mut self, key_hash: u64, cause: Cause, requests: u64) {
         let entry = self.by_cause.entry(cause).or_default();
         entry.0 += u64::from(self.seen.insert(key_hash));
@@ -481,6 +491,41 @@ impl Grouping {
         }
         plan
     }
+}
+
+/// The plans of one invocation's deliveries (each tagged with its delivery's index), ranked together: the most
+/// severe and frequent problems of the whole invocation get the `max_alerts` alerts (one slot kept for the overflow
+/// message when there are more), whatever delivery or account they came from; every other problem goes into the
+/// one overflow message. A noisy account first in a Kinesis batch cannot starve another's critical problem.
+pub fn rank_invocation(plans: Vec<(usize, Plan)>, max_alerts: usize) -> Invocation {
+    let mut all: Vec<(usize, Alert)> = Vec::new();
+    let mut unlisted = Unlisted::default();
+    for (index, plan) in plans {
+        all.extend(plan.alerts.into_iter().map(|a| (index, a)));
+        all.extend(plan.overflow.into_iter().map(|a| (index, a)));
+        unlisted.absorb(plan.unlisted);
+    }
+    // Stable: first appearance breaks ties (delivery order, then order within it).
+    all.sort_by_key(|(_, a)| (std::cmp::Reverse(a.severity), std::cmp::Reverse(a.count)));
+    let kept = if all.len() <= max_alerts && unlisted.is_empty() {
+        all.len()
+    } else {
+        max_alerts.saturating_sub(1)
+    };
+    let overflow = all.split_off(kept.min(all.len()));
+    Invocation {
+        alerts: all,
+        overflow,
+        unlisted,
+    }
+}
+
+/// What one invocation sends: alerts of their own and the overflow, each tagged with the delivery it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub alerts: Vec<(usize, Alert)>,
+    pub overflow: Vec<(usize, Alert)>,
+    pub unlisted: Unlisted,
 }
 
 fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {

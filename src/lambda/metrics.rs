@@ -35,7 +35,7 @@ pub struct Metrics {
     pub log_groups_full: u64,
     /// CloudWatch Logs calls of discovery that failed (the next sweep tries again).
     pub subscription_errors: u64,
-    /// Problems over `MAX_ALERTS_PER_INVOCATION` after the invocation's one overflow message: logged, not sent.
+    /// Latent problems found by the sweep's audit past the invocation's alert budget: logged, not sent.
     pub alerts_not_sent: u64,
     /// Overflow problems sent without a noise-control write of their own (past the itemised ones, or no time).
     pub suppression_skipped: u64,

@@ -23,9 +23,8 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
-use tracing::Instrument;
 
-use crate::alert::{Alert, Grouping, Plan, Unlisted, delivery_id};
+use crate::alert::{Alert, Grouping, Plan, delivery_id, rank_invocation};
 use crate::diagnose::finding::{Findings, Origin, find_escaped_each};
 use crate::ingest::kinesis::{self, PayloadKind};
 use crate::ingest::{self, DecodeError, RawBatch};
@@ -132,8 +131,6 @@ pub struct Budget {
     pub alerts: usize,
     /// Permission changes self-healing may still make (`REMEDIATION_MAX_CHANGES`).
     pub changes: usize,
-    /// Whether this invocation already sent its one overflow message.
-    pub overflow_sent: bool,
 }
 
 /// What the function answers: the outcome of a subscription delivery, the partial batch response of a Kinesis
@@ -346,15 +343,37 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         }
     }
 
-    /// One delivery's `awslogs.data`, with this invocation's budget.
+    /// One delivery's `awslogs.data`: decoded and planned, then sent with this invocation's budget.
     async fn delivery(
         &self,
         data: &str,
         size: usize,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HandlerError> {
+        let Prepared { outcome, plan } = self.prepare(data, size, metrics)?;
         let mut budget = self.budget();
-        self.data(data, size, &mut budget, metrics).await
+        let sent = self
+            .send_invocation(vec![(0, plan)], &mut budget, metrics)
+            .await;
+        let outcome = Outcome {
+            alerts_sent: sent.sent,
+            ..outcome
+        };
+        if sent.not_tried > 0 {
+            return Err(HandlerError::Deadline {
+                left: sent.not_tried,
+                total: sent.tried + sent.not_tried,
+                sent: sent.sent as usize,
+            });
+        }
+        match sent.failures.into_iter().next() {
+            None => Ok(outcome),
+            Some((_, first)) => Err(HandlerError::Publish {
+                failed: sent.tried - sent.sent as usize,
+                total: sent.tried,
+                first,
+            }),
+        }
     }
 
     /// A Kinesis batch from a CloudWatch Logs destination: each record is one delivery from any account. A
@@ -376,9 +395,26 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             }
         };
         let mut response = KinesisEventResponse::default();
-        // One budget for the whole batch: five records are one invocation, not five.
-        let mut budget = self.budget();
-        for record in &event.records {
+        let fail = |response: &mut KinesisEventResponse,
+                    metrics: &mut Metrics,
+                    index: usize,
+                    error: &dyn std::fmt::Display,
+                    error_type: &str| {
+            let record = &event.records[index];
+            metrics.records_failed += 1;
+            tracing::error!(
+                sequence_number = %record.kinesis.sequence_number,
+                stream = %record.event_source_arn,
+                error_type,
+                %error,
+                "Record reported as a batch item failure"
+            );
+            response.add_failure(record.kinesis.sequence_number.as_ref());
+        };
+        // Every record is decoded and planned first, then the batch is one invocation: its problems are ranked
+        // together (the most severe of any account first), one budget, one overflow message.
+        let mut plans = Vec::with_capacity(event.records.len());
+        for (index, record) in event.records.iter().enumerate() {
             metrics.deliveries += 1;
             let data = &record.kinesis.data;
             let span = tracing::info_span!(
@@ -387,21 +423,31 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 event_id = %record.event_id,
                 stream = %record.event_source_arn,
             );
-            let result = self
-                .data(data, data.len(), &mut budget, metrics)
-                .instrument(span)
-                .await;
-            if let Err(error) = result {
-                metrics.records_failed += 1;
-                tracing::error!(
-                    sequence_number = %record.kinesis.sequence_number,
-                    stream = %record.event_source_arn,
-                    error_type = error.error_type(),
-                    %error,
-                    "Record reported as a batch item failure"
-                );
-                response.add_failure(record.kinesis.sequence_number.as_ref());
+            match span.in_scope(|| self.prepare(data, data.len(), metrics)) {
+                Ok(prepared) => plans.push((index, prepared.plan)),
+                Err(error) => fail(&mut response, metrics, index, &error, error.error_type()),
             }
+        }
+        let mut budget = self.budget();
+        let sent = self.send_invocation(plans, &mut budget, metrics).await;
+        let mut failed: Vec<usize> = sent
+            .failures
+            .iter()
+            .map(|(index, _)| *index)
+            .chain(sent.not_tried_records.iter().copied())
+            .collect();
+        failed.sort_unstable();
+        failed.dedup();
+        for index in failed {
+            let (error, error_type): (String, &str) =
+                match sent.failures.iter().find(|(i, _)| *i == index) {
+                    Some((_, error)) => (error.to_string(), "ApigwDoctor.PublishError"),
+                    None => (
+                        "the invocation's deadline came before its alerts were tried".to_owned(),
+                        "ApigwDoctor.DeadlineError",
+                    ),
+                };
+            fail(&mut response, metrics, index, &error, error_type);
         }
         Ok(response)
     }
@@ -724,43 +770,39 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         })
     }
 
-    /// One delivery's `data` (base64 of gzip of the subscription JSON) → alerts published.
     /// A fresh invocation's limits.
     fn budget(&self) -> Budget {
         Budget {
             alerts: self.config.max_alerts_per_invocation,
             changes: self.remediator.max_changes(),
-            overflow_sent: false,
         }
     }
 
-    async fn data(
+    /// One delivery's `data` (base64 of gzip of the subscription JSON), decoded and planned: what it says and
+    /// every problem it holds, nothing sent yet. Its inflated buffer serves the next delivery.
+    fn prepare(
         &self,
         data: &str,
         size: usize,
-        budget: &mut Budget,
         metrics: &mut Metrics,
-    ) -> Result<Outcome, HandlerError> {
+    ) -> Result<Prepared, HandlerError> {
         let json = match ingest::inflate(data, self.config.max_inflated_bytes) {
             Ok(json) => json,
             Err(source) => return Err(decode_failure(size, source, metrics)),
         };
-        let result = self.inflated(&json, data, size, budget, metrics).await;
+        let result = self.plan_inflated(&json, data, size, metrics);
         // Read: its buffer serves the next delivery (no zeroing, no page faults).
         ingest::recycle(json);
         result
     }
 
-    /// One delivery, inflated.
-    async fn inflated(
+    fn plan_inflated(
         &self,
         json: &[u8],
         data: &str,
         size: usize,
-        budget: &mut Budget,
         metrics: &mut Metrics,
-    ) -> Result<Outcome, HandlerError> {
-        let config = self.config;
+    ) -> Result<Prepared, HandlerError> {
         let batch = match ingest::parse_raw_batch(json) {
             Ok(batch) => batch,
             Err(source) => return Err(decode_failure(size, source, metrics)),
@@ -768,12 +810,16 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         if batch.is_control_message() {
             metrics.control_messages += 1;
             tracing::info!(log_group = %batch.log_group, "Control message received");
-            return Ok(Outcome {
-                control_message: true,
-                ..Outcome::default()
+            return Ok(Prepared {
+                outcome: Outcome {
+                    control_message: true,
+                    ..Outcome::default()
+                },
+                plan: Plan::default(),
             });
         }
-        let (found, mut plan) = plan_batch_within(&batch, config, budget.alerts);
+        let (found, mut plan) =
+            plan_batch_within(&batch, self.config, self.config.max_alerts_per_invocation);
         let delivery = delivery_id(
             &batch.log_group,
             &batch.log_stream,
@@ -783,23 +829,6 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         for alert in plan.alerts.iter_mut().chain(&mut plan.overflow) {
             alert.delivery = Some(delivery.clone());
         }
-        let has_overflow = !plan.overflow.is_empty() || !plan.unlisted.is_empty();
-        budget.alerts = budget
-            .alerts
-            .saturating_sub(plan.alerts.len() + usize::from(has_overflow));
-        if budget.overflow_sent && has_overflow {
-            // One overflow message per invocation: later records' extra problems are logged, not sent.
-            let (unlisted, _) = plan.unlisted.totals();
-            tracing::warn!(
-                problems = plan.overflow.len() as u64 + unlisted,
-                fingerprints = ?plan.overflow.iter().map(|a| &a.fingerprint).collect::<Vec<_>>(),
-                "More problems than MAX_ALERTS_PER_INVOCATION in this invocation: not alerted"
-            );
-            metrics.alerts_not_sent += plan.overflow.len() as u64 + unlisted;
-            plan.overflow.clear();
-            plan.unlisted = Unlisted::default();
-        }
-        budget.overflow_sent |= has_overflow;
         metrics.events += batch.log_events.len() as u64;
         metrics.requests += found.requests;
         metrics.add_causes(&found.by_cause);
@@ -819,80 +848,124 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 "Access-log lines in a CLF-like layout skipped: use a JSON access-log format"
             );
         }
-        // Each alert is published right after noise control admitted it, most severe first, and none is started
-        // without the time to finish: a state written `open` always belongs to a message sent (or taken back), so
-        // the deadline can cut the list short but never leave a problem recorded as alerted and unsent.
-        // Remediation failures are reported in the alert; they never fail the invocation.
-        let mut total = 0;
-        let mut not_tried = 0;
-        let mut failures: Vec<PublishError> = Vec::new();
-        let mut by_severity: Vec<&Alert> = plan.alerts.iter().collect();
-        by_severity.sort_by_key(|a| std::cmp::Reverse(a.severity));
-        for (i, alert) in by_severity.into_iter().enumerate() {
+        Ok(Prepared {
+            outcome: Outcome {
+                control_message: false,
+                events: batch.log_events.len() as u64,
+                requests: found.requests,
+                causes: found
+                    .by_cause
+                    .iter()
+                    .map(|(c, n)| (c.as_str().to_owned(), *n))
+                    .collect(),
+                unread_access_log_lines: found.unread_access_log_lines,
+                alerts_sent: 0,
+            },
+            plan,
+        })
+    }
+
+    /// Sends what an invocation's deliveries call for, ranked together ([`rank_invocation`]): each alert is
+    /// published right after noise control admitted it, most severe first, and none is started without the time
+    /// to finish, so a state written `open` always belongs to a message sent (or taken back): the deadline can cut
+    /// the list short but never leave a problem recorded as alerted and unsent. Then the one overflow message.
+    /// Remediation failures are reported in the alert; they never fail the invocation.
+    async fn send_invocation(
+        &self,
+        plans: Vec<(usize, Plan)>,
+        budget: &mut Budget,
+        metrics: &mut Metrics,
+    ) -> Sent {
+        let invocation = rank_invocation(plans, budget.alerts);
+        let mut sent = Sent::default();
+        let has_overflow = !invocation.overflow.is_empty() || !invocation.unlisted.is_empty();
+        budget.alerts = budget
+            .alerts
+            .saturating_sub(invocation.alerts.len() + usize::from(has_overflow));
+        for (i, (index, alert)) in invocation.alerts.iter().enumerate() {
             if !self.has_time_for_a_step() {
-                not_tried = plan.alerts.len() - i;
+                sent.cut(&invocation.alerts[i..], &invocation.overflow);
                 break;
             }
             let mut report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
             if !self.has_time_for_a_step() {
-                not_tried = plan.alerts.len() - i;
+                sent.cut(&invocation.alerts[i..], &invocation.overflow);
                 break;
             }
             let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
                 continue;
             };
             self.offer(alert, &mut report, metrics).await;
-            total += 1;
+            sent.tried += 1;
             let message = render_noticed(alert, &report, notice.as_ref());
             let undo = undo.map(|u| vec![*u]).unwrap_or_default();
-            if let Err(error) = self.send(&message, undo, metrics).await {
-                failures.push(error);
+            match self.send(&message, undo, metrics).await {
+                Ok(()) => sent.sent += 1,
+                Err(error) => sent.failures.push((*index, error)),
             }
         }
-        let overflow_due = !plan.overflow.is_empty() || !plan.unlisted.is_empty();
-        if not_tried > 0 {
-            // The overflow's problems are less severe than any alert left: they wait for the retry too.
-            not_tried += usize::from(overflow_due);
-        } else if let Some((message, undo)) = self.overflow(&plan, metrics).await {
-            total += 1;
-            if let Err(error) = self.send(&message, undo, metrics).await {
-                failures.push(error);
+        if sent.not_tried == 0 && has_overflow {
+            let plan = Plan {
+                alerts: Vec::new(),
+                overflow: invocation.overflow.iter().map(|(_, a)| a.clone()).collect(),
+                unlisted: invocation.unlisted,
+            };
+            if let Some((message, undo)) = self.overflow(&plan, metrics).await {
+                sent.tried += 1;
+                match self.send(&message, undo, metrics).await {
+                    Ok(()) => sent.sent += 1,
+                    Err(error) => {
+                        // Every delivery that has a problem in it is retried.
+                        let mut indexes: Vec<usize> =
+                            invocation.overflow.iter().map(|(i, _)| *i).collect();
+                        indexes.dedup();
+                        let first = indexes.first().copied().unwrap_or(0);
+                        sent.not_tried_records.extend(indexes.into_iter().skip(1));
+                        sent.failures.push((first, error));
+                    }
+                }
             }
         }
-        let outcome = Outcome {
-            control_message: false,
-            events: batch.log_events.len() as u64,
-            requests: found.requests,
-            causes: found
-                .by_cause
-                .iter()
-                .map(|(c, n)| (c.as_str().to_owned(), *n))
-                .collect(),
-            unread_access_log_lines: found.unread_access_log_lines,
-            alerts_sent: (total - failures.len()) as u64,
-        };
-        if not_tried > 0 {
-            metrics.deadline_cut += not_tried as u64;
+        if sent.not_tried > 0 {
+            metrics.deadline_cut += sent.not_tried as u64;
             tracing::error!(
-                left = not_tried,
-                sent = outcome.alerts_sent,
-                "Deadline before every alert was tried: failing the invocation so that the retry sends the rest"
+                left = sent.not_tried,
+                sent = sent.sent,
+                "Deadline before every alert was tried: failing so that the retry sends the rest"
             );
-            return Err(HandlerError::Deadline {
-                left: not_tried,
-                total: total + not_tried,
-                sent: outcome.alerts_sent as usize,
-            });
         }
-        match failures.into_iter().next() {
-            None => Ok(outcome),
-            Some(first) => Err(HandlerError::Publish {
-                failed: total - outcome.alerts_sent as usize,
-                total,
-                first,
-            }),
-        }
+        sent
+    }
+}
+
+/// One delivery decoded and planned, nothing sent yet.
+struct Prepared {
+    outcome: Outcome,
+    plan: Plan,
+}
+
+/// What [`Handler::send_invocation`] did.
+#[derive(Default)]
+struct Sent {
+    /// Messages admitted and tried, and of them published.
+    tried: usize,
+    sent: u64,
+    /// Publish failures, with the delivery each belongs to.
+    failures: Vec<(usize, PublishError)>,
+    /// Alerts (and the overflow message) not started for lack of time, and the deliveries they belong to.
+    not_tried: usize,
+    not_tried_records: Vec<usize>,
+}
+
+impl Sent {
+    /// The deadline came: `left` and the overflow after them are not tried; their deliveries are retried.
+    fn cut(&mut self, left: &[(usize, Alert)], overflow: &[(usize, Alert)]) {
+        self.not_tried = left.len() + usize::from(!overflow.is_empty());
+        self.not_tried_records
+            .extend(left.iter().chain(overflow).map(|(i, _)| *i));
+        self.not_tried_records.sort_unstable();
+        self.not_tried_records.dedup();
     }
 }
 
@@ -1096,6 +1169,92 @@ mod tests {
         assert_eq!(metrics.alerts_sent, 3);
     }
 
+    /// The base64 of a delivery's gzip'd JSON (what a Kinesis record carries): `n` failing requests of `owner` on
+    /// distinct routes, each with the sentence `failure`.
+    fn record_data(owner: &str, n: usize, failure: &str) -> String {
+        let messages: Vec<String> = (0..n)
+            .flat_map(|i| {
+                let id = format!("{i:08x}-aaaa-4bbb-8ccc-{owner}");
+                [
+                    format!("({id}) HTTP Method: POST, Resource Path: /r{i}"),
+                    format!("({id}) {failure}"),
+                    format!("({id}) Method completed with status: 500"),
+                ]
+            })
+            .collect();
+        let wire = crate::ingest::encode(&crate::ingest::Batch {
+            message_type: "DATA_MESSAGE".into(),
+            owner: owner.into(),
+            log_group: "API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into(),
+            log_stream: "s".into(),
+            subscription_filters: vec!["apigw-doctor".into()],
+            log_events: messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| crate::ingest::LogEvent {
+                    id: i.to_string().into(),
+                    timestamp: 1_764_000_000_000 + i as i64,
+                    message: m.as_str().into(),
+                })
+                .collect(),
+        })
+        .unwrap();
+        let delivery: serde_json::Value = serde_json::from_slice(&wire).unwrap();
+        delivery["awslogs"]["data"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_noisy_account_first_in_a_batch_cannot_starve_anothers_critical_problem() {
+        // Record 0: a noisy account, thirty functions timing out (high). Record 1: one route of another account
+        // whose function lost its invoke permission (critical).
+        let noisy = record_data(
+            "111122223333",
+            30,
+            "Execution failed due to a timeout error",
+        );
+        let critical = record_data(
+            "444455556666",
+            1,
+            "Execution failed due to configuration error: Invalid permissions on Lambda function",
+        );
+        let payload = serde_json::to_vec(&serde_json::json!({"Records": [
+            {"kinesis": {"data": noisy, "sequenceNumber": "1"}},
+            {"kinesis": {"data": critical, "sequenceNumber": "2"}},
+        ]}))
+        .unwrap();
+        let recorder = Recorder::default();
+        let mut metrics = Metrics::default();
+        let config = Config {
+            max_alerts_per_invocation: 4,
+            ..Config::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(handle_payload(
+                &payload,
+                &config,
+                &recorder,
+                &crate::remediate::Disabled,
+                &mut metrics,
+            ))
+            .unwrap();
+        let sent = recorder.sent.lock().unwrap();
+        let subjects: Vec<&String> = sent.iter().map(|m| &m.subject).collect();
+        assert_eq!(sent.len(), 4, "{subjects:?}");
+        // The critical problem of the second record has an alert of its own, sent first.
+        assert!(
+            subjects[0].contains("missing_invoke_permission"),
+            "{subjects:?}"
+        );
+        // The noisy record's other problems are in the one overflow message, not dropped.
+        assert!(
+            subjects.iter().any(|s| s.contains("28 more problems")),
+            "{subjects:?}"
+        );
+    }
+
     /// A Kinesis batch of `records` copies of one delivery's data (mixed-batch: three problems each).
     fn kinesis_batch(records: usize) -> Vec<u8> {
         let delivery: serde_json::Value = serde_json::from_slice(&event("mixed-batch")).unwrap();
@@ -1143,7 +1302,14 @@ mod tests {
                 .count(),
             1
         );
-        assert_eq!(metrics.alerts_not_sent, 9);
+        // The records are one invocation: the other twelve problems are all in its one overflow message, none only
+        // logged (a later record's problems used to be).
+        assert!(
+            sent.iter().any(|m| m.subject.contains("12 more problems")),
+            "{:?}",
+            sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+        );
+        assert_eq!(metrics.alerts_not_sent, 0);
     }
 
     /// Self-healing that "applies" a change for every alert while the budget lasts, and counts them.
