@@ -434,7 +434,17 @@ fn handle_reports_exactly_the_corrupt_kinesis_record() {
         .map(|m| m["subject"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(subjects.len(), 5, "{subjects:?}");
-    assert!(subjects[0].contains("function_timeout on uwe3g5jm54/Prod"));
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("function_timeout on uwe3g5jm54/Prod")),
+        "{subjects:?}"
+    );
+    // The batch is ranked as one invocation: a critical problem of any record goes first.
+    assert!(
+        subjects[0].contains("missing_invoke_permission"),
+        "{subjects:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     let failures: Vec<&str> = stderr
         .lines()
