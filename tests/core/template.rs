@@ -343,7 +343,7 @@ fn setup_works_the_first_time() {
 fn the_deployed_function_unwinds_on_a_panic() {
     // cargo-lambda (and so `sam build`) adds `panic = "abort"` to a release profile that does not set `panic`:
     // the manifest says unwind, so the runtime answers a panicking invocation as an error and the process lives on
-    // (scripts/deploy-check.sh checks the built bootstrap links the unwinder).
+    // (scripts/deploy-check.sh checks the built bootstrap carries the landing pads).
     let manifest = std::fs::read_to_string(repo_path("Cargo.toml")).unwrap();
     let release: Vec<&str> = manifest
         .lines()
