@@ -77,6 +77,26 @@ pub trait FunctionInfo {
     ) -> impl Future<Output = Result<Option<FunctionState>, RemediateError>> + Send;
 }
 
+/// A function's configuration left unread: `GetFunctionConfiguration` answers with the function's environment
+/// variables (secrets included), and the deployed function's sweep needs only the resource policy to find a
+/// missing permission. Its `function_exists` and `timeouts` checks say so (a `warn`); `invoke_permission` is whole.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigurationNotRead;
+
+impl FunctionInfo for ConfigurationNotRead {
+    async fn function_state(
+        &self,
+        function: &FunctionRef,
+    ) -> Result<Option<FunctionState>, RemediateError> {
+        Err(RemediateError::Lambda {
+            operation: "GetFunctionConfiguration",
+            function: function.unqualified_arn(),
+            reason: "not read by design: it would return the function's environment variables"
+                .to_owned(),
+        })
+    }
+}
+
 /// Where the audit runs: the API's account and region (the source ARNs a policy must allow are built from them).
 #[derive(Debug, Clone)]
 pub struct Target<'a> {

@@ -1,7 +1,7 @@
 //! The Lambda function: wiring only. Config is validated at cold start (init fails naming the variable), the SNS
 //! client is built once, and each event goes through `handler::handle`.
 
-use apigw_doctor::audit::aws::LambdaFunctions;
+use apigw_doctor::audit::ConfigurationNotRead;
 use apigw_doctor::lambda::Handler;
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::custom_resource::HttpResponder;
@@ -47,7 +47,8 @@ async fn main() -> Result<(), Error> {
     let auditor = LiveAuditor {
         api: remediate::aws::ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
         permissions: remediate::aws::LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
-        functions: LambdaFunctions::new(aws_sdk_lambda::Client::new(&sdk)),
+        // Never GetFunctionConfiguration: its answer holds every function's environment variables.
+        functions: ConfigurationNotRead,
     };
     let handler = Handler::new(&config, &publisher, &remediator, &suppressor)
         .with_account(&logs, &HttpResponder)

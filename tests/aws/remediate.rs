@@ -641,7 +641,7 @@ async fn latent_sweep(
         permissions: apigw_doctor::remediate::aws::LambdaPermissions::new(
             aws_sdk_lambda::Client::new(sdk),
         ),
-        functions: apigw_doctor::audit::aws::LambdaFunctions::new(aws_sdk_lambda::Client::new(sdk)),
+        functions: apigw_doctor::audit::ConfigurationNotRead,
     };
     let handler = apigw_doctor::lambda::Handler::new(&config, &publisher, &remediator, &suppressor)
         .with_account(&logs, &apigw_doctor::lambda::NoResponder)

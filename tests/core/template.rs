@@ -354,3 +354,19 @@ fn the_deployed_function_unwinds_on_a_panic() {
         .collect();
     assert!(release.contains(&"panic = \"unwind\""), "{release:?}");
 }
+
+#[test]
+fn the_functions_role_reads_no_functions_configuration_and_the_fan_in_trusts_only_its_senders() {
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    // GetFunctionConfiguration answers with environment variables: the role never has it.
+    let granted: Vec<&str> = template
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && l.contains("lambda:GetFunctionConfiguration"))
+        .collect();
+    assert!(granted.is_empty(), "{granted:?}");
+    // The destination role's trust names the sender accounts when they are listed.
+    let role = &template[template.find("  FanInDestinationRole:\n").unwrap()..];
+    let role = &role[..role.find("\n\n").unwrap()];
+    assert!(role.contains("!Ref FanInSenderAccounts"), "{role}");
+    assert!(role.contains("${AWS::AccountId}:*"), "{role}");
+}
