@@ -361,7 +361,9 @@ fn the_functions_role_reads_no_functions_configuration_and_the_fan_in_trusts_onl
     // GetFunctionConfiguration answers with environment variables: the role never has it.
     let granted: Vec<&str> = template
         .lines()
-        .filter(|l| !l.trim_start().starts_with('#') && l.contains("lambda:GetFunctionConfiguration"))
+        .filter(|l| {
+            !l.trim_start().starts_with('#') && l.contains("lambda:GetFunctionConfiguration")
+        })
         .collect();
     assert!(granted.is_empty(), "{granted:?}");
     // The destination role's trust names the sender accounts when they are listed.
