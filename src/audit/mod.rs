@@ -591,6 +591,41 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_account_functions_fix_allows_the_apis_account_not_the_functions() {
+        let shared = "arn:aws:lambda:us-east-1:999988887777:function:shared";
+        let api = Api {
+            integrations: vec![integration("POST", "/orders", uri(shared))],
+            ..Api::default()
+        };
+        let lambda = Lambda {
+            functions: vec![(shared.to_owned(), None, 10)],
+        };
+        let target = Target {
+            api_id: "a1b2c3d4e5",
+            stage: "prod",
+            region: "us-east-1",
+            account: Some(ACCOUNT),
+        };
+        let results = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(audit(&target, &api, &lambda, &lambda))
+            .unwrap();
+        let failed = status_of(&results, "invoke_permission", Some("/orders"));
+        let command = failed[0].command.as_deref().unwrap();
+        assert!(
+            command.contains(&format!(
+                "--source-arn arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5/*/POST/orders --source-account {ACCOUNT}"
+            )),
+            "{command}"
+        );
+        assert!(
+            !command.contains("execute-api:us-east-1:999988887777"),
+            "{command}"
+        );
+    }
+
+    #[test]
     fn stage_variables_aliases_authorizers_missing_functions_and_timeouts() {
         let api = Api {
             integrations: vec![

@@ -501,6 +501,34 @@ async fn audit_fails_exactly_the_route_whose_function_lacks_the_permission_until
     );
 }
 
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn audit_suggests_the_apis_account_for_a_cross_account_function() {
+    let sdk = sdk().await;
+    let stack = Stack::create(&sdk).await;
+    // A route whose function lives in another account (a shared service): the permission it needs allows this
+    // API, so its source ARN is this account's (the caller's, from STS), not the function's.
+    let shared = "arn:aws:lambda:us-east-1:999988887777:function:shared-orders";
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let root = root_resource(&apigw, &stack.api_id).await;
+    lambda_route(&apigw, &stack.api_id, &root, "shared", "POST", shared).await;
+    let (code, results, stderr) = cli_audit(&stack.api_id);
+    assert_eq!(code, 1, "{stderr}");
+    let shared_route = result(&results, "invoke_permission", "/shared");
+    let command = shared_route["command"].as_str().unwrap();
+    assert!(
+        command.contains(&format!(
+            "--source-arn arn:aws:execute-api:us-east-1:{ACCOUNT}:{}/*/POST/shared --source-account {ACCOUNT}",
+            stack.api_id
+        )),
+        "{command}"
+    );
+    assert!(
+        command.contains(&format!("--function-name {shared}")),
+        "{command}"
+    );
+}
+
 fn stage_check<'a>(results: &'a [Value], check: &str, needle: &str) -> &'a Value {
     results
         .iter()

@@ -63,7 +63,7 @@ enum Command {
         /// Output format: text, or one JSON object per check and target
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// The API's account (default: each integration's function's account)
+        /// The API's account (default: the account of the credentials, from STS GetCallerIdentity)
         #[arg(long)]
         account: Option<String>,
         #[command(flatten)]
