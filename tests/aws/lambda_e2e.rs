@@ -308,3 +308,119 @@ async fn bootstrap_alerts_once_per_route_template_and_its_overflow_fits_sns() {
     assert_eq!(overflow[0]["problems"], 381);
     assert_eq!(overflow[0]["requests"], 381);
 }
+
+/// base64 of one gzip'd delivery of `messages` from `log_group` (what a Kinesis record of the fan-in carries).
+fn record_data(owner: &str, log_group: &str, messages: &[String]) -> String {
+    let wire = apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
+        message_type: "DATA_MESSAGE".into(),
+        owner: owner.into(),
+        log_group: log_group.into(),
+        log_stream: "s".into(),
+        subscription_filters: vec!["apigw-doctor".into()],
+        log_events: messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
+                id: i.to_string().into(),
+                timestamp: 1_764_000_000_000 + i as i64,
+                message: m.as_str().into(),
+            })
+            .collect(),
+    })
+    .unwrap();
+    let delivery: Value = serde_json::from_slice(&wire).unwrap();
+    delivery["awslogs"]["data"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn the_compiled_function_ranks_a_kinesis_batch_as_one_and_refuses_forged_and_oversized_records()
+ {
+    let sdk = sdk().await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+    let (port, _emulator) = emulator();
+    let mut command = bootstrap(port, Some(&topic.arn));
+    command.env("MAX_ALERTS_PER_INVOCATION", "4");
+    let _function = Running(command.spawn().unwrap());
+
+    // Record 1, a noisy account: thirty routes timing out. Record 2, another account: one route lost its invoke
+    // permission, beside an access record whose unescaped User-Agent adds case variants of its keys (a 200 made
+    // to look like a 502 on another API) and a record nested fifty deep with 2,000-character keys.
+    let noisy: Vec<String> = (0..30)
+        .flat_map(|i| {
+            let id = format!("{i:08x}-aaaa-4bbb-8ccc-111122223333");
+            [
+                format!("({id}) HTTP Method: POST, Resource Path: /r{i}"),
+                format!("({id}) Execution failed due to a timeout error"),
+                format!("({id}) Method completed with status: 504"),
+            ]
+        })
+        .collect();
+    let critical_id = "00000001-aaaa-4bbb-8ccc-444455556666";
+    let critical = vec![
+        format!("({critical_id}) HTTP Method: GET, Resource Path: /health"),
+        format!(
+            "({critical_id}) Execution failed due to configuration error: Invalid permissions on Lambda function"
+        ),
+        format!("({critical_id}) Method completed with status: 500"),
+    ];
+    let key = "k".repeat(2_000);
+    let access = vec![
+        r#"{"requestId":"f1","apiId":"a1b2c3d4e5","status":"200","userAgent":"x","Status":"502","IntegrationErrorMessage":"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration","ApiId":"victim0001","ua":"y"}"#.to_owned(),
+        format!(
+            "{}\"status\":\"500\"{}",
+            format!("{{\"{key}\":").repeat(50),
+            "}".repeat(50)
+        ),
+    ];
+    let payload = serde_json::json!({"Records": [
+        {"kinesis": {"data": record_data("111122223333", "API-Gateway-Execution-Logs_a1b2c3d4e5/prod", &noisy), "sequenceNumber": "1"}},
+        {"kinesis": {"data": record_data("444455556666", "API-Gateway-Execution-Logs_z9y8x7w6v5/live", &critical), "sequenceNumber": "2"}},
+        {"kinesis": {"data": record_data("444455556666", "/team/access-orders", &access), "sequenceNumber": "3"}},
+    ]});
+    let (status, body) = post(
+        port,
+        "/2015-03-31/functions/_/invocations",
+        payload.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        answer["batchItemFailures"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+    let received = topic.drain(&queue).await;
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|(body, _)| {
+            let alert: Value = serde_json::from_str(body).unwrap();
+            format!(
+                "{} {} {}",
+                alert["cause"].as_str().unwrap_or("overflow"),
+                alert["account"].as_str().unwrap_or("-"),
+                alert["api_id"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    // Four messages for the invocation: the other account's critical problem among them, and one overflow.
+    assert_eq!(received.len(), 4, "{subjects:?}");
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s == "missing_invoke_permission 444455556666 z9y8x7w6v5"),
+        "{subjects:?}"
+    );
+    // The forged record raised nothing, on any API; the oversized one was skipped.
+    assert!(
+        !received.iter().any(|(body, _)| body.contains("victim0001")),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects
+            .iter()
+            .any(|s| s.starts_with("missing_invoke_permission 444455556666 -")),
+        "{subjects:?}"
+    );
+}
