@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command. On a fresh clone it installs what it needs (a Python venv with moto's server, cfn-lint,
 # cargo-lambda and the SAM CLI; the arm64 Rust target), starts moto on 127.0.0.1 only, and runs every check:
-# fmt, clippy, rustdoc, the deploy check (sam validate, sam build, cfn-lint), all Rust tests.
+# fmt, clippy, rustdoc, the deploy check (sam validate, sam build, cfn-lint), all Rust tests, and each fuzz target
+# for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,6 @@ start_moto
 
 step "cargo test"
 cargo test --locked --all-targets -- --include-ignored
+
+step "fuzz targets, 20 s each (cargo-fuzz, --sanitizer none)"
+scripts/fuzz.sh
