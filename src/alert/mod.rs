@@ -228,6 +228,14 @@ impl Unlisted {
         self.seen.extend(other.seen);
     }
 
+    /// Counts an alert that will not be itemised (a Kinesis record's problems past what the invocation can send).
+    pub fn add_alert(&mut self, alert: &Alert) {
+        use std::hash::BuildHasher;
+        let key_hash =
+            foldhash::quality::FixedState::with_seed(0x5eed).hash_one(&alert.fingerprint);
+        self.add(key_hash, alert.cause, alert.count);
+    }
+
     fn add(&mut self, key_hash: u64, cause: Cause, requests: u64) {
         let entry = self.by_cause.entry(cause).or_default();
         entry.0 += u64::from(self.seen.insert(key_hash));
@@ -490,6 +498,24 @@ impl Grouping {
             }
         }
         plan
+    }
+}
+
+impl Plan {
+    /// Keeps the `keep` most severe and frequent problems itemised and counts the rest in [`Plan::unlisted`]: a
+    /// delivery waiting beside the other records of a Kinesis batch holds no more than the invocation can send or
+    /// list (memory stays bounded by the batch size times `keep`, not by distinct routes).
+    pub fn keep_top(&mut self, keep: usize) {
+        if self.alerts.len() + self.overflow.len() <= keep {
+            return;
+        }
+        let mut all: Vec<Alert> = std::mem::take(&mut self.alerts);
+        all.append(&mut self.overflow);
+        all.sort_by_key(|a| (std::cmp::Reverse(a.severity), std::cmp::Reverse(a.count)));
+        for alert in all.drain(keep..) {
+            self.unlisted.add_alert(&alert);
+        }
+        self.alerts = all;
     }
 }
 

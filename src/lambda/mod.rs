@@ -826,6 +826,8 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             batch.log_events.len(),
             data,
         );
+        // What waits for the rest of the batch: only what the invocation can send or list of this delivery.
+        plan.keep_top(self.config.max_alerts_per_invocation + OVERFLOW_ADMITTED);
         for alert in plan.alerts.iter_mut().chain(&mut plan.overflow) {
             alert.delivery = Some(delivery.clone());
         }
@@ -1253,6 +1255,32 @@ mod tests {
             subjects.iter().any(|s| s.contains("28 more problems")),
             "{subjects:?}"
         );
+    }
+
+    #[test]
+    fn a_record_waiting_in_a_batch_keeps_only_what_the_invocation_can_send_and_counts_the_rest() {
+        // 400 distinct routes in one record: 120 (20 alerts + 100 listed) itemised, 280 counted, none lost.
+        let data = record_data(
+            "111122223333",
+            400,
+            "Execution failed due to a timeout error",
+        );
+        let config = Config::default();
+        let recorder = Recorder::default();
+        let handler = Handler::new(
+            &config,
+            &recorder,
+            &crate::remediate::Disabled,
+            &NoSuppression,
+        );
+        let mut metrics = Metrics::default();
+        let prepared = handler.prepare(&data, data.len(), &mut metrics).unwrap();
+        let itemised = prepared.plan.alerts.len() + prepared.plan.overflow.len();
+        assert_eq!(
+            itemised,
+            config.max_alerts_per_invocation + OVERFLOW_ADMITTED
+        );
+        assert_eq!(prepared.plan.unlisted.totals(), (280, 280));
     }
 
     /// A Kinesis batch of `records` copies of one delivery's data (mixed-batch: three problems each).
