@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Serialize;
 
-use crate::alert::{Alert, Grouping, Plan, delivery_id, rank_invocation};
+use crate::alert::{Alert, Grouping, Invocation, Plan, delivery_id, rank_invocation};
 use crate::diagnose::finding::{Findings, Origin, find_escaped_each};
 use crate::ingest::kinesis::{self, PayloadKind};
 use crate::ingest::{self, DecodeError, RawBatch};
@@ -366,9 +366,9 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 sent: sent.sent as usize,
             });
         }
-        match sent.failures.into_iter().next() {
+        match sent.first_failure {
             None => Ok(outcome),
-            Some((_, first)) => Err(HandlerError::Publish {
+            Some(first) => Err(HandlerError::Publish {
                 failed: sent.tried - sent.sent as usize,
                 total: sent.tried,
                 first,
@@ -430,24 +430,30 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         }
         let mut budget = self.budget();
         let sent = self.send_invocation(plans, &mut budget, metrics).await;
-        let mut failed: Vec<usize> = sent
-            .failures
-            .iter()
-            .map(|(index, _)| *index)
-            .chain(sent.not_tried_records.iter().copied())
-            .collect();
-        failed.sort_unstable();
-        failed.dedup();
-        for index in failed {
-            let (error, error_type): (String, &str) =
-                match sent.failures.iter().find(|(i, _)| *i == index) {
-                    Some((_, error)) => (error.to_string(), "ApigwDoctor.PublishError"),
-                    None => (
-                        "the invocation's deadline came before its alerts were tried".to_owned(),
-                        "ApigwDoctor.DeadlineError",
-                    ),
-                };
-            fail(&mut response, metrics, index, &error, error_type);
+        let publish_error = sent
+            .first_failure
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        for &index in sent.failed_records.union(&sent.cut_records) {
+            if sent.failed_records.contains(&index) {
+                fail(
+                    &mut response,
+                    metrics,
+                    index,
+                    &publish_error,
+                    "ApigwDoctor.PublishError",
+                );
+            } else {
+                let deadline = "the invocation's deadline came before its alerts were tried";
+                fail(
+                    &mut response,
+                    metrics,
+                    index,
+                    &deadline,
+                    "ApigwDoctor.DeadlineError",
+                );
+            }
         }
         Ok(response)
     }
@@ -878,55 +884,47 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         budget: &mut Budget,
         metrics: &mut Metrics,
     ) -> Sent {
-        let invocation = rank_invocation(plans, budget.alerts);
+        let Invocation {
+            alerts,
+            overflow,
+            unlisted,
+        } = rank_invocation(plans, budget.alerts);
         let mut sent = Sent::default();
-        let has_overflow = !invocation.overflow.is_empty() || !invocation.unlisted.is_empty();
+        let has_overflow = !overflow.is_empty() || !unlisted.is_empty();
         budget.alerts = budget
             .alerts
-            .saturating_sub(invocation.alerts.len() + usize::from(has_overflow));
-        for (i, (index, alert)) in invocation.alerts.iter().enumerate() {
+            .saturating_sub(alerts.len() + usize::from(has_overflow));
+        for (i, (index, alert)) in alerts.iter().enumerate() {
             if !self.has_time_for_a_step() {
-                sent.cut(&invocation.alerts[i..], &invocation.overflow);
+                sent.cut(&alerts[i..], &overflow);
                 break;
             }
             let mut report = self.remediator.remediate(alert, &mut budget.changes).await;
             metrics.add_remediation(&report);
             if !self.has_time_for_a_step() {
-                sent.cut(&invocation.alerts[i..], &invocation.overflow);
+                sent.cut(&alerts[i..], &overflow);
                 break;
             }
             let Some((notice, undo)) = self.admit(alert, &report, metrics).await else {
                 continue;
             };
             self.offer(alert, &mut report, metrics).await;
-            sent.tried += 1;
             let message = render_noticed(alert, &report, notice.as_ref());
             let undo = undo.map(|u| vec![*u]).unwrap_or_default();
-            match self.send(&message, undo, metrics).await {
-                Ok(()) => sent.sent += 1,
-                Err(error) => sent.failures.push((*index, error)),
-            }
+            let result = self.send(&message, undo, metrics).await;
+            sent.record(result, [*index]);
         }
         if sent.not_tried == 0 && has_overflow {
+            let (indexes, overflow): (Vec<usize>, Vec<Alert>) = overflow.into_iter().unzip();
             let plan = Plan {
                 alerts: Vec::new(),
-                overflow: invocation.overflow.iter().map(|(_, a)| a.clone()).collect(),
-                unlisted: invocation.unlisted,
+                overflow,
+                unlisted,
             };
             if let Some((message, undo)) = self.overflow(&plan, metrics).await {
-                sent.tried += 1;
-                match self.send(&message, undo, metrics).await {
-                    Ok(()) => sent.sent += 1,
-                    Err(error) => {
-                        // Every delivery that has a problem in it is retried.
-                        let mut indexes: Vec<usize> =
-                            invocation.overflow.iter().map(|(i, _)| *i).collect();
-                        indexes.dedup();
-                        let first = indexes.first().copied().unwrap_or(0);
-                        sent.not_tried_records.extend(indexes.into_iter().skip(1));
-                        sent.failures.push((first, error));
-                    }
-                }
+                // Every delivery with a problem in it is retried when it cannot go out.
+                let result = self.send(&message, undo, metrics).await;
+                sent.record(result, indexes);
             }
         }
         if sent.not_tried > 0 {
@@ -953,21 +951,36 @@ struct Sent {
     /// Messages admitted and tried, and of them published.
     tried: usize,
     sent: u64,
-    /// Publish failures, with the delivery each belongs to.
-    failures: Vec<(usize, PublishError)>,
+    /// The first publish failure, and the deliveries whose messages failed.
+    first_failure: Option<PublishError>,
+    failed_records: std::collections::BTreeSet<usize>,
     /// Alerts (and the overflow message) not started for lack of time, and the deliveries they belong to.
     not_tried: usize,
-    not_tried_records: Vec<usize>,
+    cut_records: std::collections::BTreeSet<usize>,
 }
 
 impl Sent {
+    /// One message tried for these deliveries.
+    fn record(
+        &mut self,
+        result: Result<(), PublishError>,
+        deliveries: impl IntoIterator<Item = usize>,
+    ) {
+        self.tried += 1;
+        match result {
+            Ok(()) => self.sent += 1,
+            Err(error) => {
+                self.failed_records.extend(deliveries);
+                self.first_failure.get_or_insert(error);
+            }
+        }
+    }
+
     /// The deadline came: `left` and the overflow after them are not tried; their deliveries are retried.
     fn cut(&mut self, left: &[(usize, Alert)], overflow: &[(usize, Alert)]) {
         self.not_tried = left.len() + usize::from(!overflow.is_empty());
-        self.not_tried_records
+        self.cut_records
             .extend(left.iter().chain(overflow).map(|(i, _)| *i));
-        self.not_tried_records.sort_unstable();
-        self.not_tried_records.dedup();
     }
 }
 
