@@ -26,21 +26,6 @@ pub fn audit(
             Err(code) => return code,
         };
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-        // The source ARN a fix allows is the API's: its account is the one the credentials read it in (a function
-        // of another account behind a route does not change whose API it is).
-        let account = match account {
-            Some(account) => account,
-            None => match aws_sdk_sts::Client::new(&sdk).get_caller_identity().send().await {
-                Ok(identity) => identity.account.unwrap_or_default(),
-                Err(e) => {
-                    eprintln!(
-                        "apigw-doctor: STS GetCallerIdentity (the API's account; or pass --account): {}",
-                        apigw_doctor::aws_error::explain("sts:GetCallerIdentity", &e)
-                    );
-                    return ExitCode::from(2);
-                }
-            },
-        };
         let apigateway = aws_sdk_apigateway::Client::new(&sdk);
         let stages = match stage {
             Some(stage) => vec![stage],
@@ -55,6 +40,21 @@ pub fn audit(
                     eprintln!(
                         "apigw-doctor: API Gateway GetStages of REST API {api_id} in {region}: {}",
                         apigw_doctor::aws_error::explain("apigateway:GET", &e)
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        // The source ARN a fix allows is the API's: its account is the one the credentials read it in (a function
+        // of another account behind a route does not change whose API it is).
+        let account = match account {
+            Some(account) => account,
+            None => match aws_sdk_sts::Client::new(&sdk).get_caller_identity().send().await {
+                Ok(identity) => identity.account.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!(
+                        "apigw-doctor: STS GetCallerIdentity (the API's account; or pass --account): {}",
+                        apigw_doctor::aws_error::explain("sts:GetCallerIdentity", &e)
                     );
                     return ExitCode::from(2);
                 }
