@@ -311,23 +311,7 @@ async fn bootstrap_alerts_once_per_route_template_and_its_overflow_fits_sns() {
 
 /// base64 of one gzip'd delivery of `messages` from `log_group` (what a Kinesis record of the fan-in carries).
 fn record_data(owner: &str, log_group: &str, messages: &[String]) -> String {
-    let wire = apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
-        message_type: "DATA_MESSAGE".into(),
-        owner: owner.into(),
-        log_group: log_group.into(),
-        log_stream: "s".into(),
-        subscription_filters: vec!["apigw-doctor".into()],
-        log_events: messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| apigw_doctor::ingest::LogEvent {
-                id: i.to_string().into(),
-                timestamp: 1_764_000_000_000 + i as i64,
-                message: m.as_str().into(),
-            })
-            .collect(),
-    })
-    .unwrap();
+    let wire = crate::support::delivery_of(owner, log_group, messages, 1_764_000_000_000);
     let delivery: Value = serde_json::from_slice(&wire).unwrap();
     delivery["awslogs"]["data"].as_str().unwrap().to_owned()
 }

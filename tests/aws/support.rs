@@ -183,9 +183,19 @@ pub async fn create_function(sdk: &aws_config::SdkConfig, role: &str, name: &str
 /// A subscription delivery (`{"awslogs":{"data":...}}`) of `messages` from `log_group`, one event each, the n-th
 /// at `first_timestamp + n` ms.
 pub fn delivery(log_group: &str, messages: &[String], first_timestamp: i64) -> Vec<u8> {
+    delivery_of("123456789012", log_group, messages, first_timestamp)
+}
+
+/// [`delivery`] from the account `owner`.
+pub fn delivery_of(
+    owner: &str,
+    log_group: &str,
+    messages: &[String],
+    first_timestamp: i64,
+) -> Vec<u8> {
     apigw_doctor::ingest::encode(&apigw_doctor::ingest::Batch {
         message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
+        owner: owner.into(),
         log_group: log_group.into(),
         log_stream: "e369853df766fa44e1ed0ff613f563bd".into(),
         subscription_filters: vec!["apigw-doctor".into()],
