@@ -93,8 +93,9 @@ pub fn files(
         Ok(config) => config,
         Err(code) => return code,
     };
+    // Findings are built only for what is printed: every request with --all, else the problems (#29).
     let options = ReadOptions {
-        all: true,
+        all,
         log_group,
         config,
     };

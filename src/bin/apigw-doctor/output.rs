@@ -58,7 +58,8 @@ pub fn print_found(
         );
     }
     let mut findings = found.findings;
-    let total = findings.len();
+    // Every request read, whether or not a finding was built for it.
+    let total = usize::try_from(found.requests).unwrap_or(usize::MAX);
     findings.retain(|f| all || f.is_problem());
     // The fix with what each finding knows filled in: only for what is printed.
     for f in findings.iter_mut().filter(|f| f.is_problem()) {
