@@ -5,7 +5,7 @@ use crate::aws_error::explain;
 
 use super::logging::{StageLogging, StageLoggingApi};
 use super::{FunctionInfo, FunctionState};
-use crate::remediate::RemediateError;
+use crate::remediate::{ApiKind, RemediateError};
 use crate::remediate::plan::FunctionRef;
 
 #[derive(Debug, Clone)]
@@ -54,15 +54,19 @@ impl FunctionInfo for LambdaFunctions {
     }
 }
 
-/// `GetStage` for the stage's logging settings.
+/// `GetStage` (REST or v2) for the stage's logging settings.
 #[derive(Debug, Clone)]
 pub struct ApiGatewayStages {
     client: aws_sdk_apigateway::Client,
+    v2: aws_sdk_apigatewayv2::Client,
 }
 
 impl ApiGatewayStages {
-    pub fn new(client: aws_sdk_apigateway::Client) -> ApiGatewayStages {
-        ApiGatewayStages { client }
+    pub fn new(sdk: &aws_config::SdkConfig) -> ApiGatewayStages {
+        ApiGatewayStages {
+            client: aws_sdk_apigateway::Client::new(sdk),
+            v2: aws_sdk_apigatewayv2::Client::new(sdk),
+        }
     }
 }
 
@@ -71,7 +75,33 @@ impl StageLoggingApi for ApiGatewayStages {
         &self,
         api_id: &str,
         stage: &str,
+        kind: ApiKind,
     ) -> Result<StageLogging, RemediateError> {
+        if kind != ApiKind::Rest {
+            let out = self
+                .v2
+                .get_stage()
+                .api_id(api_id)
+                .stage_name(stage)
+                .send()
+                .await
+                .map_err(|e| RemediateError::Lookup {
+                    api_id: api_id.to_owned(),
+                    reason: explain("apigateway:GET", &e),
+                })?;
+            let route = out.default_route_settings.as_ref();
+            return Ok(StageLogging {
+                logging_level: route
+                    .and_then(|r| r.logging_level.as_ref())
+                    .map(|l| l.as_str().to_owned()),
+                data_trace: route.and_then(|r| r.data_trace_enabled).unwrap_or(false),
+                access_log_destination: out
+                    .access_log_settings
+                    .as_ref()
+                    .and_then(|a| a.destination_arn.clone()),
+                access_log_format: out.access_log_settings.and_then(|a| a.format),
+            });
+        }
         let out = self
             .client
             .get_stage()

@@ -11,7 +11,7 @@
 use std::future::Future;
 
 use super::{CheckResult, Status, Target};
-use crate::remediate::RemediateError;
+use crate::remediate::{ApiKind, RemediateError};
 use crate::subscribe::{Filter, LogsApi};
 
 /// What `GetStage` says of a stage's logging.
@@ -33,7 +33,65 @@ pub trait StageLoggingApi {
         &self,
         api_id: &str,
         stage: &str,
+        kind: ApiKind,
     ) -> impl Future<Output = Result<StageLogging, RemediateError>> + Send;
+}
+
+/// The variables an HTTP API's access log needs: it is the only log an HTTP API writes.
+pub const HTTP_ACCESS_LOG_VARIABLES: &[(&[&str], &str)] = &[
+    (
+        &["$context.requestId"],
+        "alerts quote no request ids to look up",
+    ),
+    (&["$context.status"], "no record is known to be a 5xx"),
+    (
+        &["$context.integrationErrorMessage"],
+        "missing permissions, timeouts and function errors all read as unknown_5xx",
+    ),
+    (
+        &["$context.integration.error"],
+        "the integration's own error (a function error's type) is not seen",
+    ),
+    (
+        &["$context.integration.status"],
+        "a function that answered cannot be told from one that was never invoked",
+    ),
+    (
+        &["$context.authorizer.error"],
+        "an authorizer that cannot be invoked looks like an integration permission error",
+    ),
+    (
+        &["$context.routeKey"],
+        "self-healing cannot name the route: it checks every Lambda route of the API instead",
+    ),
+];
+
+/// The variables a WebSocket API's access log needs (its execution log has the rest).
+pub const WEBSOCKET_ACCESS_LOG_VARIABLES: &[(&[&str], &str)] = &[
+    (
+        &["$context.requestId"],
+        "alerts quote no request ids to look up",
+    ),
+    (&["$context.status"], "no record is known to be a 5xx"),
+    (
+        &[
+            "$context.integrationErrorMessage",
+            "$context.integration.error",
+        ],
+        "missing permissions and function errors read as unknown_5xx",
+    ),
+    (
+        &["$context.routeKey"],
+        "one alert per API and cause instead of per route ($connect, $default, ...)",
+    ),
+];
+
+fn access_log_variables(kind: ApiKind) -> &'static [(&'static [&'static str], &'static str)] {
+    match kind {
+        ApiKind::Rest => ACCESS_LOG_VARIABLES,
+        ApiKind::Http => HTTP_ACCESS_LOG_VARIABLES,
+        ApiKind::WebSocket => WEBSOCKET_ACCESS_LOG_VARIABLES,
+    }
 }
 
 /// The variables the access-log reader uses, and what is lost without each (REST APIs).
@@ -104,8 +162,14 @@ pub async fn audit_logging<S: StageLoggingApi, L: LogsApi>(
     stages: &S,
     logs: &L,
 ) -> Result<Vec<CheckResult>, RemediateError> {
-    let logging = stages.stage_logging(target.api_id, target.stage).await?;
-    let mut groups = vec![execution_log_group(target.api_id, target.stage)];
+    let logging = stages
+        .stage_logging(target.api_id, target.stage, target.kind)
+        .await?;
+    // HTTP APIs write no execution log.
+    let mut groups = Vec::new();
+    if target.kind != ApiKind::Http {
+        groups.push(execution_log_group(target.api_id, target.stage));
+    }
     if let Some(group) = logging
         .access_log_destination
         .as_deref()
@@ -157,14 +221,35 @@ pub fn logging_checks(
             iac_snippet: None,
             routes: Vec::new(),
         };
-    let set_level = |level: &str| {
-        format!(
+    let set_level = |level: &str| match target.kind {
+        ApiKind::Rest => format!(
             "aws apigateway update-stage --rest-api-id {} --stage-name {} --patch-operations \
              op=replace,path=/*/*/logging/loglevel,value={level}",
             target.api_id, target.stage
-        )
+        ),
+        _ => format!(
+            "aws apigatewayv2 update-stage --api-id {} --stage-name {} --default-route-settings LoggingLevel={level}",
+            target.api_id, target.stage
+        ),
+    };
+    let no_data_trace = match target.kind {
+        ApiKind::Rest => format!(
+            "aws apigateway update-stage --rest-api-id {} --stage-name {} --patch-operations \
+             op=replace,path=/*/*/logging/dataTrace,value=false",
+            target.api_id, target.stage
+        ),
+        _ => format!(
+            "aws apigatewayv2 update-stage --api-id {} --stage-name {} --default-route-settings DataTraceEnabled=false",
+            target.api_id, target.stage
+        ),
     };
     let mut out = Vec::new();
+    if target.kind == ApiKind::Http {
+        // No execution log exists for HTTP APIs: the access log is the whole record.
+        out.push(access_logging(target.kind, logging, &result));
+        push_subscriptions(&mut out, subscriptions, &result);
+        return out;
+    }
     let level = logging.logging_level.as_deref().unwrap_or("OFF");
     out.push(match level {
         "INFO" | "ERROR" if logging.data_trace => result(
@@ -174,11 +259,7 @@ pub fn logging_checks(
                 "execution logging is {level} with full request and response data: request and response bodies \
                  (personal data, tokens) are written to CloudWatch Logs"
             ),
-            Some(format!(
-                "aws apigateway update-stage --rest-api-id {} --stage-name {} --patch-operations \
-                 op=replace,path=/*/*/logging/dataTrace,value=false",
-                target.api_id, target.stage
-            )),
+            Some(no_data_trace),
         ),
         "INFO" => result(
             "execution_logging",
@@ -204,7 +285,16 @@ pub fn logging_checks(
             Some(set_level("ERROR")),
         ),
     });
-    out.push(access_logging(logging, &result));
+    out.push(access_logging(target.kind, logging, &result));
+    push_subscriptions(&mut out, subscriptions, &result);
+    out
+}
+
+fn push_subscriptions(
+    out: &mut Vec<CheckResult>,
+    subscriptions: &[(String, Subscription)],
+    result: &impl Fn(&'static str, Status, String, Option<String>) -> CheckResult,
+) {
     for (group, state) in subscriptions {
         out.push(match state {
             Subscription::Known(true) => result(
@@ -223,8 +313,9 @@ pub fn logging_checks(
                         .into()
                 } else {
                     format!(
-                        "an access-log group is subscribed by discovery only under the stack's AccessLogGroupPrefix \
-                         parameter: deploy with AccessLogGroupPrefix={} (or a shorter prefix of it), or add a \
+                        "discovery subscribes the access-log group of every HTTP and WebSocket API stage it reads, \
+                         and other access-log groups under the stack's AccessLogGroupPrefix parameter: deploy with \
+                         Discovery=enabled, or AccessLogGroupPrefix={} (or a shorter prefix of it), or add a \
                          subscription filter to its function",
                         access_log_prefix(group)
                     )
@@ -247,7 +338,6 @@ pub fn logging_checks(
             ),
         });
     }
-    out
 }
 
 /// The prefix to suggest for an access-log group: its name up to its last `/` (a team keeps its groups together),
@@ -260,6 +350,7 @@ fn access_log_prefix(group: &str) -> &str {
 }
 
 fn access_logging(
+    kind: ApiKind,
     logging: &StageLogging,
     result: &impl Fn(&'static str, Status, String, Option<String>) -> CheckResult,
 ) -> CheckResult {
@@ -267,7 +358,11 @@ fn access_logging(
         return result(
             "access_logging",
             Status::Warn,
-            "no access log: the only record of a failing request is the execution log".into(),
+            if kind == ApiKind::Http {
+                "no access log: an HTTP API writes no execution log, so no failing request is recorded anywhere".into()
+            } else {
+                "no access log: the only record of a failing request is the execution log".into()
+            },
             Some(
                 "set the stage's access log (accessLogSettings) to a log group with the JSON format in \
                  docs/access-logs.md"
@@ -287,7 +382,7 @@ fn access_logging(
             Some("use the JSON access-log format in docs/access-logs.md".into()),
         );
     }
-    let missing: Vec<String> = ACCESS_LOG_VARIABLES
+    let missing: Vec<String> = access_log_variables(kind)
         .iter()
         .filter(|(names, _)| !names.iter().any(|n| carries(format, n)))
         .map(|(names, lost)| format!("{} ({lost})", names[0]))
@@ -335,6 +430,7 @@ mod tests {
 
     const TARGET: Target<'static> = Target {
         api_id: "a1b2c3d4e5",
+        kind: ApiKind::Rest,
         stage: "prod",
         region: "us-east-1",
         account: None,

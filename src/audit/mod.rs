@@ -1,4 +1,5 @@
-//! `apigw-doctor audit`: read-only checks of a REST API's configuration, before a client gets a 500.
+//! `apigw-doctor audit`: read-only checks of an API's configuration (REST, HTTP or WebSocket), before a client gets
+//! a 500.
 //!
 //! One result per check per target (each Lambda integration, each Lambda authorizer):
 //! - `invoke_permission`: the function's resource policy lets `apigateway.amazonaws.com` invoke it for this API,
@@ -20,11 +21,12 @@ use serde::Serialize;
 
 use crate::remediate::plan::{
     Fix, FunctionRef, PolicyState, Source, concrete_source, function_from_integration_uri,
-    source_arn,
+    is_lambda_uri, source_arn,
 };
-use crate::remediate::{ApiConfig, PermissionApi, RemediateError};
+use crate::remediate::{ApiConfig, ApiKind, PermissionApi, RemediateError};
 
-/// API Gateway's integration timeout when `timeoutInMillis` is not set.
+/// API Gateway's integration timeout of a REST API when `timeoutInMillis` is not set (HTTP APIs: 30 s,
+/// [`ApiKind::max_integration_timeout_ms`]).
 pub const DEFAULT_INTEGRATION_TIMEOUT_MS: i32 = 29_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,6 +103,7 @@ impl FunctionInfo for ConfigurationNotRead {
 #[derive(Debug, Clone)]
 pub struct Target<'a> {
     pub api_id: &'a str,
+    pub kind: ApiKind,
     pub stage: &'a str,
     pub region: &'a str,
     /// `None`: the account of each integration's function (an API and its functions are usually in one account).
@@ -119,15 +122,12 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
     let mut results = Vec::new();
     for integration in api.lambda_integrations(target.api_id).await? {
         let route = Route {
-            method: Some(integration.method.clone()),
+            method: Some(integration.method.clone()).filter(|m| !m.is_empty()),
             resource_path: Some(integration.resource_path.clone()),
             authorizer_id: None,
             routes: Vec::new(),
         };
-        let source = Source::Route {
-            method: integration.method.clone(),
-            resource_path: integration.resource_path.clone(),
-        };
+        let source = integration.source();
         let checked = Checked {
             target,
             route: &route,
@@ -148,7 +148,7 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
         let timeout = Some(
             integration
                 .timeout_ms
-                .unwrap_or(DEFAULT_INTEGRATION_TIMEOUT_MS),
+                .unwrap_or(target.kind.max_integration_timeout_ms()),
         );
         checked
             .run(
@@ -162,10 +162,30 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
             .await;
     }
     for authorizer in api.authorizers(target.api_id).await? {
+        if authorizer.jwt {
+            results.push(CheckResult {
+                check: "invoke_permission",
+                status: Status::Pass,
+                api_id: target.api_id.to_owned(),
+                stage: target.stage.to_owned(),
+                method: None,
+                resource_path: None,
+                authorizer_id: Some(authorizer.id.clone()),
+                function_arn: None,
+                message: "a JWT authorizer: API Gateway validates the token itself and invokes no function, so no \
+                          permission is needed"
+                    .to_owned(),
+                fix: None,
+                command: None,
+                iac_snippet: None,
+                routes: authorizer.routes.clone(),
+            });
+            continue;
+        }
         let Some(uri) = authorizer
             .uri
             .as_deref()
-            .filter(|u| u.contains(":lambda:path/"))
+            .filter(|u| is_lambda_uri(u))
         else {
             continue;
         };
@@ -525,6 +545,7 @@ mod tests {
     fn run(api: &Api, lambda: &Lambda) -> Vec<CheckResult> {
         let target = Target {
             api_id: "a1b2c3d4e5",
+            kind: ApiKind::Rest,
             stage: "prod",
             region: "us-east-1",
             account: None,
@@ -602,6 +623,7 @@ mod tests {
         };
         let target = Target {
             api_id: "a1b2c3d4e5",
+            kind: ApiKind::Rest,
             stage: "prod",
             region: "us-east-1",
             account: Some(ACCOUNT),
@@ -648,6 +670,7 @@ mod tests {
                 uri: Some(uri(&arn("auth"))),
                 credentials: None,
                 routes: vec!["GET /orders".into(), "POST /orders".into()],
+                jwt: false,
             }],
             variables: vec![("alias".into(), "live".into())],
         };

@@ -45,7 +45,7 @@ async fn main() -> Result<(), Error> {
     let logs = CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk));
     // Used only by the sweep, and only when LATENT_AUDIT_HOURS is set (the template grants its reads then).
     let auditor = LiveAuditor {
-        api: remediate::aws::ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(&sdk)),
+        api: remediate::aws::ApiGatewayConfig::new(&sdk),
         permissions: remediate::aws::LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
         // Never GetFunctionConfiguration: its answer holds every function's environment variables.
         functions: ConfigurationNotRead,

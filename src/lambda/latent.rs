@@ -19,7 +19,9 @@ use crate::diagnose::Cause;
 use crate::diagnose::finding::execution_log_group;
 use crate::publish::render::render_noticed;
 use crate::publish::sns::Publisher;
-use crate::remediate::{ApiConfig, PermissionApi, RemediateError, Remediator};
+use crate::remediate::{
+    ApiConfig, ApiKind, PermissionApi, RemediateError, Remediator, StageInfo,
+};
 use crate::subscribe::{EXECUTION_LOG_PREFIX, LogsApi};
 use crate::suppress::{Notice, Suppressor};
 
@@ -36,6 +38,10 @@ pub trait Auditor {
         &self,
         target: &Target<'_>,
     ) -> impl Future<Output = Result<Vec<CheckResult>, RemediateError>> + Send;
+    /// The stages of the account's HTTP and WebSocket APIs (their access-log groups are found through them).
+    fn v2_stages(&self) -> impl Future<Output = Result<Vec<StageInfo>, RemediateError>> + Send {
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// No auditing (the CLI, tests of other paths, `LATENT_AUDIT_HOURS=0`).
@@ -67,7 +73,21 @@ impl<A: ApiConfig + Sync, P: PermissionApi + Sync, F: FunctionInfo + Sync> Audit
     }
 
     async fn audit(&self, target: &Target<'_>) -> Result<Vec<CheckResult>, RemediateError> {
-        audit::audit(target, &self.api, &self.permissions, &self.functions).await
+        // An execution log group's name does not say whether its API is REST or WebSocket: the API does.
+        let kind = self
+            .api
+            .api_kind(target.api_id)
+            .await?
+            .unwrap_or(target.kind);
+        let target = Target {
+            kind,
+            ..target.clone()
+        };
+        audit::audit(&target, &self.api, &self.permissions, &self.functions).await
+    }
+
+    async fn v2_stages(&self) -> Result<Vec<StageInfo>, RemediateError> {
+        self.api.v2_stages().await
     }
 }
 
@@ -147,11 +167,29 @@ where
                 return report;
             }
         };
-        let stages = groups
+        let mut stages: Vec<(String, String, ApiKind)> = groups
             .iter()
             .filter(|g| self.config.discovery.watches(g))
-            .filter_map(|g| execution_log_group(g));
-        for (api_id, stage) in stages {
+            .filter_map(|g| execution_log_group(g))
+            .map(|(api, stage)| (api.to_owned(), stage.to_owned(), ApiKind::Rest))
+            .collect();
+        // HTTP APIs write no execution log: their stages are found through the API, watched through the access log.
+        match self.auditor.v2_stages().await {
+            Ok(found) => stages.extend(
+                found
+                    .into_iter()
+                    .filter(|s| s.kind == ApiKind::Http)
+                    .filter(|s| {
+                        s.access_log_group.as_deref().is_some_and(|g| {
+                            self.config.discovery.watches_stage_log(&s.api_id, g)
+                        })
+                    })
+                    .map(|s| (s.api_id, s.stage, s.kind)),
+            ),
+            Err(error) => report.failed.push(format!("HTTP API stages: {error}")),
+        }
+        for (api_id, stage, kind) in &stages {
+            let (api_id, stage) = (api_id.as_str(), stage.as_str());
             if report.audited as usize >= MAX_AUDITS_PER_SWEEP {
                 break;
             }
@@ -168,6 +206,7 @@ where
             report.audited += 1;
             let target = Target {
                 api_id,
+                kind: *kind,
                 stage,
                 region,
                 account: Some(account),

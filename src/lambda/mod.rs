@@ -462,7 +462,18 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
     /// not be done is logged and counted, and the next sweep tries again.
     async fn discover(&self, function_arn: &str, metrics: &mut Metrics) -> subscribe::Report {
         let settings = &self.config.discovery;
-        let report = match subscribe::subscribe_all(self.logs, settings, function_arn).await {
+        // HTTP and WebSocket API stages name their access-log groups: those are watched whatever their names.
+        let mut stage_groups = Vec::new();
+        let mut stage_failure = None;
+        match self.auditor.v2_stages().await {
+            Ok(stages) => stage_groups.extend(stages.into_iter().filter_map(|s| {
+                s.access_log_group
+                    .filter(|g| settings.watches_stage_log(&s.api_id, g))
+            })),
+            Err(error) => stage_failure = Some(format!("HTTP and WebSocket API stages: {error}")),
+        }
+        let found = subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups).await;
+        let mut report = match found {
             Ok(report) => report,
             Err(error) => {
                 tracing::error!(%error, "Discovery could not list log groups");
@@ -472,6 +483,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 }
             }
         };
+        report.failed.extend(stage_failure);
         metrics.add_subscriptions(&report);
         tracing::info!(
             subscribed = ?report.subscribed,

@@ -152,6 +152,18 @@ pub fn render(alert: &Alert, remediation: &Report) -> Message {
 /// [`render`] with the reason it goes out: a digest reports the requests counted since the last message (its
 /// count and times replace this invocation's); a breakthrough says why it did not wait.
 pub fn render_noticed(alert: &Alert, remediation: &Report, notice: Option<&Notice>) -> Message {
+    // An access-log alert names the API its stage's own configuration names (found while planning the fix).
+    let named;
+    let alert = match (&remediation.api, &alert.api_id) {
+        (Some(api), None) => {
+            let mut a = alert.clone();
+            a.api_id = Some(api.api_id.clone());
+            a.stage = Some(api.stage.clone());
+            named = a;
+            &named
+        }
+        _ => alert,
+    };
     let digest;
     let alert = match notice {
         Some(Notice::Digest { count, since, last }) => {

@@ -84,7 +84,13 @@ pub struct PendingPlan {
 impl PendingPlan {
     /// The plan of an alert whose fix awaits approval; `None` when there is nothing to approve.
     pub fn of(alert: &Alert, report: &Report, now_ms: i64) -> Option<PendingPlan> {
-        if report.status != AWAITING_APPROVAL || alert.api_source != Some(ApiSource::LogGroup) {
+        // The API of an execution log group's name, or the one an access-log group's stage configuration names.
+        let (api_id, stage) = match (&report.api, alert.api_source) {
+            (Some(api), _) => (api.api_id.clone(), api.stage.clone()),
+            (None, Some(ApiSource::LogGroup)) => (alert.api_id.clone()?, alert.stage.clone()?),
+            _ => return None,
+        };
+        if report.status != AWAITING_APPROVAL {
             return None;
         }
         let fixes: Vec<PlannedFix> = report
@@ -101,8 +107,8 @@ impl PendingPlan {
             cause: alert.cause.as_str().to_owned(),
             account: alert.account.clone()?,
             region: alert.region.clone(),
-            api_id: alert.api_id.clone()?,
-            stage: alert.stage.clone()?,
+            api_id,
+            stage,
             method: alert.method.clone(),
             resource_path: alert.resource_path.clone(),
             authorizer_ids: alert.authorizer_ids.clone(),
@@ -416,6 +422,7 @@ mod tests {
     fn awaiting(fix: Fix) -> Report {
         Report {
             status: AWAITING_APPROVAL,
+            api: None,
             actions: vec![Action {
                 outcome: AWAITING_APPROVAL,
                 reason: None,

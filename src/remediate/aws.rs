@@ -1,10 +1,15 @@
-//! The SDK adapters of the remediation ports: API Gateway (read-only) and Lambda (GetPolicy, AddPermission).
+//! The SDK adapters of the remediation ports: API Gateway, REST (v1) and HTTP/WebSocket (v2), read-only; Lambda
+//! (GetPolicy, AddPermission).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::aws_error::explain;
 
-use super::plan::{Fix, FunctionRef};
+use super::plan::{Fix, FunctionRef, is_lambda_uri};
 use super::{
-    Added, ApiConfig, Authorizer, Integration, Live, PermissionApi, RemediateError, Settings,
+    Added, ApiConfig, ApiKind, Authorizer, Integration, Live, PermissionApi, RemediateError,
+    Settings, StageInfo, log_group_of_arn,
 };
 
 /// The remediator the Lambda and `apigw-doctor handle` use. Building clients makes no call; in mode `off` the
@@ -15,20 +20,160 @@ pub fn live(
 ) -> Live<ApiGatewayConfig, LambdaPermissions> {
     Live {
         settings,
-        api: ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(sdk)),
+        api: ApiGatewayConfig::new(sdk),
         permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(sdk)),
     }
 }
 
-/// Reads REST API configuration with `apigateway:GET` only.
+/// Reads the configuration of REST, HTTP and WebSocket APIs with `apigateway:GET` only. An API id is looked up as
+/// a REST API first (`GetRestApi`), then as an HTTP or WebSocket API (`GetApi`); the answer is kept.
 #[derive(Debug, Clone)]
 pub struct ApiGatewayConfig {
     client: aws_sdk_apigateway::Client,
+    v2: aws_sdk_apigatewayv2::Client,
+    kinds: Arc<Mutex<HashMap<String, ApiKind>>>,
 }
 
 impl ApiGatewayConfig {
-    pub fn new(client: aws_sdk_apigateway::Client) -> ApiGatewayConfig {
-        ApiGatewayConfig { client }
+    pub fn new(sdk: &aws_config::SdkConfig) -> ApiGatewayConfig {
+        ApiGatewayConfig {
+            client: aws_sdk_apigateway::Client::new(sdk),
+            v2: aws_sdk_apigatewayv2::Client::new(sdk),
+            kinds: Arc::default(),
+        }
+    }
+
+    /// The kind of the API; an API of neither kind is an error naming the id.
+    async fn kind(&self, api_id: &str) -> Result<ApiKind, RemediateError> {
+        self.api_kind(api_id).await?.ok_or_else(|| {
+            lookup(
+                api_id,
+                "apigateway:GET: no REST, HTTP or WebSocket API has this id in this account and region; check the id and --region",
+            )
+        })
+    }
+
+    async fn v2_routes(
+        &self,
+        api_id: &str,
+    ) -> Result<Vec<aws_sdk_apigatewayv2::types::Route>, RemediateError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .v2
+                .get_routes()
+                .api_id(api_id)
+                .max_results("500")
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
+            all.extend(page.items.unwrap_or_default());
+            match page.next_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    async fn v2_integrations(
+        &self,
+        api_id: &str,
+    ) -> Result<HashMap<String, aws_sdk_apigatewayv2::types::Integration>, RemediateError> {
+        let mut all = HashMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .v2
+                .get_integrations()
+                .api_id(api_id)
+                .max_results("500")
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
+            for integration in page.items.unwrap_or_default() {
+                if let Some(id) = integration.integration_id.clone() {
+                    all.insert(id, integration);
+                }
+            }
+            match page.next_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// Every route with its integration (a route's target is `integrations/{id}`).
+    async fn v2_route_integrations(&self, api_id: &str) -> Result<Vec<Integration>, RemediateError> {
+        let integrations = self.v2_integrations(api_id).await?;
+        let mut out: Vec<Integration> = self
+            .v2_routes(api_id)
+            .await?
+            .into_iter()
+            .filter_map(|route| {
+                let key = route.route_key?;
+                let id = route.target?.strip_prefix("integrations/")?.to_owned();
+                let integration = integrations.get(&id)?;
+                let (method, path) = split_route_key(&key);
+                Some(Integration {
+                    method,
+                    resource_path: path,
+                    uri: integration.integration_uri.clone(),
+                    credentials: integration.credentials_arn.clone(),
+                    timeout_ms: integration.timeout_in_millis.filter(|t| *t > 0),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.route().cmp(&b.route()));
+        Ok(out)
+    }
+
+    async fn v2_stage(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> Result<aws_sdk_apigatewayv2::operation::get_stage::GetStageOutput, RemediateError> {
+        self.v2
+            .get_stage()
+            .api_id(api_id)
+            .stage_name(stage)
+            .send()
+            .await
+            .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))
+    }
+
+    async fn v2_apis(&self) -> Result<Vec<(String, ApiKind)>, RemediateError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .v2
+                .get_apis()
+                .max_results("500")
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| lookup("*", explain("apigateway:GET", &e)))?;
+            for api in page.items.unwrap_or_default() {
+                if let (Some(id), Some(protocol)) = (api.api_id, api.protocol_type) {
+                    let kind = v2_kind(&protocol);
+                    self.remember(&id, kind);
+                    all.push((id, kind));
+                }
+            }
+            match page.next_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    fn remember(&self, api_id: &str, kind: ApiKind) {
+        if let Ok(mut kinds) = self.kinds.lock() {
+            kinds.insert(api_id.to_owned(), kind);
+        }
     }
 
     /// Every resource of the API (paginated), with its methods.
@@ -98,13 +243,128 @@ fn lookup(api_id: &str, reason: impl std::fmt::Display) -> RemediateError {
     }
 }
 
+/// `GET /orders/{id}` → (`GET`, `/orders/{id}`); `$connect`, `$default` → (``, the key).
+pub fn split_route_key(key: &str) -> (String, String) {
+    match key.split_once(' ') {
+        Some((method, path)) => (method.to_owned(), path.to_owned()),
+        None => (String::new(), key.to_owned()),
+    }
+}
+
+fn v2_kind(protocol: &aws_sdk_apigatewayv2::types::ProtocolType) -> ApiKind {
+    match protocol {
+        aws_sdk_apigatewayv2::types::ProtocolType::Websocket => ApiKind::WebSocket,
+        _ => ApiKind::Http,
+    }
+}
+
 impl ApiConfig for ApiGatewayConfig {
+    async fn api_kind(&self, api_id: &str) -> Result<Option<ApiKind>, RemediateError> {
+        if let Some(kind) = self.kinds.lock().ok().and_then(|k| k.get(api_id).copied()) {
+            return Ok(Some(kind));
+        }
+        let kind = match self.client.get_rest_api().rest_api_id(api_id).send().await {
+            Ok(_) => Some(ApiKind::Rest),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found_exception()) =>
+            {
+                match self.v2.get_api().api_id(api_id).send().await {
+                    Ok(out) => Some(out.protocol_type.as_ref().map_or(ApiKind::Http, v2_kind)),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_not_found_exception()) =>
+                    {
+                        None
+                    }
+                    Err(e) => return Err(lookup(api_id, explain("apigateway:GET", &e))),
+                }
+            }
+            Err(e) => return Err(lookup(api_id, explain("apigateway:GET", &e))),
+        };
+        if let Some(kind) = kind {
+            self.remember(api_id, kind);
+        }
+        Ok(kind)
+    }
+
+    async fn stage_access_log_group(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> Result<Option<String>, RemediateError> {
+        let destination = if self.kind(api_id).await? == ApiKind::Rest {
+            self.client
+                .get_stage()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .send()
+                .await
+                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?
+                .access_log_settings
+                .and_then(|a| a.destination_arn)
+        } else {
+            self.v2_stage(api_id, stage)
+                .await?
+                .access_log_settings
+                .and_then(|a| a.destination_arn)
+        };
+        Ok(destination
+            .as_deref()
+            .and_then(log_group_of_arn)
+            .map(str::to_owned))
+    }
+
+    async fn v2_stages(&self) -> Result<Vec<StageInfo>, RemediateError> {
+        let mut found = Vec::new();
+        for (api_id, kind) in self.v2_apis().await? {
+            let stages = self
+                .v2
+                .get_stages()
+                .api_id(&api_id)
+                .max_results("500")
+                .send()
+                .await
+                .map_err(|e| lookup(&api_id, explain("apigateway:GET", &e)))?;
+            for stage in stages.items.unwrap_or_default() {
+                let access_log_group = stage
+                    .access_log_settings
+                    .as_ref()
+                    .and_then(|a| a.destination_arn.as_deref())
+                    .and_then(log_group_of_arn)
+                    .map(str::to_owned);
+                if let Some(name) = stage.stage_name {
+                    found.push(StageInfo {
+                        api_id: api_id.clone(),
+                        stage: name,
+                        kind,
+                        access_log_group,
+                    });
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn route_integration(
         &self,
         api_id: &str,
         method: &str,
         resource_path: &str,
     ) -> Result<Option<Integration>, RemediateError> {
+        if self.kind(api_id).await? != ApiKind::Rest {
+            // The route as logged, else the same path for any method (`ANY /orders`).
+            let all = self.v2_route_integrations(api_id).await?;
+            let method = method.to_ascii_uppercase();
+            let exact = all
+                .iter()
+                .find(|i| i.method == method && i.resource_path == resource_path);
+            let any = || {
+                all.iter()
+                    .find(|i| i.method == "ANY" && i.resource_path == resource_path)
+            };
+            return Ok(exact.or_else(any).cloned());
+        }
         let resources = self.resources(api_id).await?;
         let Some(resource) = resources
             .iter()
@@ -125,6 +385,11 @@ impl ApiConfig for ApiGatewayConfig {
     }
 
     async fn lambda_integrations(&self, api_id: &str) -> Result<Vec<Integration>, RemediateError> {
+        if self.kind(api_id).await? != ApiKind::Rest {
+            let mut all = self.v2_route_integrations(api_id).await?;
+            all.retain(|i| i.uri.as_deref().is_some_and(is_lambda_uri));
+            return Ok(all);
+        }
         let mut out = Vec::new();
         for resource in self.resources(api_id).await? {
             let path = resource.path.clone().unwrap_or_default();
@@ -141,7 +406,7 @@ impl ApiConfig for ApiGatewayConfig {
                     .await?
                     && i.uri
                         .as_deref()
-                        .is_some_and(|u| u.contains(":lambda:path/"))
+                        .is_some_and(is_lambda_uri)
                 {
                     out.push(i);
                 }
@@ -151,6 +416,42 @@ impl ApiConfig for ApiGatewayConfig {
     }
 
     async fn authorizers(&self, api_id: &str) -> Result<Vec<Authorizer>, RemediateError> {
+        if self.kind(api_id).await? != ApiKind::Rest {
+            let out = self
+                .v2
+                .get_authorizers()
+                .api_id(api_id)
+                .max_results("500")
+                .send()
+                .await
+                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
+            let items = out.items.unwrap_or_default();
+            let routes = if items.is_empty() {
+                Vec::new()
+            } else {
+                self.v2_routes(api_id).await?
+            };
+            return Ok(items
+                .into_iter()
+                .map(|a| {
+                    let id = a.authorizer_id.unwrap_or_default();
+                    let mut used_by: Vec<String> = routes
+                        .iter()
+                        .filter(|r| r.authorizer_id.as_deref() == Some(id.as_str()))
+                        .filter_map(|r| r.route_key.clone())
+                        .collect();
+                    used_by.sort();
+                    Authorizer {
+                        jwt: a.authorizer_type
+                            == Some(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt),
+                        id,
+                        uri: a.authorizer_uri,
+                        credentials: a.authorizer_credentials_arn,
+                        routes: used_by,
+                    }
+                })
+                .collect());
+        }
         let out = self
             .client
             .get_authorizers()
@@ -187,6 +488,7 @@ impl ApiConfig for ApiGatewayConfig {
                     uri: a.authorizer_uri,
                     credentials: a.authorizer_credentials,
                     routes,
+                    jwt: false,
                 }
             })
             .collect())
@@ -197,6 +499,10 @@ impl ApiConfig for ApiGatewayConfig {
         api_id: &str,
         stage: &str,
     ) -> Result<Vec<(String, String)>, RemediateError> {
+        if self.kind(api_id).await? != ApiKind::Rest {
+            let out = self.v2_stage(api_id, stage).await?;
+            return Ok(out.stage_variables.unwrap_or_default().into_iter().collect());
+        }
         let out = self
             .client
             .get_stage()

@@ -51,10 +51,55 @@ impl Default for Settings {
     }
 }
 
+/// The three kinds of API Gateway API: REST (v1), HTTP and WebSocket (v2). Each gets the same diagnosis, audit and
+/// healing; what differs is how their configuration is read and which logs they write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKind {
+    Rest,
+    Http,
+    #[serde(rename = "websocket")]
+    WebSocket,
+}
+
+impl ApiKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKind::Rest => "rest",
+            ApiKind::Http => "http",
+            ApiKind::WebSocket => "websocket",
+        }
+    }
+
+    /// API Gateway's longest wait for an integration: 29 s for REST and WebSocket (REST's can be raised by a quota
+    /// increase), 30 s for HTTP APIs.
+    pub fn max_integration_timeout_ms(self) -> i32 {
+        match self {
+            ApiKind::Http => 30_000,
+            ApiKind::Rest | ApiKind::WebSocket => 29_000,
+        }
+    }
+}
+
+impl std::str::FromStr for ApiKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ApiKind, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "rest" => Ok(ApiKind::Rest),
+            "http" => Ok(ApiKind::Http),
+            "websocket" => Ok(ApiKind::WebSocket),
+            other => Err(format!("{other:?} is not an API kind (rest, http, websocket)")),
+        }
+    }
+}
+
 /// A Lambda integration of the API, as its configuration describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Integration {
+    /// The route's method (`GET`, `ANY`); empty for a route named by its key alone (`$default`, `$connect`).
     pub method: String,
+    /// The resource path (`/orders/{id}`), or the route key when `method` is empty.
     pub resource_path: String,
     pub uri: Option<String>,
     pub credentials: Option<String>,
@@ -62,7 +107,23 @@ pub struct Integration {
     pub timeout_ms: Option<i32>,
 }
 
-/// A Lambda authorizer of the API.
+impl Integration {
+    /// The route as people and route keys write it: `GET /orders/{id}`, `$connect`.
+    pub fn route(&self) -> String {
+        if self.method.is_empty() {
+            self.resource_path.clone()
+        } else {
+            format!("{} {}", self.method, self.resource_path)
+        }
+    }
+
+    /// What a permission for this route must allow.
+    pub fn source(&self) -> Source {
+        Source::of_route(&self.method, &self.resource_path)
+    }
+}
+
+/// An authorizer of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorizer {
     pub id: String,
@@ -70,6 +131,8 @@ pub struct Authorizer {
     pub credentials: Option<String>,
     /// The routes that use it (`GET /orders`): its failure fails each of them.
     pub routes: Vec<String>,
+    /// A JWT authorizer (HTTP APIs): API Gateway validates the token itself and invokes no function.
+    pub jwt: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +170,59 @@ pub trait ApiConfig {
         api_id: &str,
         stage: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>, RemediateError>> + Send;
+    /// Which kind of API this is; `None` when no API of either kind has this id.
+    fn api_kind(
+        &self,
+        api_id: &str,
+    ) -> impl Future<Output = Result<Option<ApiKind>, RemediateError>> + Send {
+        let _ = api_id;
+        async { Ok(Some(ApiKind::Rest)) }
+    }
+    /// The log group the stage writes its access log to (`AccessLogSettings.DestinationArn`, as a group name).
+    fn stage_access_log_group(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> impl Future<Output = Result<Option<String>, RemediateError>> + Send {
+        let _ = (api_id, stage);
+        async { Ok(None) }
+    }
+    /// Every stage of the account's HTTP and WebSocket APIs (in this region), with where its access log goes.
+    fn v2_stages(&self) -> impl Future<Output = Result<Vec<StageInfo>, RemediateError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+}
+
+/// The HTTP and WebSocket API stages whose access log goes to this log group: an access-log group's name says
+/// nothing, the stages' own configuration does.
+pub async fn stages_logging_to<A: ApiConfig>(
+    api: &A,
+    log_group: &str,
+) -> Result<Vec<(String, String)>, RemediateError> {
+    Ok(api
+        .v2_stages()
+        .await?
+        .into_iter()
+        .filter(|s| s.access_log_group.as_deref() == Some(log_group))
+        .map(|s| (s.api_id, s.stage))
+        .collect())
+}
+
+/// A stage of an HTTP or WebSocket API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageInfo {
+    pub api_id: String,
+    pub stage: String,
+    pub kind: ApiKind,
+    /// The log group its access log goes to (`None`: no access log, or one to Firehose).
+    pub access_log_group: Option<String>,
+}
+
+/// The log group name of a CloudWatch Logs ARN (`arn:aws:logs:{region}:{account}:log-group:{name}[:*]`).
+pub fn log_group_of_arn(arn: &str) -> Option<&str> {
+    let (_, name) = arn.split_once(":log-group:")?;
+    let name = name.strip_suffix(":*").unwrap_or(name);
+    (!name.is_empty()).then_some(name)
 }
 
 /// Whether an `AddPermission` created the statement or found it there.
@@ -139,6 +255,17 @@ pub struct Report {
     /// In `approve` mode, once the plan is kept: what the "Apply fix" button needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval: Option<approval::Offer>,
+    /// The API and stage of an access-log alert, as the stage's own configuration names them (its access log goes
+    /// to the alert's log group): the API the plan was made for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ResolvedApi>,
+}
+
+/// An API and stage found through the API's own configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedApi {
+    pub api_id: String,
+    pub stage: String,
 }
 
 impl Report {
@@ -147,6 +274,7 @@ impl Report {
             status: "none",
             actions: Vec::new(),
             approval: None,
+            api: None,
         }
     }
 
@@ -167,6 +295,7 @@ impl Report {
             status,
             actions,
             approval: None,
+            api: None,
         }
     }
 }
@@ -223,14 +352,21 @@ pub async fn remediate<A: ApiConfig, P: PermissionApi>(
     if settings.mode == Mode::Off {
         return Report::none();
     }
-    let report = match plan_targets(alert, settings, authorizer, api).await {
+    let report = match trusted_api(alert, settings, api).await {
         Err(action) => Report::from_actions(vec![action]),
-        Ok(targets) => {
-            let mut actions = Vec::new();
-            for target in targets {
-                actions.push(act(alert, settings, &target, permissions, budget).await);
-            }
-            summarise(actions)
+        Ok(trusted) => {
+            let mut report = match plan_targets(alert, &trusted, settings, authorizer, api).await {
+                Err(action) => Report::from_actions(vec![action]),
+                Ok(targets) => {
+                    let mut actions = Vec::new();
+                    for target in targets {
+                        actions.push(act(&trusted, settings, &target, permissions, budget).await);
+                    }
+                    summarise(actions)
+                }
+            };
+            report.api = trusted.resolved;
+            report
         }
     };
     for action in &report.actions {
@@ -275,34 +411,133 @@ struct Target {
     concrete: String,
 }
 
-async fn plan_targets<A: ApiConfig>(
+/// The account, API and stage a plan is made for, from sources an attacker cannot write.
+struct Trusted {
+    account: String,
+    region: String,
+    api_id: String,
+    stage: String,
+    /// Set when the API's configuration (not the alert) named the API: an access-log alert.
+    resolved: Option<ResolvedApi>,
+}
+
+/// Where the API of an alert comes from: an execution log group's name; or, for an access-log group (whose name is
+/// the team's choice), the API stage whose own `AccessLogSettings` send its access log there: the operator's
+/// `ACCESS_LOG_APIS` mapping is checked against it, an unmapped group is looked up by it. A pasted record's
+/// `apiId` is never enough.
+async fn trusted_api<A: ApiConfig>(
     alert: &Alert,
     settings: &Settings,
-    authorizer: bool,
     api: &A,
-) -> Result<Vec<Target>, Action> {
-    if alert.api_source != Some(ApiSource::LogGroup) {
-        return Err(Action::refused(
-            "only REST execution log groups (API-Gateway-Execution-Logs_{api-id}/{stage}) name the API trustworthily",
-            None,
-        ));
-    }
-    let (Some(account), Some(api_id), Some(stage)) = (&alert.account, &alert.api_id, &alert.stage)
-    else {
+) -> Result<Trusted, Action> {
+    let Some(account) = alert.account.clone() else {
         return Err(Action::refused(
             "the delivery does not name the account, API and stage",
             None,
         ));
     };
-    if let Some(refusal) = cross_account(settings, account) {
+    if let Some(refusal) = cross_account(settings, &account) {
         return Err(refusal);
     }
-    if !settings.allowed_apis.is_empty() && !settings.allowed_apis.contains(api_id) {
+    let lookup_failed = |e: RemediateError| Action {
+        outcome: "failed",
+        reason: Some(e.to_string()),
+        fix: None,
+    };
+    let (api_id, stage, resolved) = match (alert.api_source, &alert.log_group) {
+        (Some(ApiSource::LogGroup), _) => match (&alert.api_id, &alert.stage) {
+            (Some(api_id), Some(stage)) => (api_id.clone(), stage.clone(), false),
+            _ => {
+                return Err(Action::refused(
+                    "the delivery does not name the account, API and stage",
+                    None,
+                ));
+            }
+        },
+        (Some(ApiSource::Mapping), Some(group)) => {
+            let (Some(api_id), Some(stage)) = (&alert.api_id, &alert.stage) else {
+                return Err(Action::refused("the mapping names no API and stage", None));
+            };
+            let logs_to = api
+                .stage_access_log_group(api_id, stage)
+                .await
+                .map_err(lookup_failed)?;
+            if logs_to.as_deref() != Some(group.as_str()) {
+                return Err(Action::refused(
+                    format!(
+                        "ACCESS_LOG_APIS maps {group} to {api_id}/{stage}, but that stage's access log goes to {}: \
+                         the mapping is not trusted for a change",
+                        logs_to.as_deref().unwrap_or("no log group")
+                    ),
+                    None,
+                ));
+            }
+            (api_id.clone(), stage.clone(), true)
+        }
+        (None, Some(group)) => {
+            let stages = stages_logging_to(api, group)
+                .await
+                .map_err(lookup_failed)?;
+            match stages.as_slice() {
+                [(api_id, stage)] => (api_id.clone(), stage.clone(), true),
+                [] => {
+                    return Err(Action::refused(
+                        format!(
+                            "no HTTP or WebSocket API stage of this account and region sends its access log to {group}: \
+                             the API cannot be named trustworthily (map it with ACCESS_LOG_APIS if it is a REST stage's)"
+                        ),
+                        None,
+                    ));
+                }
+                several => {
+                    let names: Vec<String> =
+                        several.iter().map(|(a, s)| format!("{a}/{s}")).collect();
+                    return Err(Action::refused(
+                        format!(
+                            "several API stages send their access log to {group} ({}): give each its own log group, \
+                             or map the group with ACCESS_LOG_APIS",
+                            names.join(", ")
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(Action::refused(
+                "only an execution log group's name, or an API stage whose access log goes to the delivery's log group, \
+                 names the API trustworthily (a pasted record's apiId does not)",
+                None,
+            ));
+        }
+    };
+    if !settings.allowed_apis.is_empty() && !settings.allowed_apis.contains(&api_id) {
         return Err(Action::refused(
             format!("API {api_id} is not in REMEDIATION_ALLOWED_APIS"),
             None,
         ));
     }
+    let resolved = resolved.then(|| ResolvedApi {
+        api_id: api_id.clone(),
+        stage: stage.clone(),
+    });
+    Ok(Trusted {
+        account,
+        region: alert.region.clone(),
+        api_id,
+        stage,
+        resolved,
+    })
+}
+
+async fn plan_targets<A: ApiConfig>(
+    alert: &Alert,
+    trusted: &Trusted,
+    settings: &Settings,
+    authorizer: bool,
+    api: &A,
+) -> Result<Vec<Target>, Action> {
+    let (account, api_id, stage) = (&trusted.account, &trusted.api_id, &trusted.stage);
     let lookup_failed = |e: RemediateError| Action {
         outcome: "failed",
         reason: Some(e.to_string()),
@@ -331,7 +566,7 @@ async fn plan_targets<A: ApiConfig>(
             .filter(|a| {
                 a.uri
                     .as_deref()
-                    .is_some_and(|u| u.contains(":lambda:path/"))
+                    .is_some_and(|u| plan::is_lambda_uri(u))
             })
             .filter(|a| alert.authorizer_ids.is_empty() || alert.authorizer_ids.contains(&a.id))
             .collect();
@@ -358,12 +593,22 @@ async fn plan_targets<A: ApiConfig>(
         }
         return Ok(targets);
     }
-    let integrations = match (&alert.method, &alert.resource_path) {
-        (Some(method), Some(path)) => match api.route_integration(api_id, method, path).await {
+    // A logged route only selects among the API's own routes; a bare route key (`$connect`, `$default`) is an
+    // HTTP or WebSocket route.
+    let route = match (alert.method.as_deref(), alert.resource_path.as_deref()) {
+        (Some(method), Some(path)) => Some((method, path)),
+        (None, Some(key)) if !key.starts_with('/') => Some(("", key)),
+        _ => None,
+    };
+    let integrations = match route {
+        Some((method, path)) => match api.route_integration(api_id, method, path).await {
             Ok(Some(integration)) => vec![integration],
             Ok(None) => {
                 return Err(Action::refused(
-                    format!("the API has no integration for {method} {path}"),
+                    format!(
+                        "the API has no integration for {}",
+                        format!("{method} {path}").trim_start()
+                    ),
                     None,
                 ));
             }
@@ -378,12 +623,12 @@ async fn plan_targets<A: ApiConfig>(
         let Some(uri) = integration
             .uri
             .as_deref()
-            .filter(|u| u.contains(":lambda:path/"))
+            .filter(|u| plan::is_lambda_uri(u))
         else {
             return Err(Action::refused(
                 format!(
-                    "the integration of {} {} is not a Lambda integration",
-                    integration.method, integration.resource_path
+                    "the integration of {} is not a Lambda integration",
+                    integration.route()
                 ),
                 None,
             ));
@@ -392,10 +637,7 @@ async fn plan_targets<A: ApiConfig>(
             .await
             .map_err(|reason| Action::refused(reason, None))?;
         let source = match settings.scope {
-            Scope::Route => Source::Route {
-                method: integration.method.clone(),
-                resource_path: integration.resource_path.clone(),
-            },
+            Scope::Route => integration.source(),
             Scope::Api => Source::Api,
         };
         targets.push(Target {
@@ -412,14 +654,13 @@ async fn plan_targets<A: ApiConfig>(
 }
 
 async fn act<P: PermissionApi>(
-    alert: &Alert,
+    trusted: &Trusted,
     settings: &Settings,
     target: &Target,
     permissions: &P,
     budget: &mut usize,
 ) -> Action {
-    let account = alert.account.as_deref().unwrap_or_default();
-    let api_id = alert.api_id.as_deref().unwrap_or_default();
+    let (account, api_id) = (trusted.account.as_str(), trusted.api_id.as_str());
     let policy = match permissions.get_policy(&target.function).await {
         Ok(Some(document)) => PolicyState::parse(&document, &target.concrete, account),
         Ok(None) => PolicyState::none(),
@@ -439,7 +680,7 @@ async fn act<P: PermissionApi>(
         api_id,
         function: &target.function,
         credentials: target.credentials.as_deref(),
-        source_arn: source_arn(&alert.region, account, api_id, &target.source),
+        source_arn: source_arn(&trusted.region, account, api_id, &target.source),
         policy: &policy,
     };
     match decide(&facts) {
@@ -630,6 +871,7 @@ impl Remediator for Offline {
         Report {
             status: "dry-run",
             approval: None,
+            api: None,
             actions: vec![Action {
                 outcome: "dry-run",
                 reason: Some(format!(
@@ -942,12 +1184,14 @@ mod tests {
                     uri: Some(uri("arn:aws:lambda:eu-west-2:123456789012:function:nope")),
                     credentials: None,
                     routes: Vec::new(),
+                    jwt: false,
                 },
                 Authorizer {
                     id: "6ad5l1".into(),
                     uri: Some(uri(authorizer_fn)),
                     credentials: None,
                     routes: Vec::new(),
+                    jwt: false,
                 },
             ],
             ..FakeApi::default()

@@ -84,19 +84,31 @@ fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$')
 }
 
-/// The function ARN inside an API Gateway Lambda integration URI
-/// (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function-arn}/invocations`), with
+/// Whether an integration (or authorizer) URI invokes a Lambda function: the path form every API kind takes
+/// (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function-arn}/invocations`) or the bare function
+/// ARN HTTP APIs also accept (`arn:aws:lambda:{region}:{account}:function:{name}`).
+pub fn is_lambda_uri(uri: &str) -> bool {
+    uri.contains(LAMBDA_PATH) || (uri.starts_with("arn:") && uri.contains(":lambda:") && uri.contains(":function:"))
+}
+
+const LAMBDA_PATH: &str = ":lambda:path/2015-03-31/functions/";
+
+/// The function ARN inside a Lambda integration URI (either form of [`is_lambda_uri`]), with
 /// `${stageVariables.name}` replaced from the stage.
 pub fn function_from_integration_uri(
     uri: &str,
     stage_variables: &[(String, String)],
 ) -> Result<FunctionRef, String> {
-    const MARKER: &str = ":lambda:path/2015-03-31/functions/";
-    let at = uri
-        .find(MARKER)
-        .ok_or_else(|| "the integration is not a Lambda integration".to_owned())?;
-    let rest = &uri[at + MARKER.len()..];
-    let arn = rest.strip_suffix("/invocations").unwrap_or(rest);
+    if !is_lambda_uri(uri) {
+        return Err("the integration is not a Lambda integration".to_owned());
+    }
+    let arn = match uri.find(LAMBDA_PATH) {
+        Some(at) => {
+            let rest = &uri[at + LAMBDA_PATH.len()..];
+            rest.strip_suffix("/invocations").unwrap_or(rest)
+        }
+        None => uri,
+    };
     let mut resolved = String::with_capacity(arn.len());
     let mut remaining = arn;
     while let Some(start) = remaining.find("${stageVariables.") {
@@ -134,10 +146,31 @@ pub enum Source {
         method: String,
         resource_path: String,
     },
+    /// A route of an HTTP or WebSocket API named by its key alone: `$default`, `$connect`, `$disconnect`, or a
+    /// WebSocket API's own route key (`sendmessage`).
+    RouteKey {
+        key: String,
+    },
     Api,
     Authorizer {
         authorizer_id: String,
     },
+}
+
+impl Source {
+    /// The route's source: `METHOD /path` (REST resources, HTTP API routes) or a bare route key (`method` empty).
+    pub fn of_route(method: &str, resource_path: &str) -> Source {
+        if method.is_empty() {
+            Source::RouteKey {
+                key: resource_path.to_owned(),
+            }
+        } else {
+            Source::Route {
+                method: method.to_owned(),
+                resource_path: resource_path.to_owned(),
+            }
+        }
+    }
 }
 
 fn partition_of(region: &str) -> &'static str {
@@ -160,6 +193,8 @@ pub fn source_arn(region: &str, account: &str, api_id: &str, source: &Source) ->
     match source {
         Source::Api => format!("{base}/*"),
         Source::Authorizer { authorizer_id } => format!("{base}/authorizers/{authorizer_id}"),
+        // HTTP API `$default`, WebSocket `$connect` and custom keys: `{api}/{stage}/{key}`.
+        Source::RouteKey { key } => format!("{base}/*/{key}"),
         Source::Route {
             method,
             resource_path,
@@ -195,6 +230,11 @@ pub fn concrete_source(
     method: &str,
     resource_path: &str,
 ) -> String {
+    let api = source_arn(region, account, api_id, &Source::Api);
+    let api = api.trim_end_matches("/*");
+    if method.is_empty() {
+        return format!("{api}/{stage}/{resource_path}");
+    }
     let method = if method.eq_ignore_ascii_case("ANY") {
         "GET"
     } else {
@@ -205,10 +245,8 @@ pub fn concrete_source(
         .split('/')
         .map(|s| if s.starts_with('{') { "x" } else { s })
         .collect();
-    let api = source_arn(region, account, api_id, &Source::Api);
     format!(
-        "{}/{stage}/{}/{}",
-        api.trim_end_matches("/*"),
+        "{api}/{stage}/{}/{}",
         method.to_ascii_uppercase(),
         sample.join("/")
     )

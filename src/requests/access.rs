@@ -146,11 +146,16 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
         events: 1,
         ..Request::default()
     };
-    if let Some(route) = get(ROUTE_KEY)
-        && let Some((method, path)) = route.split_once(' ')
-    {
-        request.method = Some(Cow::Owned(method.to_owned()));
-        request.resource_path = Some(Cow::Owned(path.to_owned()));
+    if let Some(route) = get(ROUTE_KEY) {
+        match route.split_once(' ') {
+            Some((method, path)) => {
+                request.method = Some(Cow::Owned(method.to_owned()));
+                request.resource_path = Some(Cow::Owned(path.to_owned()));
+            }
+            // `$default` (HTTP), `$connect`, `$disconnect`, `sendmessage` (WebSocket): a route named by its key.
+            None if is_route_key(&route) => request.resource_path = Some(Cow::Owned(route)),
+            None => {}
+        }
     }
     if let Some(method) = get(METHOD) {
         request.method = Some(Cow::Owned(method));
@@ -175,6 +180,17 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
         }
     }
     Some(request)
+}
+
+/// A route key as API Gateway writes it: `$default`, `$connect`, or a WebSocket API's own key (letters, digits,
+/// `_`, `-`, `.`, at most 128 characters).
+fn is_route_key(key: &str) -> bool {
+    let bare = key.strip_prefix('$').unwrap_or(key);
+    !bare.is_empty()
+        && key.len() <= 128
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// A bare field value such as `The Lambda function returned the following error: ...`, as a Logs Insights query

@@ -59,6 +59,13 @@ impl Settings {
         prefixes
     }
 
+    /// Whether the access-log group of an API stage (found through the API's configuration, whatever its name)
+    /// is one to watch: not one of the groups never watched, and within `only` when it is set (by API id or name).
+    pub fn watches_stage_log(&self, api_id: &str, log_group: &str) -> bool {
+        !self.never_watched(log_group)
+            && (self.only.is_empty() || self.only.iter().any(|o| o == api_id || o == log_group))
+    }
+
     /// Whether a listed log group is one to watch.
     pub fn watches(&self, log_group: &str) -> bool {
         self.in_scope(log_group) && !self.never_watched(log_group)
@@ -197,17 +204,27 @@ pub struct Report {
     pub failed: Vec<String>,
 }
 
-/// Subscribes every watched log group that has no filter of ours. A failure on one log group is reported and
-/// the others go on; only a failure to list log groups at all is an error.
+/// Subscribes every watched log group that has no filter of ours: those under the prefixes, and `stage_groups`,
+/// the access-log groups API stages name in their configuration (an HTTP API's only log, named as its team
+/// likes). A failure on one log group is reported and the others go on; only a failure to list log groups at
+/// all is an error.
 pub async fn subscribe_all<L: LogsApi>(
     logs: &L,
     settings: &Settings,
     destination_arn: &str,
+    stage_groups: &[String],
 ) -> Result<Report, SubscribeError> {
     let mut report = Report::default();
-    for group in watched(logs, settings).await? {
+    let mut groups = watched(logs, settings).await?;
+    let listed = groups.len();
+    groups.extend(stage_groups.iter().filter(|g| !groups.contains(g)).cloned().collect::<Vec<_>>());
+    groups[listed..].sort();
+    groups.dedup();
+    for (i, group) in groups.into_iter().enumerate() {
         let filters = match logs.filters(&group).await {
             Ok(filters) => filters,
+            // A stage's access-log group API Gateway has not created yet (no request logged): the next sweep.
+            Err(error) if i >= listed && error.reason.contains("ResourceNotFound") => continue,
             Err(error) => {
                 report.failed.push(format!("{group}: {error}"));
                 continue;

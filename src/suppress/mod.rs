@@ -395,6 +395,7 @@ mod tests {
         Report {
             status: outcome,
             approval: None,
+            api: None,
             actions: vec![crate::remediate::Action {
                 outcome,
                 reason: reason.map(str::to_owned),

@@ -1,16 +1,17 @@
-//! `audit`: read-only checks of a REST API's configuration, before it fails.
+//! `audit`: read-only checks of an API's configuration (REST, HTTP or WebSocket), before it fails.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use apigw_doctor::audit::{self, CheckResult, Status};
-use apigw_doctor::remediate;
+use apigw_doctor::remediate::{self, ApiConfig, ApiKind};
 
 use crate::{AwsArgs, Format, runtime, sdk_config};
 
 /// 0 when no check fails, 1 when one does, 2 when the API cannot be read.
 pub fn audit(
     api_id: &str,
+    kind: Option<ApiKind>,
     stage: Option<String>,
     format: Format,
     account: Option<String>,
@@ -26,20 +27,31 @@ pub fn audit(
             Err(code) => return code,
         };
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-        let apigateway = aws_sdk_apigateway::Client::new(&sdk);
+        let api = remediate::aws::ApiGatewayConfig::new(&sdk);
+        let kind = match kind {
+            Some(kind) => kind,
+            None => match api.api_kind(api_id).await {
+                Ok(Some(kind)) => kind,
+                Ok(None) => {
+                    eprintln!(
+                        "apigw-doctor: no REST, HTTP or WebSocket API {api_id} in {region}: check the id and --region"
+                    );
+                    return ExitCode::from(2);
+                }
+                Err(error) => {
+                    eprintln!("apigw-doctor: {error}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
         let stages = match stage {
             Some(stage) => vec![stage],
-            None => match apigateway.get_stages().rest_api_id(api_id).send().await {
-                Ok(out) => out
-                    .item
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|s| s.stage_name)
-                    .collect(),
-                Err(e) => {
+            None => match stage_names(&sdk, api_id, kind).await {
+                Ok(stages) => stages,
+                Err(reason) => {
                     eprintln!(
-                        "apigw-doctor: API Gateway GetStages of REST API {api_id} in {region}: {}",
-                        apigw_doctor::aws_error::explain("apigateway:GET", &e)
+                        "apigw-doctor: API Gateway GetStages of {} API {api_id} in {region}: {reason}",
+                        kind_label(kind)
                     );
                     return ExitCode::from(2);
                 }
@@ -60,12 +72,10 @@ pub fn audit(
                 }
             },
         };
-        let api = remediate::aws::ApiGatewayConfig::new(apigateway);
         let lambda = aws_sdk_lambda::Client::new(&sdk);
         let permissions = remediate::aws::LambdaPermissions::new(lambda.clone());
         let functions = audit::aws::LambdaFunctions::new(lambda);
-        let stage_settings =
-            audit::aws::ApiGatewayStages::new(aws_sdk_apigateway::Client::new(&sdk));
+        let stage_settings = audit::aws::ApiGatewayStages::new(&sdk);
         let logs = apigw_doctor::subscribe::aws::CloudWatchLogs::new(
             aws_sdk_cloudwatchlogs::Client::new(&sdk),
         );
@@ -74,6 +84,7 @@ pub fn audit(
         for stage in &stages {
             let target = audit::Target {
                 api_id,
+                kind,
                 stage,
                 region: &region,
                 account: Some(account.as_str()).filter(|a| !a.is_empty()),
@@ -92,7 +103,7 @@ pub fn audit(
                 }
             };
             failed |= results.iter().any(|r| r.status == Status::Fail);
-            if write_audit(&mut out, api_id, stage, &results, format).is_err() {
+            if write_audit(&mut out, api_id, kind, stage, &results, format).is_err() {
                 break;
             }
         }
@@ -104,9 +115,54 @@ pub fn audit(
     })
 }
 
+/// `REST`, `HTTP`, `WebSocket`: as people write them.
+fn kind_label(kind: ApiKind) -> &'static str {
+    match kind {
+        ApiKind::Rest => "REST",
+        ApiKind::Http => "HTTP",
+        ApiKind::WebSocket => "WebSocket",
+    }
+}
+
+/// Every stage of the API.
+async fn stage_names(
+    sdk: &aws_config::SdkConfig,
+    api_id: &str,
+    kind: ApiKind,
+) -> Result<Vec<String>, String> {
+    if kind == ApiKind::Rest {
+        let out = aws_sdk_apigateway::Client::new(sdk)
+            .get_stages()
+            .rest_api_id(api_id)
+            .send()
+            .await
+            .map_err(|e| apigw_doctor::aws_error::explain("apigateway:GET", &e))?;
+        return Ok(out
+            .item
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.stage_name)
+            .collect());
+    }
+    let out = aws_sdk_apigatewayv2::Client::new(sdk)
+        .get_stages()
+        .api_id(api_id)
+        .max_results("500")
+        .send()
+        .await
+        .map_err(|e| apigw_doctor::aws_error::explain("apigateway:GET", &e))?;
+    Ok(out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| s.stage_name)
+        .collect())
+}
+
 fn write_audit(
     out: &mut impl Write,
     api_id: &str,
+    kind: ApiKind,
     stage: &str,
     results: &[CheckResult],
     format: Format,
@@ -121,7 +177,8 @@ fn write_audit(
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
     writeln!(
         out,
-        "{api_id}/{stage}: {} fail, {} warn, {} pass",
+        "{api_id}/{stage} ({} API): {} fail, {} warn, {} pass",
+        kind_label(kind),
         count(Status::Fail),
         count(Status::Warn),
         count(Status::Pass)
@@ -134,6 +191,7 @@ fn write_audit(
         };
         let target = match (&r.method, &r.resource_path, &r.authorizer_id) {
             (Some(m), Some(p), _) => format!("{m} {p}"),
+            (None, Some(key), None) => key.clone(),
             (_, _, Some(id)) => format!("authorizer {id}"),
             _ => "stage".to_owned(),
         };

@@ -228,8 +228,16 @@ pub fn live(
                     ""
                 }
             );
+            // An access-log group read through `--api-id`: the stage's own configuration names it.
+            let mapped_api = match (&live.api_id, &live.stage) {
+                (Some(api), Some(stage)) if !group.starts_with("API-Gateway-Execution-Logs_") => {
+                    Some((api.clone(), stage.clone()))
+                }
+                _ => None,
+            };
             let origin = Origin {
                 log_group: Some(group.clone()),
+                mapped_api,
                 ..Origin::default()
             };
             let found = find(
@@ -260,36 +268,39 @@ pub fn live(
     })
 }
 
-/// The log groups of a REST API's stage: its execution log group, and its access-log group when the stage has one.
+/// The log groups of an API's stage: the execution log group (REST and WebSocket APIs), and the access-log group
+/// the stage's `AccessLogSettings` name (an HTTP API's only log).
 async fn stage_log_groups(
     sdk: &aws_config::SdkConfig,
     api_id: &str,
     stage: &str,
 ) -> Result<Vec<String>, String> {
-    let client = aws_sdk_apigateway::Client::new(sdk);
-    let found = client
-        .get_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
-        .send()
+    use apigw_doctor::remediate::{ApiConfig, ApiKind, aws::ApiGatewayConfig};
+    let api = ApiGatewayConfig::new(sdk);
+    let kind = api
+        .api_kind(api_id)
         .await
-        .map_err(|e| {
-            format!(
-                "API Gateway GetStage of API {api_id} stage {stage}: {}",
-                apigw_doctor::aws_error::explain("apigateway:GET", &e)
-            )
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!("no REST, HTTP or WebSocket API {api_id} in this region: check the id and --region")
         })?;
-    let mut groups = vec![format!("API-Gateway-Execution-Logs_{api_id}/{stage}")];
-    // `arn:aws:logs:<region>:<account>:log-group:<name>`
-    if let Some(name) = found
-        .access_log_settings
-        .and_then(|s| s.destination_arn)
-        .and_then(|arn| {
-            arn.split_once(":log-group:")
-                .map(|(_, name)| name.trim_end_matches(":*").to_owned())
-        })
-    {
-        groups.push(name);
+    let access = api
+        .stage_access_log_group(api_id, stage)
+        .await
+        .map_err(|e| format!("API Gateway GetStage of API {api_id} stage {stage}: {e}"))?;
+    let mut groups = Vec::new();
+    if kind != ApiKind::Http {
+        groups.push(format!("API-Gateway-Execution-Logs_{api_id}/{stage}"));
+    }
+    match access {
+        Some(group) => groups.push(group),
+        None if kind == ApiKind::Http => {
+            return Err(format!(
+                "HTTP API {api_id} stage {stage} has no access log, and HTTP APIs write no execution log: nothing \
+                 records its failures. Turn on access logging (docs/access-logs.md has the format)"
+            ));
+        }
+        None => {}
     }
     Ok(groups)
 }

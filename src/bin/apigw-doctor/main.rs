@@ -52,11 +52,15 @@ enum Command {
         /// Files to read; `-` or none reads standard input
         inputs: Vec<PathBuf>,
     },
-    /// Read-only checks of a REST API's configuration: invoke permissions, functions, timeouts (exit 1 on a fail)
+    /// Read-only checks of an API's configuration (REST, HTTP or WebSocket): invoke permissions, functions,
+    /// timeouts, logging (exit 1 on a fail)
     Audit {
-        /// The REST API to check
+        /// The API to check (REST, HTTP or WebSocket)
         #[arg(long)]
         api_id: String,
+        /// The API's kind (default: detected from the API)
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
         /// The stage (default: every stage of the API)
         #[arg(long)]
         stage: Option<String>,
@@ -165,11 +169,12 @@ fn main() -> ExitCode {
         Command::Handle { format, events } => handle::handle(format, events),
         Command::Audit {
             api_id,
+            kind,
             stage,
             format,
             account,
             aws,
-        } => audit::audit(&api_id, stage, format, account, &aws),
+        } => audit::audit(&api_id, kind.map(KindArg::kind), stage, format, account, &aws),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -178,6 +183,25 @@ fn main() -> ExitCode {
                 &mut std::io::stdout(),
             );
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `--kind`: an API's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum KindArg {
+    Rest,
+    Http,
+    Websocket,
+}
+
+impl KindArg {
+    fn kind(self) -> apigw_doctor::remediate::ApiKind {
+        use apigw_doctor::remediate::ApiKind;
+        match self {
+            KindArg::Rest => ApiKind::Rest,
+            KindArg::Http => ApiKind::Http,
+            KindArg::Websocket => ApiKind::WebSocket,
         }
     }
 }
