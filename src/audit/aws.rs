@@ -5,8 +5,8 @@ use crate::aws_error::explain;
 
 use super::logging::{StageLogging, StageLoggingApi};
 use super::{FunctionInfo, FunctionState};
-use crate::remediate::{ApiKind, RemediateError};
 use crate::remediate::plan::FunctionRef;
+use crate::remediate::{ApiKind, RemediateError};
 
 #[derive(Debug, Clone)]
 pub struct LambdaFunctions {

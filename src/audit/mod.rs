@@ -182,11 +182,7 @@ pub async fn audit<A: ApiConfig, P: PermissionApi, F: FunctionInfo>(
             });
             continue;
         }
-        let Some(uri) = authorizer
-            .uri
-            .as_deref()
-            .filter(|u| is_lambda_uri(u))
-        else {
+        let Some(uri) = authorizer.uri.as_deref().filter(|u| is_lambda_uri(u)) else {
             continue;
         };
         let route = Route {

@@ -19,9 +19,7 @@ use crate::diagnose::Cause;
 use crate::diagnose::finding::execution_log_group;
 use crate::publish::render::render_noticed;
 use crate::publish::sns::Publisher;
-use crate::remediate::{
-    ApiConfig, ApiKind, PermissionApi, RemediateError, Remediator, StageInfo,
-};
+use crate::remediate::{ApiConfig, ApiKind, PermissionApi, RemediateError, Remediator, StageInfo};
 use crate::subscribe::{EXECUTION_LOG_PREFIX, LogsApi};
 use crate::suppress::{Notice, Suppressor};
 
@@ -180,9 +178,9 @@ where
                     .into_iter()
                     .filter(|s| s.kind == ApiKind::Http)
                     .filter(|s| {
-                        s.access_log_group.as_deref().is_some_and(|g| {
-                            self.config.discovery.watches_stage_log(&s.api_id, g)
-                        })
+                        s.access_log_group
+                            .as_deref()
+                            .is_some_and(|g| self.config.discovery.watches_stage_log(&s.api_id, g))
                     })
                     .map(|s| (s.api_id, s.stage, s.kind)),
             ),

@@ -472,7 +472,8 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             })),
             Err(error) => stage_failure = Some(format!("HTTP and WebSocket API stages: {error}")),
         }
-        let found = subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups).await;
+        let found =
+            subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups).await;
         let mut report = match found {
             Ok(report) => report,
             Err(error) => {

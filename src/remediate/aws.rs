@@ -106,7 +106,10 @@ impl ApiGatewayConfig {
     }
 
     /// Every route with its integration (a route's target is `integrations/{id}`).
-    async fn v2_route_integrations(&self, api_id: &str) -> Result<Vec<Integration>, RemediateError> {
+    async fn v2_route_integrations(
+        &self,
+        api_id: &str,
+    ) -> Result<Vec<Integration>, RemediateError> {
         let integrations = self.v2_integrations(api_id).await?;
         let mut out: Vec<Integration> = self
             .v2_routes(api_id)
@@ -404,9 +407,7 @@ impl ApiConfig for ApiGatewayConfig {
                 if let Some(i) = self
                     .integration(api_id, &resource_id, &method, &path)
                     .await?
-                    && i.uri
-                        .as_deref()
-                        .is_some_and(is_lambda_uri)
+                    && i.uri.as_deref().is_some_and(is_lambda_uri)
                 {
                     out.push(i);
                 }
@@ -501,7 +502,11 @@ impl ApiConfig for ApiGatewayConfig {
     ) -> Result<Vec<(String, String)>, RemediateError> {
         if self.kind(api_id).await? != ApiKind::Rest {
             let out = self.v2_stage(api_id, stage).await?;
-            return Ok(out.stage_variables.unwrap_or_default().into_iter().collect());
+            return Ok(out
+                .stage_variables
+                .unwrap_or_default()
+                .into_iter()
+                .collect());
         }
         let out = self
             .client

@@ -89,7 +89,9 @@ impl std::str::FromStr for ApiKind {
             "rest" => Ok(ApiKind::Rest),
             "http" => Ok(ApiKind::Http),
             "websocket" => Ok(ApiKind::WebSocket),
-            other => Err(format!("{other:?} is not an API kind (rest, http, websocket)")),
+            other => Err(format!(
+                "{other:?} is not an API kind (rest, http, websocket)"
+            )),
         }
     }
 }
@@ -475,9 +477,7 @@ async fn trusted_api<A: ApiConfig>(
             (api_id.clone(), stage.clone(), true)
         }
         (None, Some(group)) => {
-            let stages = stages_logging_to(api, group)
-                .await
-                .map_err(lookup_failed)?;
+            let stages = stages_logging_to(api, group).await.map_err(lookup_failed)?;
             match stages.as_slice() {
                 [(api_id, stage)] => (api_id.clone(), stage.clone(), true),
                 [] => {
@@ -563,11 +563,7 @@ async fn plan_targets<A: ApiConfig>(
         let all = api.authorizers(api_id).await.map_err(lookup_failed)?;
         let chosen: Vec<&Authorizer> = all
             .iter()
-            .filter(|a| {
-                a.uri
-                    .as_deref()
-                    .is_some_and(|u| plan::is_lambda_uri(u))
-            })
+            .filter(|a| a.uri.as_deref().is_some_and(|u| plan::is_lambda_uri(u)))
             .filter(|a| alert.authorizer_ids.is_empty() || alert.authorizer_ids.contains(&a.id))
             .collect();
         if chosen.is_empty() {
@@ -908,6 +904,8 @@ mod tests {
     struct FakeApi {
         integrations: Vec<Integration>,
         authorizers: Vec<Authorizer>,
+        /// HTTP and WebSocket API stages, with their access-log groups.
+        stages: Vec<StageInfo>,
         calls: Mutex<u32>,
     }
 
@@ -959,6 +957,20 @@ mod tests {
         ) -> Result<Vec<(String, String)>, RemediateError> {
             self.count();
             Ok(Vec::new())
+        }
+        async fn stage_access_log_group(
+            &self,
+            api_id: &str,
+            stage: &str,
+        ) -> Result<Option<String>, RemediateError> {
+            Ok(self
+                .stages
+                .iter()
+                .find(|s| s.api_id == api_id && s.stage == stage)
+                .and_then(|s| s.access_log_group.clone()))
+        }
+        async fn v2_stages(&self) -> Result<Vec<StageInfo>, RemediateError> {
+            Ok(self.stages.clone())
         }
     }
 
@@ -1016,6 +1028,201 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(remediate(alert, settings, api, lambda, budget))
+    }
+
+    const HTTP_API: &str = "h77p4p1x9z";
+    const ACCESS_GROUP: &str = "/aws/http-api/orders-access";
+
+    fn http_stage(group: &str) -> StageInfo {
+        StageInfo {
+            api_id: HTTP_API.into(),
+            stage: "$default".into(),
+            kind: ApiKind::Http,
+            access_log_group: Some(group.into()),
+        }
+    }
+
+    /// An HTTP API's access-log alert as a delivery from an unmapped group makes it: no API named.
+    fn access_log_alert(route_key_method: Option<&str>, path: Option<&str>) -> Alert {
+        let mut a = alert(route_key_method, path);
+        a.api_id = None;
+        a.stage = None;
+        a.api_source = None;
+        a.log_group = Some(ACCESS_GROUP.into());
+        a
+    }
+
+    /// HTTP APIs accept the bare function ARN as the integration URI (AWS::ApiGatewayV2::Integration).
+    fn http_api(method: &str, path: &str) -> FakeApi {
+        FakeApi {
+            integrations: vec![Integration {
+                method: method.into(),
+                resource_path: path.into(),
+                uri: Some(FUNCTION.into()),
+                credentials: None,
+                timeout_ms: Some(30_000),
+            }],
+            stages: vec![http_stage(ACCESS_GROUP)],
+            ..FakeApi::default()
+        }
+    }
+
+    #[test]
+    fn an_http_api_access_log_alert_is_healed_for_the_api_its_stage_configuration_names() {
+        let api = http_api("GET", "/orders/{id}");
+        let lambda = FakeLambda::default();
+        let report = run(
+            &access_log_alert(Some("GET"), Some("/orders/{id}")),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "applied", "{report:?}");
+        let added = lambda.added.lock().unwrap();
+        assert_eq!(
+            added[0].source_arn,
+            format!("arn:aws:execute-api:eu-west-2:123456789012:{HTTP_API}/*/GET/orders/*")
+        );
+        assert_eq!(
+            report.api,
+            Some(ResolvedApi {
+                api_id: HTTP_API.into(),
+                stage: "$default".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_default_route_of_an_http_api_gets_its_route_key_source() {
+        let api = http_api("", "$default");
+        let lambda = FakeLambda::default();
+        let report = run(
+            &access_log_alert(None, Some("$default")),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "applied", "{report:?}");
+        assert_eq!(
+            lambda.added.lock().unwrap()[0].source_arn,
+            format!("arn:aws:execute-api:eu-west-2:123456789012:{HTTP_API}/*/$default")
+        );
+    }
+
+    #[test]
+    fn an_access_log_group_no_stage_names_is_refused_and_nothing_is_read_of_lambda() {
+        let mut api = http_api("GET", "/orders");
+        api.stages = vec![http_stage("/aws/http-api/another-group")];
+        let lambda = FakeLambda::default();
+        let report = run(
+            &access_log_alert(Some("GET"), Some("/orders")),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("no HTTP or WebSocket API stage"),
+            "{report:?}"
+        );
+        assert_eq!(*lambda.calls.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn two_stages_logging_to_one_group_are_not_guessed_between() {
+        let mut api = http_api("GET", "/orders");
+        let mut other = http_stage(ACCESS_GROUP);
+        other.stage = "staging".into();
+        api.stages.push(other);
+        let lambda = FakeLambda::default();
+        let report = run(
+            &access_log_alert(Some("GET"), Some("/orders")),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("several API stages")
+        );
+        assert!(lambda.added.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_mapping_the_stage_configuration_contradicts_is_not_trusted_for_a_change() {
+        let mut api = http_api("GET", "/orders");
+        api.stages = vec![http_stage("/aws/http-api/elsewhere")];
+        let mut a = access_log_alert(Some("GET"), Some("/orders"));
+        a.api_id = Some(HTTP_API.into());
+        a.stage = Some("$default".into());
+        a.api_source = Some(ApiSource::Mapping);
+        let lambda = FakeLambda::default();
+        let report = run(&a, &auto(&["orders"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "refused");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("not trusted"),
+            "{report:?}"
+        );
+        // The same mapping, confirmed by the stage: healed.
+        api.stages = vec![http_stage(ACCESS_GROUP)];
+        let report = run(&a, &auto(&["orders"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "applied", "{report:?}");
+    }
+
+    #[test]
+    fn a_pasted_record_naming_an_api_is_never_enough() {
+        let api = http_api("GET", "/orders");
+        let mut a = access_log_alert(Some("GET"), Some("/orders"));
+        a.api_id = Some(HTTP_API.into());
+        a.api_source = Some(ApiSource::Record);
+        a.log_group = None;
+        let lambda = FakeLambda::default();
+        let report = run(&a, &auto(&["orders"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "refused");
+        assert_eq!(*lambda.calls.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_websocket_connect_route_from_its_execution_log_gets_the_connect_source() {
+        let api = FakeApi {
+            integrations: vec![Integration {
+                method: String::new(),
+                resource_path: "$connect".into(),
+                uri: Some(uri(FUNCTION)),
+                credentials: None,
+                timeout_ms: None,
+            }],
+            ..FakeApi::default()
+        };
+        let lambda = FakeLambda::default();
+        let mut a = alert(None, Some("$connect"));
+        a.log_group = Some("API-Gateway-Execution-Logs_a1b2c3d4e5/prod".into());
+        let report = run(&a, &auto(&["orders"]), &api, &lambda, &mut 3);
+        assert_eq!(report.status, "applied", "{report:?}");
+        assert_eq!(
+            lambda.added.lock().unwrap()[0].source_arn,
+            "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3d4e5/*/$connect"
+        );
+        assert_eq!(
+            report.api, None,
+            "an execution log group names its API itself"
+        );
     }
 
     #[test]

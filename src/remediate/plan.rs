@@ -88,7 +88,8 @@ fn valid_name(s: &str) -> bool {
 /// (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function-arn}/invocations`) or the bare function
 /// ARN HTTP APIs also accept (`arn:aws:lambda:{region}:{account}:function:{name}`).
 pub fn is_lambda_uri(uri: &str) -> bool {
-    uri.contains(LAMBDA_PATH) || (uri.starts_with("arn:") && uri.contains(":lambda:") && uri.contains(":function:"))
+    uri.contains(LAMBDA_PATH)
+        || (uri.starts_with("arn:") && uri.contains(":lambda:") && uri.contains(":function:"))
 }
 
 const LAMBDA_PATH: &str = ":lambda:path/2015-03-31/functions/";
@@ -800,5 +801,124 @@ mod tests {
             decide(&facts(Mode::Auto, &allowed, &[], &f, &state)),
             Decision::AlreadyApplied { .. }
         ));
+    }
+    #[test]
+    fn every_route_form_has_its_least_privilege_source_arn() {
+        let arn = |source: Source| source_arn("eu-west-2", "123456789012", "a1b2c3", &source);
+        let base = "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3";
+        // REST resources and HTTP API routes: `METHOD /path`, parameters and `ANY` as `*`.
+        assert_eq!(
+            arn(Source::of_route("GET", "/orders/{id}")),
+            format!("{base}/*/GET/orders/*")
+        );
+        assert_eq!(
+            arn(Source::of_route("ANY", "/{proxy+}")),
+            format!("{base}/*/*/*")
+        );
+        assert_eq!(
+            arn(Source::of_route("post", "/")),
+            format!("{base}/*/POST/")
+        );
+        // HTTP API `$default`; WebSocket `$connect`, `$disconnect`, custom route keys.
+        assert_eq!(
+            arn(Source::of_route("", "$default")),
+            format!("{base}/*/$default")
+        );
+        assert_eq!(
+            arn(Source::of_route("", "$connect")),
+            format!("{base}/*/$connect")
+        );
+        assert_eq!(
+            arn(Source::of_route("", "$disconnect")),
+            format!("{base}/*/$disconnect")
+        );
+        assert_eq!(
+            arn(Source::of_route("", "sendmessage")),
+            format!("{base}/*/sendmessage")
+        );
+        // Authorizers of every kind; the whole API.
+        assert_eq!(
+            arn(Source::Authorizer {
+                authorizer_id: "x1y2".into()
+            }),
+            format!("{base}/authorizers/x1y2")
+        );
+        assert_eq!(arn(Source::Api), format!("{base}/*"));
+        assert_eq!(
+            source_arn("cn-north-1", "123456789012", "a1b2c3", &Source::Api),
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:a1b2c3/*"
+        );
+    }
+
+    #[test]
+    fn concrete_sources_of_route_keys_are_allowed_by_their_statement() {
+        let concrete = concrete_source(
+            "eu-west-2",
+            "123456789012",
+            "a1b2c3",
+            "prod",
+            "",
+            "$connect",
+        );
+        assert_eq!(
+            concrete,
+            "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3/prod/$connect"
+        );
+        let statement = source_arn(
+            "eu-west-2",
+            "123456789012",
+            "a1b2c3",
+            &Source::of_route("", "$connect"),
+        );
+        assert!(wildcard_match(&statement, &concrete));
+        let other = concrete_source(
+            "eu-west-2",
+            "123456789012",
+            "a1b2c3",
+            "prod",
+            "",
+            "$disconnect",
+        );
+        assert!(!wildcard_match(&statement, &other));
+        // A policy SAM writes for an HTTP API (`{api}/*/*`... with any route) allows the `$default` route too.
+        let default = concrete_source(
+            "eu-west-2",
+            "123456789012",
+            "a1b2c3",
+            "$default",
+            "",
+            "$default",
+        );
+        assert!(wildcard_match(
+            "arn:aws:execute-api:eu-west-2:123456789012:a1b2c3/*",
+            &default
+        ));
+    }
+
+    #[test]
+    fn both_uri_forms_of_an_http_api_integration_name_the_function() {
+        let bare = "arn:aws:lambda:eu-west-2:123456789012:function:orders";
+        let path = format!(
+            "arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/{bare}/invocations"
+        );
+        for uri in [bare, path.as_str()] {
+            assert!(is_lambda_uri(uri), "{uri}");
+            let function = function_from_integration_uri(uri, &[]).unwrap();
+            assert_eq!(function.unqualified_arn(), bare);
+        }
+        let aliased =
+            "arn:aws:lambda:eu-west-2:123456789012:function:orders:${stageVariables.alias}";
+        let function =
+            function_from_integration_uri(aliased, &[("alias".into(), "live".into())]).unwrap();
+        assert_eq!(function.qualifier.as_deref(), Some("live"));
+        // HTTP proxies and AWS service integrations are not Lambda.
+        for uri in [
+            "https://example.com/{proxy}",
+            "arn:aws:apigateway:eu-west-2:sqs:path/123456789012/queue",
+            "arn:aws:states:eu-west-2:123456789012:stateMachine:orders",
+        ] {
+            assert!(!is_lambda_uri(uri), "{uri}");
+            assert!(function_from_integration_uri(uri, &[]).is_err());
+        }
     }
 }

@@ -369,6 +369,20 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_route_key_names_an_http_or_websocket_route() {
+        // The HTTP API `$default` route (corpus 26's format) and WebSocket keys.
+        for key in ["$default", "$connect", "sendmessage"] {
+            let line = format!(r#"{{"requestId":"r","routeKey":"{key}","status":"500"}}"#);
+            let request = parse_record(&line).unwrap();
+            assert_eq!(request.method, None, "{key}");
+            assert_eq!(request.resource_path.as_deref(), Some(key));
+        }
+        // Not a route key: nothing taken.
+        let odd = parse_record(r#"{"requestId":"r","routeKey":"a;b","status":"500"}"#).unwrap();
+        assert_eq!(odd.resource_path, None);
+    }
+
+    #[test]
     fn a_dash_is_no_value_and_route_key_gives_the_route() {
         let r = parse_record(
             r#"{"integrationErrorMessage":"-","requestId":"V=","resourcePath":"-","routeKey":"ANY /","status":"200"}"#,

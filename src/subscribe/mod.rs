@@ -217,7 +217,13 @@ pub async fn subscribe_all<L: LogsApi>(
     let mut report = Report::default();
     let mut groups = watched(logs, settings).await?;
     let listed = groups.len();
-    groups.extend(stage_groups.iter().filter(|g| !groups.contains(g)).cloned().collect::<Vec<_>>());
+    groups.extend(
+        stage_groups
+            .iter()
+            .filter(|g| !groups.contains(g))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     groups[listed..].sort();
     groups.dedup();
     for (i, group) in groups.into_iter().enumerate() {

@@ -282,7 +282,9 @@ async fn stage_log_groups(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| {
-            format!("no REST, HTTP or WebSocket API {api_id} in this region: check the id and --region")
+            format!(
+                "no REST, HTTP or WebSocket API {api_id} in this region: check the id and --region"
+            )
         })?;
     let access = api
         .stage_access_log_group(api_id, stage)

@@ -174,7 +174,14 @@ fn main() -> ExitCode {
             format,
             account,
             aws,
-        } => audit::audit(&api_id, kind.map(KindArg::kind), stage, format, account, &aws),
+        } => audit::audit(
+            &api_id,
+            kind.map(KindArg::kind),
+            stage,
+            format,
+            account,
+            &aws,
+        ),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
