@@ -5,7 +5,8 @@ start_moto() {
   port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   mkdir -p target
   log=target/moto.log
-  .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # moto's server; scripts/moto_server.py gives HTTP and WebSocket APIs ids of AWS's shape.
+  .venv/bin/python scripts/moto_server.py -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

@@ -458,20 +458,35 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         Ok(response)
     }
 
+    /// The access-log groups of the account's HTTP and WebSocket API stages (`watched`: only those discovery
+    /// watches), and why they could not be read.
+    async fn stage_log_groups(&self, watched: bool) -> (Vec<String>, Option<String>) {
+        let settings = &self.config.discovery;
+        match self.auditor.v2_stages().await {
+            Ok(stages) => (
+                stages
+                    .into_iter()
+                    .filter_map(|s| {
+                        s.access_log_group.filter(|g| {
+                            !watched || settings.watches_stage_log(&s.api_id, g)
+                        })
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(error) => (
+                Vec::new(),
+                Some(format!("HTTP and WebSocket API stages: {error}")),
+            ),
+        }
+    }
+
     /// Subscribes the watched log groups that have no filter of ours. Never fails the invocation: what could
     /// not be done is logged and counted, and the next sweep tries again.
     async fn discover(&self, function_arn: &str, metrics: &mut Metrics) -> subscribe::Report {
         let settings = &self.config.discovery;
         // HTTP and WebSocket API stages name their access-log groups: those are watched whatever their names.
-        let mut stage_groups = Vec::new();
-        let mut stage_failure = None;
-        match self.auditor.v2_stages().await {
-            Ok(stages) => stage_groups.extend(stages.into_iter().filter_map(|s| {
-                s.access_log_group
-                    .filter(|g| settings.watches_stage_log(&s.api_id, g))
-            })),
-            Err(error) => stage_failure = Some(format!("HTTP and WebSocket API stages: {error}")),
-        }
+        let (stage_groups, stage_failure) = self.stage_log_groups(true).await;
         let found =
             subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups).await;
         let mut report = match found {
@@ -542,7 +557,9 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 (report, reason)
             }
             (Action::Unsubscribe, Some(arn)) => {
-                let report = subscribe::unsubscribe_all(self.logs, settings, arn)
+                // Every stage's group: a filter of ours is removed wherever it is.
+                let (stage_groups, _) = self.stage_log_groups(false).await;
+                let report = subscribe::unsubscribe_all(self.logs, settings, arn, &stage_groups)
                     .await
                     .unwrap_or_else(|error| subscribe::Report {
                         failed: vec![error.to_string()],

@@ -418,40 +418,40 @@ impl ApiConfig for ApiGatewayConfig {
 
     async fn authorizers(&self, api_id: &str) -> Result<Vec<Authorizer>, RemediateError> {
         if self.kind(api_id).await? != ApiKind::Rest {
-            let out = self
-                .v2
-                .get_authorizers()
-                .api_id(api_id)
-                .max_results("500")
-                .send()
-                .await
-                .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
-            let items = out.items.unwrap_or_default();
-            let routes = if items.is_empty() {
-                Vec::new()
-            } else {
-                self.v2_routes(api_id).await?
-            };
-            return Ok(items
-                .into_iter()
-                .map(|a| {
-                    let id = a.authorizer_id.unwrap_or_default();
-                    let mut used_by: Vec<String> = routes
-                        .iter()
-                        .filter(|r| r.authorizer_id.as_deref() == Some(id.as_str()))
-                        .filter_map(|r| r.route_key.clone())
-                        .collect();
-                    used_by.sort();
-                    Authorizer {
-                        jwt: a.authorizer_type
-                            == Some(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt),
-                        id,
-                        uri: a.authorizer_uri,
-                        credentials: a.authorizer_credentials_arn,
-                        routes: used_by,
-                    }
-                })
-                .collect());
+            // The authorizers the routes use, each read by id: one no route uses fails no request (and moto has
+            // no GetAuthorizers for v2 APIs).
+            let routes = self.v2_routes(api_id).await?;
+            let mut ids: Vec<&str> = routes
+                .iter()
+                .filter_map(|r| r.authorizer_id.as_deref())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut out = Vec::new();
+            for id in ids {
+                let a = self
+                    .v2
+                    .get_authorizer()
+                    .api_id(api_id)
+                    .authorizer_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
+                let mut used_by: Vec<String> = routes
+                    .iter()
+                    .filter(|r| r.authorizer_id.as_deref() == Some(id))
+                    .filter_map(|r| r.route_key.clone())
+                    .collect();
+                used_by.sort();
+                out.push(Authorizer {
+                    jwt: a.authorizer_type == Some(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt),
+                    id: id.to_owned(),
+                    uri: a.authorizer_uri,
+                    credentials: a.authorizer_credentials_arn,
+                    routes: used_by,
+                });
+            }
+            return Ok(out);
         }
         let out = self
             .client

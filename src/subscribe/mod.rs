@@ -261,19 +261,25 @@ pub async fn subscribe_all<L: LogsApi>(
 
 /// Removes exactly the filters this stack made: our name and our function as destination, on the watched
 /// prefixes (whatever `only` says now: a filter made under an earlier setting is ours too).
+/// `stage_groups`: the access-log groups API stages name (discovery subscribes them whatever their names).
 pub async fn unsubscribe_all<L: LogsApi>(
     logs: &L,
     settings: &Settings,
     destination_arn: &str,
+    stage_groups: &[String],
 ) -> Result<Report, SubscribeError> {
     let unrestricted = Settings {
         only: Vec::new(),
         ..settings.clone()
     };
     let mut report = Report::default();
-    for group in listed(logs, &unrestricted, Settings::in_scope).await? {
+    let mut groups = listed(logs, &unrestricted, Settings::in_scope).await?;
+    let listed = groups.len();
+    groups.extend(stage_groups.iter().filter(|g| !groups.contains(g)).cloned().collect::<Vec<_>>());
+    for (i, group) in groups.into_iter().enumerate() {
         let filters = match logs.filters(&group).await {
             Ok(filters) => filters,
+            Err(error) if i >= listed && error.reason.contains("ResourceNotFound") => continue,
             Err(error) => {
                 report.failed.push(format!("{group}: {error}"));
                 continue;

@@ -93,7 +93,7 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
     let api = CloudWatchLogs::new(logs.clone());
     let mine = |group: &str| (settings.filter_name.clone(), ours.clone(), group.to_owned());
 
-    let first = subscribe_all(&api, &settings, &ours).await.unwrap();
+    let first = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
     let mut expected = vec![fresh.clone(), shared.clone(), access.clone()];
     expected.sort();
     assert_eq!(first.subscribed, expected);
@@ -120,13 +120,13 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
     assert!(filters(&logs, &not_api).await.is_empty());
 
     // A second run changes nothing.
-    let second = subscribe_all(&api, &settings, &ours).await.unwrap();
+    let second = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
     assert!(second.subscribed.is_empty() && second.updated.is_empty());
     assert_eq!(second.already_subscribed, 3);
     assert_eq!(second.full, vec![full.clone()]);
 
     // Removal: exactly ours, on every group we made one.
-    let removed = unsubscribe_all(&api, &settings, &ours).await.unwrap();
+    let removed = unsubscribe_all(&api, &settings, &ours, &[]).await.unwrap();
     assert_eq!(removed.removed, expected);
     assert!(filters(&logs, &fresh).await.is_empty());
     assert!(filters(&logs, &access).await.is_empty());
@@ -161,7 +161,7 @@ async fn a_broad_access_log_prefix_never_subscribes_the_functions_own_group_or_a
         own_log_group: Some(own.clone()),
     };
     let api = CloudWatchLogs::new(logs.clone());
-    let report = subscribe_all(&api, &settings, &ours).await.unwrap();
+    let report = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
     assert_eq!(report.subscribed, vec![access.clone()]);
     assert!(
         filters(&logs, &own).await.is_empty(),
@@ -170,7 +170,7 @@ async fn a_broad_access_log_prefix_never_subscribes_the_functions_own_group_or_a
     assert!(filters(&logs, &lambda_group).await.is_empty());
     // A filter of ours left on its own group (by an earlier version) is still removed on delete.
     put(&logs, &own, &settings.filter_name, &ours).await;
-    let removed = unsubscribe_all(&api, &settings, &ours).await.unwrap();
+    let removed = unsubscribe_all(&api, &settings, &ours, &[]).await.unwrap();
     let mut expected = vec![access.clone(), own.clone()];
     expected.sort();
     assert_eq!(removed.removed, expected);

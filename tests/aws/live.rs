@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::support::{moto_endpoint, root_resource, sdk, unique};
 
 /// Writes `lines` (already `(request-id) message`) to a new stream of `group`, timestamped just now.
-async fn put(sdk: &aws_config::SdkConfig, group: &str, lines: &[&str]) {
+pub(crate) async fn put(sdk: &aws_config::SdkConfig, group: &str, lines: &[&str]) {
     let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
     let _ = logs.create_log_group().log_group_name(group).send().await;
     let stream = unique("stream");
@@ -38,7 +38,7 @@ async fn put(sdk: &aws_config::SdkConfig, group: &str, lines: &[&str]) {
         .unwrap();
 }
 
-fn cli(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn cli(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_apigw-doctor"))
         .args(args)
         .env("AWS_ENDPOINT_URL", moto_endpoint())

@@ -14,3 +14,4 @@ mod remediate;
 mod sns;
 mod support;
 mod suppression;
+mod v2;

@@ -181,7 +181,7 @@ fn config(mode: Mode, allowed: &[&str]) -> Config {
     }
 }
 
-async fn policy_statements(sdk: &aws_config::SdkConfig, function_arn: &str) -> Vec<Value> {
+pub(crate) async fn policy_statements(sdk: &aws_config::SdkConfig, function_arn: &str) -> Vec<Value> {
     match aws_sdk_lambda::Client::new(sdk)
         .get_policy()
         .function_name(function_arn)
@@ -663,9 +663,7 @@ async fn latent_sweep(
     let logs =
         apigw_doctor::subscribe::aws::CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(sdk));
     let auditor = LiveAuditor {
-        api: apigw_doctor::remediate::aws::ApiGatewayConfig::new(aws_sdk_apigateway::Client::new(
-            sdk,
-        )),
+        api: apigw_doctor::remediate::aws::ApiGatewayConfig::new(sdk),
         permissions: apigw_doctor::remediate::aws::LambdaPermissions::new(
             aws_sdk_lambda::Client::new(sdk),
         ),

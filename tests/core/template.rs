@@ -57,6 +57,7 @@ fn approve_mode_chat(function_name: &str, plan_id: &str) -> serde_json::Value {
         FunctionRef::parse("arn:aws:lambda:us-east-1:123456789012:function:orders").unwrap();
     let report = Report {
         status: AWAITING_APPROVAL,
+        api: None,
         actions: vec![Action {
             outcome: AWAITING_APPROVAL,
             reason: None,
