@@ -467,9 +467,8 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
                 stages
                     .into_iter()
                     .filter_map(|s| {
-                        s.access_log_group.filter(|g| {
-                            !watched || settings.watches_stage_log(&s.api_id, g)
-                        })
+                        s.access_log_group
+                            .filter(|g| !watched || settings.watches_stage_log(&s.api_id, g))
                     })
                     .collect(),
                 None,

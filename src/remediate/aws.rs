@@ -129,7 +129,7 @@ impl ApiGatewayConfig {
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.route().cmp(&b.route()));
+        out.sort_by_key(Integration::route);
         Ok(out)
     }
 
@@ -444,7 +444,8 @@ impl ApiConfig for ApiGatewayConfig {
                     .collect();
                 used_by.sort();
                 out.push(Authorizer {
-                    jwt: a.authorizer_type == Some(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt),
+                    jwt: a.authorizer_type
+                        == Some(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt),
                     id: id.to_owned(),
                     uri: a.authorizer_uri,
                     credentials: a.authorizer_credentials_arn,

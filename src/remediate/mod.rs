@@ -563,7 +563,7 @@ async fn plan_targets<A: ApiConfig>(
         let all = api.authorizers(api_id).await.map_err(lookup_failed)?;
         let chosen: Vec<&Authorizer> = all
             .iter()
-            .filter(|a| a.uri.as_deref().is_some_and(|u| plan::is_lambda_uri(u)))
+            .filter(|a| a.uri.as_deref().is_some_and(plan::is_lambda_uri))
             .filter(|a| alert.authorizer_ids.is_empty() || alert.authorizer_ids.contains(&a.id))
             .collect();
         if chosen.is_empty() {

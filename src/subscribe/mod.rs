@@ -275,7 +275,13 @@ pub async fn unsubscribe_all<L: LogsApi>(
     let mut report = Report::default();
     let mut groups = listed(logs, &unrestricted, Settings::in_scope).await?;
     let listed = groups.len();
-    groups.extend(stage_groups.iter().filter(|g| !groups.contains(g)).cloned().collect::<Vec<_>>());
+    groups.extend(
+        stage_groups
+            .iter()
+            .filter(|g| !groups.contains(g))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     for (i, group) in groups.into_iter().enumerate() {
         let filters = match logs.filters(&group).await {
             Ok(filters) => filters,

@@ -184,7 +184,7 @@ fn aws_errors_are_one_line_with_the_likely_fix() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("GetStages of REST API a1b2c3d4e5 in eu-west-1")
+        stderr.contains("of API a1b2c3d4e5 in eu-west-1")
             && stderr.contains("could not reach AWS")
             && stderr.contains("AWS_ENDPOINT_URL"),
         "{stderr}"

@@ -181,7 +181,10 @@ fn config(mode: Mode, allowed: &[&str]) -> Config {
     }
 }
 
-pub(crate) async fn policy_statements(sdk: &aws_config::SdkConfig, function_arn: &str) -> Vec<Value> {
+pub(crate) async fn policy_statements(
+    sdk: &aws_config::SdkConfig,
+    function_arn: &str,
+) -> Vec<Value> {
     match aws_sdk_lambda::Client::new(sdk)
         .get_policy()
         .function_name(function_arn)

@@ -165,7 +165,12 @@ async fn an_http_api_route_without_the_permission_is_audited_diagnosed_and_heale
     assert!(results.iter().all(|r| r["check"] != "execution_logging"));
 
     // diagnose --api-id: the stage's access-log group, found through its AccessLogSettings.
-    put(&sdk, &api.access_group, &[api.failed_record("Ab1cDEFGhijKLm=").as_str()]).await;
+    put(
+        &sdk,
+        &api.access_group,
+        &[api.failed_record("Ab1cDEFGhijKLm=").as_str()],
+    )
+    .await;
     let (code, stdout, stderr) = cli(&[
         "diagnose",
         "--api-id",
@@ -195,7 +200,11 @@ async fn an_http_api_route_without_the_permission_is_audited_diagnosed_and_heale
     // dry-run through the compiled function: the plan, nothing changed.
     let topic = Topic::create(&sdk).await;
     let queue = topic.subscribe(&sdk, true, None).await;
-    let event = delivery(&api.access_group, &[api.failed_record("r-dry")], 1_765_000_000_000);
+    let event = delivery(
+        &api.access_group,
+        &[api.failed_record("r-dry")],
+        1_765_000_000_000,
+    );
     {
         let (port, _emulator, _function) = function(&topic.arn, "dry-run");
         let outcome = invoke(port, &event);
@@ -217,7 +226,11 @@ async fn an_http_api_route_without_the_permission_is_audited_diagnosed_and_heale
     {
         let (port, _emulator, _function) = function(&topic.arn, "auto");
         for request in ["r-auto-1", "r-auto-2"] {
-            let event = delivery(&api.access_group, &[api.failed_record(request)], 1_765_000_100_000);
+            let event = delivery(
+                &api.access_group,
+                &[api.failed_record(request)],
+                1_765_000_100_000,
+            );
             invoke(port, &event);
         }
     }
@@ -237,7 +250,10 @@ async fn an_http_api_route_without_the_permission_is_audited_diagnosed_and_heale
         .iter()
         .map(|(body, _)| serde_json::from_str(body).unwrap())
         .collect();
-    assert_eq!(applied[0]["remediation"]["status"], "applied", "{applied:#?}");
+    assert_eq!(
+        applied[0]["remediation"]["status"], "applied",
+        "{applied:#?}"
+    );
 
     // audit passes after.
     let (code, results, stderr) = audit(&api.api_id, "$default");
@@ -296,7 +312,9 @@ impl WebSocketApi {
             .api_id
             .unwrap();
         let lambda_uri = |arn: &str| {
-            format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")
+            format!(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+            )
         };
         let integration = v2
             .create_integration()
@@ -416,7 +434,10 @@ async fn a_websocket_connect_authorizer_without_the_permission_is_audited_and_he
     assert_eq!(alert["remediation"]["status"], "applied", "{alert:#}");
     let statements = policy_statements(&sdk, &api.authorizer_arn).await;
     assert_eq!(statements.len(), 1, "{statements:#?}");
-    assert_eq!(statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"], source);
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        source
+    );
 
     let (code, results, stderr) = audit(&api.api_id, "prod");
     assert_eq!(code, 0, "{stderr}\n{results:#?}");

@@ -39,7 +39,13 @@ pub fn audit(
                     return ExitCode::from(2);
                 }
                 Err(error) => {
-                    eprintln!("apigw-doctor: {error}");
+                    let reason = match error {
+                        remediate::RemediateError::Lookup { reason, .. } => reason,
+                        other => other.to_string(),
+                    };
+                    eprintln!(
+                        "apigw-doctor: API Gateway GetRestApi/GetApi (which kind of API) of API {api_id} in {region}: {reason}"
+                    );
                     return ExitCode::from(2);
                 }
             },
