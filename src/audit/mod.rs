@@ -565,6 +565,62 @@ mod tests {
     }
 
     #[test]
+    fn an_http_api_waits_30_s_its_default_route_has_its_source_and_a_jwt_authorizer_needs_nothing()
+    {
+        let api = Api {
+            integrations: vec![
+                // HTTP APIs take the bare function ARN as the integration URI.
+                Integration {
+                    timeout_ms: None,
+                    ..integration("", "$default", arn("fallback"))
+                },
+            ],
+            authorizers: vec![Authorizer {
+                id: "jwt123".into(),
+                uri: None,
+                credentials: None,
+                routes: vec!["$default".into()],
+                jwt: true,
+            }],
+            ..Api::default()
+        };
+        let lambda = Lambda {
+            functions: vec![(arn("fallback"), None, 30)],
+        };
+        let target = Target {
+            api_id: "h77p4p1x9z",
+            kind: ApiKind::Http,
+            stage: "$default",
+            region: "us-east-1",
+            account: None,
+        };
+        let results = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(audit(&target, &api, &lambda, &lambda))
+            .unwrap();
+        // 30 s of the function against HTTP's 30 s: no 504 in waiting.
+        let timeouts = status_of(&results, "timeouts", Some("$default"));
+        assert_eq!(timeouts[0].status, Status::Pass, "{timeouts:?}");
+        assert!(timeouts[0].message.contains("30000 ms"), "{timeouts:?}");
+        let permission = status_of(&results, "invoke_permission", Some("$default"));
+        assert_eq!(permission[0].status, Status::Fail);
+        assert_eq!(permission[0].method, None);
+        assert!(
+            permission[0].command.as_deref().unwrap().contains(&format!(
+                "--source-arn arn:aws:execute-api:us-east-1:{ACCOUNT}:h77p4p1x9z/*/$default"
+            )),
+            "{permission:?}"
+        );
+        let jwt = results
+            .iter()
+            .find(|r| r.authorizer_id.as_deref() == Some("jwt123"))
+            .unwrap();
+        assert_eq!(jwt.status, Status::Pass);
+        assert!(jwt.message.contains("JWT"), "{jwt:?}");
+    }
+
+    #[test]
     fn a_missing_permission_fails_with_the_exact_fix_and_a_granted_one_passes() {
         let api = Api {
             integrations: vec![

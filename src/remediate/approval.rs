@@ -459,6 +459,20 @@ mod tests {
         assert!(PendingPlan::of(&alert, &report, 0).is_none());
         alert.api_source = Some(ApiSource::Mapping);
         assert!(PendingPlan::of(&alert, &awaiting(fix(ORDERS)), 0).is_none());
+        // An access-log alert whose API the stage's own configuration named while planning: kept for that API.
+        alert.api_source = None;
+        alert.api_id = None;
+        alert.stage = None;
+        let mut report = awaiting(fix(ORDERS));
+        report.api = Some(super::super::ResolvedApi {
+            api_id: "h77p4p1x9z".into(),
+            stage: "$default".into(),
+        });
+        let plan = PendingPlan::of(&alert, &report, 0).unwrap();
+        assert_eq!(
+            (plan.api_id.as_str(), plan.stage.as_str()),
+            ("h77p4p1x9z", "$default")
+        );
     }
 
     #[test]

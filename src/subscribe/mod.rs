@@ -59,10 +59,11 @@ impl Settings {
         prefixes
     }
 
-    /// Whether the access-log group of an API stage (found through the API's configuration, whatever its name)
-    /// is one to watch: not one of the groups never watched, and within `only` when it is set (by API id or name).
+    /// Whether the access-log group of an API stage (found through the API's configuration, whatever its name:
+    /// `/aws/vendedlogs/...` is common, and the stage itself says it is an API's log) is one to watch: never the
+    /// function's own group, and within `only` when it is set (by API id or name).
     pub fn watches_stage_log(&self, api_id: &str, log_group: &str) -> bool {
-        !self.never_watched(log_group)
+        self.own_log_group.as_deref() != Some(log_group)
             && (self.only.is_empty() || self.only.iter().any(|o| o == api_id || o == log_group))
     }
 
@@ -348,6 +349,22 @@ mod tests {
             destination_arn: destination.into(),
             pattern: String::new(),
         }
+    }
+
+    #[test]
+    fn a_stage_named_access_log_group_is_watched_whatever_its_name_but_never_our_own() {
+        let settings = Settings {
+            own_log_group: Some("/aws/lambda/apigw-doctor".into()),
+            ..Settings::default()
+        };
+        assert!(settings.watches_stage_log("a1b2c3d4e5", "/aws/vendedlogs/orders-api"));
+        assert!(!settings.watches_stage_log("a1b2c3d4e5", "/aws/lambda/apigw-doctor"));
+        let only = Settings {
+            only: vec!["a1b2c3d4e5".into()],
+            ..Settings::default()
+        };
+        assert!(only.watches_stage_log("a1b2c3d4e5", "orders-access"));
+        assert!(!only.watches_stage_log("zzzzzzzzzz", "orders-access"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ fn api_id() -> String {
     format!("{:0>10}", u.chars().rev().take(10).collect::<String>())
 }
 
-async fn log_group(logs: &Client, name: &str) {
+pub(crate) async fn log_group(logs: &Client, name: &str) {
     logs.create_log_group()
         .log_group_name(name)
         .send()
@@ -41,7 +41,7 @@ async fn put(logs: &Client, group: &str, filter: &str, destination: &str) {
 }
 
 /// `(filter name, destination)` of each filter on a log group, sorted.
-async fn filters(logs: &Client, group: &str) -> Vec<(String, String)> {
+pub(crate) async fn filters(logs: &Client, group: &str) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = logs
         .describe_subscription_filters()
         .log_group_name(group)
@@ -218,10 +218,11 @@ fn response_url() -> (String, mpsc::Receiver<(String, String, Value)>) {
     (url, rx)
 }
 
-const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/apigw-doctor/1";
+pub(crate) const STACK_ID: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/apigw-doctor/1";
 
 /// A custom-resource request as CloudFormation sends it.
-fn cloudformation_request(request_type: &str, url: &str, function_arn: &str) -> Value {
+pub(crate) fn cloudformation_request(request_type: &str, url: &str, function_arn: &str) -> Value {
     serde_json::json!({
         "RequestType": request_type,
         "ServiceToken": function_arn,
@@ -285,7 +286,7 @@ async fn the_compiled_function_refuses_a_forged_cloudformation_request_and_chang
 
 /// Remembers where each answer would have gone.
 #[derive(Default)]
-struct Answers(std::sync::Mutex<Vec<(String, Value)>>);
+pub(crate) struct Answers(pub(crate) std::sync::Mutex<Vec<(String, Value)>>);
 
 impl apigw_doctor::lambda::custom_resource::Responder for Answers {
     async fn respond(

@@ -442,3 +442,70 @@ async fn a_websocket_connect_authorizer_without_the_permission_is_audited_and_he
     let (code, results, stderr) = audit(&api.api_id, "prod");
     assert_eq!(code, 0, "{stderr}\n{results:#?}");
 }
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn discovery_subscribes_the_access_log_group_an_http_api_stage_names_and_removes_it_on_delete()
+ {
+    use crate::discovery::{Answers, STACK_ID, cloudformation_request, filters, log_group};
+    use apigw_doctor::lambda::Handler;
+    use apigw_doctor::lambda::config::Config;
+    use apigw_doctor::lambda::latent::LiveAuditor;
+    use apigw_doctor::lambda::metrics::Metrics;
+    let sdk = sdk().await;
+    let api = HttpApi::create(&sdk).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    log_group(&logs, &api.access_group).await;
+    let role = create_role(&sdk).await;
+    let function_arn = create_function(&sdk, &role, &unique("apigw-doctor")).await;
+    let filter_name = unique("apigw-doctor-stack");
+    // Discovery restricted to this API: by its id, as DISCOVERY_ONLY takes it.
+    let config = Config::from_lookup(|name| match name {
+        "DISCOVERY" => Some("on".to_owned()),
+        "SUBSCRIPTION_FILTER_NAME" => Some(filter_name.clone()),
+        "DISCOVERY_ONLY" => Some(api.api_id.clone()),
+        "STACK_ID" => Some(STACK_ID.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let adapter = apigw_doctor::subscribe::aws::CloudWatchLogs::new(logs.clone());
+    let auditor = LiveAuditor {
+        api: apigw_doctor::remediate::aws::ApiGatewayConfig::new(&sdk),
+        permissions: apigw_doctor::remediate::aws::LambdaPermissions::new(
+            aws_sdk_lambda::Client::new(&sdk),
+        ),
+        functions: apigw_doctor::audit::ConfigurationNotRead,
+    };
+    let answers = Answers::default();
+    let publisher = apigw_doctor::publish::sns::SnsPublisher::new(
+        aws_sdk_sns::Client::new(&sdk),
+        "arn:aws:sns:us-east-1:123456789012:unused",
+    );
+    let handler = Handler::new(
+        &config,
+        &publisher,
+        &apigw_doctor::remediate::Disabled,
+        &apigw_doctor::suppress::NoSuppression,
+    )
+    .with_account(&adapter, &answers)
+    .with_auditor(&auditor);
+    let url = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws?X-Amz-Signature=abc";
+    for (request_type, expected) in [("Create", 1), ("Delete", 0)] {
+        let request = cloudformation_request(request_type, url, &function_arn);
+        handler
+            .invoke(
+                request.to_string().as_bytes(),
+                Some(&function_arn),
+                &mut Metrics::default(),
+            )
+            .await
+            .unwrap();
+        let (_, answer) = answers.0.lock().unwrap().pop().unwrap();
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+        let on_group = filters(&logs, &api.access_group).await;
+        assert_eq!(on_group.len(), expected, "{request_type}: {on_group:?}");
+        if expected == 1 {
+            assert_eq!(on_group[0], (filter_name.clone(), function_arn.clone()));
+        }
+    }
+}
