@@ -367,6 +367,17 @@ pub async fn remediate<A: ApiConfig, P: PermissionApi>(
                     summarise(actions)
                 }
             };
+            // An access log without `$context.routeKey`: every Lambda route was examined; say how to name it.
+            if trusted.resolved.is_some() && alert.resource_path.is_none() {
+                for action in &mut report.actions {
+                    let note = "the access log names no route: add \"routeKey\":\"$context.routeKey\" to the \
+                                stage's access-log format, so that only the failing route is planned";
+                    action.reason = Some(match action.reason.take() {
+                        Some(reason) => format!("{reason}; {note}"),
+                        None => note.to_owned(),
+                    });
+                }
+            }
             report.api = trusted.resolved;
             report
         }
@@ -1090,6 +1101,28 @@ mod tests {
                 api_id: HTTP_API.into(),
                 stage: "$default".into()
             })
+        );
+    }
+
+    #[test]
+    fn an_access_log_without_a_route_key_says_what_to_add_to_its_format() {
+        let api = http_api("GET", "/orders");
+        let lambda = FakeLambda::default();
+        let report = run(
+            &access_log_alert(None, None),
+            &auto(&["orders"]),
+            &api,
+            &lambda,
+            &mut 3,
+        );
+        assert_eq!(report.status, "applied", "{report:?}");
+        assert!(
+            report.actions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("$context.routeKey"),
+            "{report:?}"
         );
     }
 
