@@ -23,6 +23,29 @@ pub async fn sdk_config() -> SdkConfig {
 
 /// [`sdk_config`] with the CLI's `--region` and `--profile` (the standard chain when `None`).
 pub async fn sdk_config_with(region: Option<&str>, profile: Option<&str>) -> SdkConfig {
+    loader(region, profile).load().await
+}
+
+/// [`sdk_config_with`], with the credentials of `role_arn` assumed (STS `AssumeRole`, refreshed before they expire)
+/// from those of the standard chain: another account's APIs and logs, read as that account's role allows.
+pub async fn sdk_config_assuming(
+    region: Option<&str>,
+    profile: Option<&str>,
+    role_arn: &str,
+) -> SdkConfig {
+    let base = sdk_config_with(region, profile).await;
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("apigw-doctor")
+        .configure(&base)
+        .build()
+        .await;
+    loader(region, profile)
+        .credentials_provider(provider)
+        .load()
+        .await
+}
+
+fn loader(region: Option<&str>, profile: Option<&str>) -> aws_config::ConfigLoader {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -44,6 +67,4 @@ pub async fn sdk_config_with(region: Option<&str>, profile: Option<&str>) -> Sdk
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
 }

@@ -509,3 +509,58 @@ async fn discovery_subscribes_the_access_log_group_an_http_api_stage_names_and_r
         }
     }
 }
+
+/// The SDK configuration of another account: a role there assumed through moto's STS (moto keeps each account's
+/// resources apart by the assumed credentials).
+async fn member_sdk(role_arn: &str) -> aws_config::SdkConfig {
+    apigw_doctor::lambda::aws::sdk_config_assuming(Some("us-east-1"), None, role_arn).await
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn audit_with_role_arn_reads_another_accounts_api_and_suggests_its_account() {
+    const MEMBER: &str = "111122223333";
+    let role = format!("arn:aws:iam::{MEMBER}:role/apigw-doctor-member");
+    let member = member_sdk(&role).await;
+    let api = HttpApi::create(&member).await;
+    assert!(api.function_arn.contains(MEMBER), "{}", api.function_arn);
+
+    // With the role: the member account's API, and a fix naming the member account.
+    let (code, stdout, stderr) = cli(&[
+        "audit",
+        "--api-id",
+        &api.api_id,
+        "--stage",
+        "$default",
+        "--format",
+        "json",
+        "--role-arn",
+        &role,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let results: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let command = permission_check(&results, "resource_path", "/orders/{id}")["command"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        command.contains(&format!(
+            "--source-arn arn:aws:execute-api:us-east-1:{MEMBER}:{}/*/GET/orders/*",
+            api.api_id
+        )) && command.contains(&format!("--source-account {MEMBER}")),
+        "{command}"
+    );
+
+    // Without it: this account has no such API (exit 2, one line naming it).
+    let (code, _, stderr) = cli(&["audit", "--api-id", &api.api_id, "--stage", "$default"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&api.api_id), "{stderr}");
+
+    // A malformed role is refused before any call.
+    let (code, _, stderr) = cli(&["audit", "--api-id", &api.api_id, "--role-arn", "admin"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a role ARN"), "{stderr}");
+}

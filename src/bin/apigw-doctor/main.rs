@@ -111,6 +111,9 @@ struct AwsArgs {
     /// AWS profile (default: the standard chain)
     #[arg(long)]
     profile: Option<String>,
+    /// A role to assume for the calls (another account's APIs and logs): arn:aws:iam::ACCOUNT:role/NAME
+    #[arg(long)]
+    role_arn: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,9 +238,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 /// The SDK's configuration for `--region` and `--profile`; exit 2, saying how to set one, when no region is found.
 async fn sdk_config(aws: &AwsArgs) -> Result<aws_config::SdkConfig, ExitCode> {
-    let sdk =
-        apigw_doctor::lambda::aws::sdk_config_with(aws.region.as_deref(), aws.profile.as_deref())
-            .await;
+    let (region, profile) = (aws.region.as_deref(), aws.profile.as_deref());
+    let sdk = match aws.role_arn.as_deref() {
+        None => apigw_doctor::lambda::aws::sdk_config_with(region, profile).await,
+        Some(role) if is_role_arn(role) => {
+            apigw_doctor::lambda::aws::sdk_config_assuming(region, profile, role).await
+        }
+        Some(role) => {
+            eprintln!(
+                "apigw-doctor: --role-arn {role:?} is not a role ARN: arn:aws:iam::123456789012:role/NAME"
+            );
+            return Err(ExitCode::from(2));
+        }
+    };
     if sdk.region().is_none() {
         eprintln!(
             "apigw-doctor: no AWS region: pass --region (e.g. --region eu-west-1), set AWS_REGION, or give the \
@@ -246,6 +259,16 @@ async fn sdk_config(aws: &AwsArgs) -> Result<aws_config::SdkConfig, ExitCode> {
         return Err(ExitCode::from(2));
     }
     Ok(sdk)
+}
+
+/// `arn:{partition}:iam::{12 digits}:role/{path and name}`.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
 }
 
 fn plural(n: u64) -> &'static str {
