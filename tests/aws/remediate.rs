@@ -811,7 +811,7 @@ async fn repoint_route(sdk: &aws_config::SdkConfig, api_id: &str, function_arn: 
 }
 
 /// The compiled function in `approve` mode, on its own emulator.
-fn approving_function(
+pub(crate) fn approving_function(
     topic_arn: &str,
     table: &str,
     allowed: &str,

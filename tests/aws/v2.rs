@@ -564,3 +564,45 @@ async fn audit_with_role_arn_reads_another_accounts_api_and_suggests_its_account
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not a role ARN"), "{stderr}");
 }
+
+#[tokio::test]
+#[ignore = "needs moto's server and cargo-lambda: run scripts/test.sh"]
+async fn an_http_api_fix_waits_for_approval_and_is_applied_once_for_the_api_its_stage_names() {
+    let sdk = sdk().await;
+    let api = HttpApi::create(&sdk).await;
+    let table = crate::suppression::create_table(&sdk).await;
+    let topic = Topic::create(&sdk).await;
+    let queue = topic.subscribe(&sdk, true, None).await;
+    let (port, _emulator, _function) =
+        crate::remediate::approving_function(&topic.arn, &table, "orders-*");
+
+    let event = delivery(
+        &api.access_group,
+        &[api.failed_record("r-approve")],
+        1_765_000_400_000,
+    );
+    let outcome = invoke(port, &event);
+    assert_eq!(outcome["alerts_sent"], 1, "{outcome}");
+    let received = topic.drain(&queue).await;
+    let alert: Value = serde_json::from_str(&received[0].0).unwrap();
+    assert_eq!(
+        alert["remediation"]["status"], "awaiting-approval",
+        "{alert:#}"
+    );
+    let plan_id = alert["remediation"]["approval"]["plan_id"]
+        .as_str()
+        .expect("the plan is kept for the API the stage names")
+        .to_owned();
+    assert!(policy_statements(&sdk, &api.function_arn).await.is_empty());
+
+    let answer = invoke(port, format!(r#"{{"approve":"{plan_id}"}}"#).as_bytes());
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    let again = invoke(port, format!(r#"{{"approve":"{plan_id}"}}"#).as_bytes());
+    assert_eq!(again["outcome"], "already-decided", "{again}");
+    let statements = policy_statements(&sdk, &api.function_arn).await;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        api.source_arn()
+    );
+}
