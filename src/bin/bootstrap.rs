@@ -6,6 +6,8 @@ use apigw_doctor::lambda::Handler;
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::custom_resource::HttpResponder;
 use apigw_doctor::lambda::latent::LiveAuditor;
+use apigw_doctor::lambda::members::Organisation;
+use apigw_doctor::lambda::members::aws::AssumedMembers;
 use apigw_doctor::lambda::metrics::{Metrics, emf_lines};
 use apigw_doctor::publish::sns::SnsPublisher;
 use apigw_doctor::remediate;
@@ -31,7 +33,18 @@ async fn main() -> Result<(), Error> {
     };
     let sdk = apigw_doctor::lambda::aws::sdk_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
-    let remediator = remediate::aws::live(config.remediation.clone(), &sdk);
+    // The organisation's member accounts (MEMBER_ACCOUNTS), each through its role; none: this account only.
+    let members = AssumedMembers::new(
+        &sdk,
+        config.members.clone(),
+        config.remediation.clone(),
+        &config.region,
+    );
+    // An alert is healed in the account it names: this one, or a member account through its role.
+    let remediator = Organisation {
+        home: remediate::aws::live(config.remediation.clone(), &sdk),
+        members: &members,
+    };
     let suppressor = Configured::new(
         config.suppression_table.as_deref(),
         config.suppression,
@@ -52,7 +65,8 @@ async fn main() -> Result<(), Error> {
     };
     let handler = Handler::new(&config, &publisher, &remediator, &suppressor)
         .with_account(&logs, &HttpResponder)
-        .with_auditor(&auditor);
+        .with_auditor(&auditor)
+        .with_members(&members);
     let (config, handler) = (&config, &handler);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {

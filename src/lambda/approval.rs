@@ -35,7 +35,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-impl<P, R, S, L, C, A> Handler<'_, P, R, S, L, C, A>
+impl<P, R, S, L, C, A, M> Handler<'_, P, R, S, L, C, A, M>
 where
     P: Publisher,
     R: Remediator,
@@ -43,6 +43,7 @@ where
     L: LogsApi,
     C: super::custom_resource::Responder,
     A: super::latent::Auditor,
+    M: super::members::Members,
 {
     /// In `approve` mode, keeps the plan of an alert about to go out and puts what its button needs in `report`.
     /// A plan that cannot be kept leaves the alert without a button (its text still gives the command).

@@ -23,11 +23,17 @@
 //! | `ACCESS_LOG_GROUP_PREFIX` | also subscribe log groups whose names start with this (access logs) | — |
 //! | `DISCOVERY_ONLY` | comma-separated REST API ids or log group names: discovery subscribes only these | — |
 //! | `LATENT_AUDIT_HOURS` | the sweep audits each watched API's configuration at most this often and alerts (`notice=latent`) on what will answer 500 before any client does; `auto` mode fixes a missing invoke permission then. Needs `SUPPRESSION_TABLE` (it remembers when each API was audited). 0: off (0–168) | `0` |
+//! | `MEMBER_ACCOUNTS` | comma-separated member account ids the sweep works in through their role (organisation install: `member/template.yaml`); empty: this account only | — |
+//! | `MEMBER_ROLE_NAME` | the role each member account's stack creates | `apigw-doctor-member` |
+//! | `MEMBER_EXTERNAL_ID` | the external id the member roles' trust asks for, if any | — |
+//! | `MEMBER_SWEEP_MINUTES` | each member account is swept once in this period (the sweeps take them in turn) (5–1440) | `30` |
+//! | `FAN_IN_DESTINATION_ARN` | the CloudWatch Logs destination member accounts' log groups are subscribed to (the fan-in's) | — |
 //! | `STACK_ID` | the stack that deploys the function (`AWS::StackId`): the only stack whose custom-resource requests it answers; unset: it answers none | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
 
+pub use super::members::Settings as MemberSettings;
 pub use crate::diagnose::finding::AccessLogApi;
 use crate::diagnose::finding::is_api_id;
 use crate::ingest::DEFAULT_MAX_INFLATED_BYTES;
@@ -57,6 +63,11 @@ pub const SUBSCRIPTION_FILTER_PATTERN: &str = "SUBSCRIPTION_FILTER_PATTERN";
 pub const ACCESS_LOG_GROUP_PREFIX: &str = "ACCESS_LOG_GROUP_PREFIX";
 pub const DISCOVERY_ONLY: &str = "DISCOVERY_ONLY";
 pub const LATENT_AUDIT_HOURS: &str = "LATENT_AUDIT_HOURS";
+pub const MEMBER_ACCOUNTS: &str = "MEMBER_ACCOUNTS";
+pub const MEMBER_ROLE_NAME: &str = "MEMBER_ROLE_NAME";
+pub const MEMBER_EXTERNAL_ID: &str = "MEMBER_EXTERNAL_ID";
+pub const MEMBER_SWEEP_MINUTES: &str = "MEMBER_SWEEP_MINUTES";
+pub const FAN_IN_DESTINATION_ARN: &str = "FAN_IN_DESTINATION_ARN";
 pub const STACK_ID: &str = "STACK_ID";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// Set by Lambda: this function's name.
@@ -87,6 +98,11 @@ pub const VARIABLES: &[&str] = &[
     ACCESS_LOG_GROUP_PREFIX,
     DISCOVERY_ONLY,
     LATENT_AUDIT_HOURS,
+    MEMBER_ACCOUNTS,
+    MEMBER_ROLE_NAME,
+    MEMBER_EXTERNAL_ID,
+    MEMBER_SWEEP_MINUTES,
+    FAN_IN_DESTINATION_ARN,
     STACK_ID,
 ];
 
@@ -113,6 +129,8 @@ pub struct Config {
     /// The stack that deploys the function (`STACK_ID`): a custom-resource request from any other stack, or with
     /// none set, is refused.
     pub stack_id: Option<String>,
+    /// The organisation's member accounts and how to reach them.
+    pub members: MemberSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +162,7 @@ impl Default for Config {
             latent_audit_every_ms: None,
             function_name: None,
             stack_id: None,
+            members: MemberSettings::default(),
         }
     }
 }
@@ -264,7 +283,9 @@ impl Config {
                 }
             })
             .transpose()?;
+        let members = member_settings(&get, &number)?;
         let config = Config {
+            members,
             stack_id,
             function_name: get(AWS_LAMBDA_FUNCTION_NAME).filter(|n| {
                 // A custom-action variable's value: printable ASCII, no space (Lambda's names are narrower still).
@@ -504,6 +525,60 @@ fn valid_namespace(ns: &str) -> bool {
         && ns
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
+}
+
+/// `MEMBER_*` and `FAN_IN_DESTINATION_ARN`.
+fn member_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    number: &impl Fn(&'static str, usize, usize, usize) -> Result<usize, ConfigError>,
+) -> Result<MemberSettings, ConfigError> {
+    let defaults = MemberSettings::default();
+    let accounts = list(get(MEMBER_ACCOUNTS), MEMBER_ACCOUNTS, |a| {
+        a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
+    })?;
+    let role_name = match get(MEMBER_ROLE_NAME) {
+        None => defaults.role_name,
+        Some(name)
+            if (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)) =>
+        {
+            name
+        }
+        Some(name) => {
+            return Err(invalid(
+                MEMBER_ROLE_NAME,
+                &name,
+                "an IAM role name: 1-64 letters, digits and + = , . @ _ -",
+            ));
+        }
+    };
+    let destination_arn = match get(FAN_IN_DESTINATION_ARN) {
+        None => None,
+        Some(arn)
+            if arn.starts_with("arn:")
+                && arn.contains(":logs:")
+                && arn.contains(":destination:") =>
+        {
+            Some(arn)
+        }
+        Some(arn) => {
+            return Err(invalid(
+                FAN_IN_DESTINATION_ARN,
+                &arn,
+                "a CloudWatch Logs destination ARN (arn:aws:logs:REGION:ACCOUNT:destination:NAME)",
+            ));
+        }
+    };
+    let minutes = number(MEMBER_SWEEP_MINUTES, 30, 5, 1440)?;
+    Ok(MemberSettings {
+        accounts,
+        role_name,
+        external_id: get(MEMBER_EXTERNAL_ID),
+        destination_arn,
+        every_ms: minutes as i64 * 60_000,
+    })
 }
 
 #[cfg(test)]

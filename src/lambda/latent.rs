@@ -132,7 +132,7 @@ pub fn latent_alert(check: &CheckResult, account: &str, region: &str) -> Option<
     Some(alert)
 }
 
-impl<P, R, S, L, C, A> Handler<'_, P, R, S, L, C, A>
+impl<P, R, S, L, C, A, M> Handler<'_, P, R, S, L, C, A, M>
 where
     P: Publisher,
     R: Remediator,
@@ -140,6 +140,7 @@ where
     L: LogsApi,
     C: super::custom_resource::Responder,
     A: Auditor,
+    M: super::members::Members,
 {
     /// The sweep's audit of the watched API stages that are due. Never fails the sweep: what could not run is
     /// reported in [`LatentReport::failed`] and logged.

@@ -17,6 +17,7 @@ pub mod aws;
 pub mod config;
 pub mod custom_resource;
 pub mod latent;
+pub mod members;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,7 @@ use crate::subscribe::{self, LogsApi};
 use crate::suppress::{Admission, NoSuppression, Notice, SuppressError, Suppressor, Undo};
 use custom_resource::Responder;
 use latent::{Auditor, LatentReport, NoAudit};
+use members::{Members, MembersReport, NoMembers};
 
 /// What one invocation did: the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -157,6 +159,9 @@ pub struct SweepOutcome {
     /// What the audit of the watched APIs did, when it ran (`LATENT_AUDIT_HOURS`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latent: Option<LatentReport>,
+    /// What the sweep did in the organisation's member accounts (`MEMBER_ACCOUNTS`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<MembersReport>,
 }
 
 /// What a CloudFormation request did, and what was answered.
@@ -201,7 +206,7 @@ impl Responder for NoResponder {
 
 /// The ports one invocation uses: where alerts go, what heals, what remembers, and (in the Lambda) the log
 /// groups to keep subscribed and CloudFormation to answer.
-pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder, A = NoAudit> {
+pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder, A = NoAudit, M = NoMembers> {
     /// When the invocation must have answered (Lambda's deadline); `None` outside Lambda.
     pub deadline: Option<std::time::Instant>,
     pub config: &'a Config,
@@ -212,6 +217,8 @@ pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder, A = NoAudit> {
     pub responder: &'a C,
     /// Reads the watched APIs' configuration for the sweep's audit (`LATENT_AUDIT_HOURS`).
     pub auditor: &'a A,
+    /// The organisation's member accounts the sweep works in (`MEMBER_ACCOUNTS`).
+    pub members: &'a M,
 }
 
 /// Handles any payload without cross-invocation suppression (see [`Handler::payload`]).
@@ -251,17 +258,18 @@ impl<'a, P, R, S> Handler<'a, P, R, S> {
             logs: &NoLogs,
             responder: &NoResponder,
             auditor: &NoAudit,
+            members: &NoMembers,
         }
     }
 }
 
-impl<'a, P, R, S, L, C, A> Handler<'a, P, R, S, L, C, A> {
+impl<'a, P, R, S, L, C, A, M> Handler<'a, P, R, S, L, C, A, M> {
     /// The same handler, with the account's log groups to keep subscribed and CloudFormation to answer.
     pub fn with_account<L2, C2>(
         self,
         logs: &'a L2,
         responder: &'a C2,
-    ) -> Handler<'a, P, R, S, L2, C2, A> {
+    ) -> Handler<'a, P, R, S, L2, C2, A, M> {
         Handler {
             deadline: self.deadline,
             config: self.config,
@@ -271,11 +279,12 @@ impl<'a, P, R, S, L, C, A> Handler<'a, P, R, S, L, C, A> {
             logs,
             responder,
             auditor: self.auditor,
+            members: self.members,
         }
     }
 
     /// The same handler, auditing the watched APIs in the sweep with `auditor`.
-    pub fn with_auditor<A2>(self, auditor: &'a A2) -> Handler<'a, P, R, S, L, C, A2> {
+    pub fn with_auditor<A2>(self, auditor: &'a A2) -> Handler<'a, P, R, S, L, C, A2, M> {
         Handler {
             deadline: self.deadline,
             config: self.config,
@@ -285,12 +294,28 @@ impl<'a, P, R, S, L, C, A> Handler<'a, P, R, S, L, C, A> {
             logs: self.logs,
             responder: self.responder,
             auditor,
+            members: self.members,
+        }
+    }
+
+    /// The same handler, sweeping the organisation's member accounts with `members`.
+    pub fn with_members<M2>(self, members: &'a M2) -> Handler<'a, P, R, S, L, C, A, M2> {
+        Handler {
+            deadline: self.deadline,
+            config: self.config,
+            publisher: self.publisher,
+            remediator: self.remediator,
+            suppressor: self.suppressor,
+            logs: self.logs,
+            responder: self.responder,
+            auditor: self.auditor,
+            members,
         }
     }
 }
 
-impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Auditor>
-    Handler<'_, P, R, S, L, C, A>
+impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Auditor, M: Members>
+    Handler<'_, P, R, S, L, C, A, M>
 {
     /// Any payload the function is sent (see [`Handler::invoke`]), outside Lambda (no function ARN).
     pub async fn payload(
@@ -628,6 +653,11 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             }
             _ => None,
         };
+        let members = if self.members.is_configured() {
+            Some(self.sweep_members(metrics).await)
+        } else {
+            None
+        };
         let due = match self.suppressor.sweep().await {
             Ok(due) => due,
             Err(error) => {
@@ -640,6 +670,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
             sweep: true,
             subscriptions,
             latent,
+            members,
             ..SweepOutcome::default()
         };
         let total = due.len();

@@ -17,6 +17,7 @@ mod approval;
 mod chat;
 mod email;
 mod links;
+mod member;
 mod overflow;
 mod state;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use chat::message_id;
 pub use chat::{MAX_CHAT_DESCRIPTION_CHARS, chat_event_type, chatbot};
 pub use email::{email_text, remediation_text};
 pub use links::{Links, links};
+pub use member::render_member_unreachable;
 pub use overflow::render_overflow;
 pub use state::render_state;
 

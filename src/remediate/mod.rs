@@ -280,6 +280,11 @@ impl Report {
         }
     }
 
+    /// Nothing planned, and why.
+    pub fn refused(reason: impl Into<String>) -> Report {
+        Report::from_actions(vec![Action::refused(reason, None)])
+    }
+
     fn from_actions(actions: Vec<Action>) -> Report {
         let has = |s: &str| actions.iter().any(|a| a.outcome == s);
         let status = if has("applied") {

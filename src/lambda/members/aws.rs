@@ -1,0 +1,127 @@
+//! Member accounts reached through STS `AssumeRole`: the role each member stack creates, credentials cached and
+//! refreshed by the SDK for their lifetime, one set of clients per account for the life of the process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::SdkConfig;
+use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
+
+use super::{Member, Members, Settings};
+use crate::audit::ConfigurationNotRead;
+use crate::lambda::latent::LiveAuditor;
+use crate::remediate::aws::{ApiGatewayConfig, LambdaPermissions, live};
+use crate::remediate::{Live, Settings as RemediationSettings};
+use crate::subscribe::aws::CloudWatchLogs;
+
+type MemberPorts = Member<
+    CloudWatchLogs,
+    LiveAuditor<ApiGatewayConfig, LambdaPermissions, ConfigurationNotRead>,
+    Live<ApiGatewayConfig, LambdaPermissions>,
+>;
+
+/// Assumes `arn:{partition}:iam::{account}:role/{MEMBER_ROLE_NAME}` from the function's own credentials.
+pub struct AssumedMembers {
+    base: SdkConfig,
+    settings: Settings,
+    remediation: RemediationSettings,
+    partition: &'static str,
+    /// Per account: its SDK configuration (the provider inside refreshes the credentials).
+    sessions: Mutex<HashMap<String, Arc<SdkConfig>>>,
+}
+
+impl AssumedMembers {
+    pub fn new(
+        base: &SdkConfig,
+        settings: Settings,
+        remediation: RemediationSettings,
+        region: &str,
+    ) -> AssumedMembers {
+        AssumedMembers {
+            base: base.clone(),
+            settings,
+            remediation,
+            partition: if region.starts_with("cn-") {
+                "aws-cn"
+            } else if region.starts_with("us-gov-") {
+                "aws-us-gov"
+            } else {
+                "aws"
+            },
+            sessions: Mutex::default(),
+        }
+    }
+
+    /// The account's SDK configuration, its role assumed now (so that a removed role is known at once, not at
+    /// the first call that needs it).
+    async fn session(&self, account: &str) -> Result<Arc<SdkConfig>, String> {
+        if let Some(found) = self
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|s| s.get(account).cloned())
+        {
+            return Ok(found);
+        }
+        let role = self.settings.role_arn(self.partition, account);
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&role)
+            .session_name("apigw-doctor")
+            .configure(&self.base);
+        if let Some(id) = &self.settings.external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        provider.provide_credentials().await.map_err(|e| {
+            format!(
+                "sts:AssumeRole of {role}: {}",
+                aws_sdk_sts::error::DisplayErrorContext(&e)
+            )
+        })?;
+        let sdk = Arc::new(
+            self.base
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build(),
+        );
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.insert(account.to_owned(), sdk.clone());
+        }
+        Ok(sdk)
+    }
+}
+
+impl Members for AssumedMembers {
+    type Logs = CloudWatchLogs;
+    type Auditor = LiveAuditor<ApiGatewayConfig, LambdaPermissions, ConfigurationNotRead>;
+    type Remediator = Live<ApiGatewayConfig, LambdaPermissions>;
+
+    fn is_configured(&self) -> bool {
+        !self.settings.accounts.is_empty()
+    }
+
+    fn is_member(&self, account: &str) -> bool {
+        self.settings.accounts.iter().any(|a| a == account)
+    }
+
+    async fn connect(&self, account: &str) -> Result<MemberPorts, String> {
+        if !self.settings.accounts.iter().any(|a| a == account) {
+            return Err(format!("{account} is not in MEMBER_ACCOUNTS"));
+        }
+        let sdk = self.session(account).await?;
+        // Self-healing there acts for that account's APIs only (its alerts carry that account).
+        let remediation = RemediationSettings {
+            home_account: Some(account.to_owned()),
+            ..self.remediation.clone()
+        };
+        Ok(Member {
+            logs: CloudWatchLogs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk)),
+            auditor: LiveAuditor {
+                api: ApiGatewayConfig::new(&sdk),
+                permissions: LambdaPermissions::new(aws_sdk_lambda::Client::new(&sdk)),
+                // As at home: never GetFunctionConfiguration (it returns environment variables, secrets included).
+                functions: ConfigurationNotRead,
+            },
+            remediator: live(remediation, &sdk),
+        })
+    }
+}
