@@ -42,6 +42,18 @@ cfn-lint template.yaml --parameters RemediationMode=approve RemediationAllowedFu
   ApprovalChannelRoleName=alerts-chatbot-role
 # the account-wide API Gateway CloudWatch role, and an email.
 cfn-lint template.yaml --parameters ApiGatewayAccountRole=create AlertEmail=oncall@example.com
+# an organisation: member accounts swept through their role, with the fan-in.
+cfn-lint template.yaml --parameters FanIn=kinesis FanInOrganizationId=o-abcdefghij \
+  MemberAccounts=111122223333,444455556666 MemberExternalId=apigw-doctor-x
+
+step "cfn-lint member/template.yaml (read-only; healing; organization and external id); no Transform"
+cfn-lint member/template.yaml --parameters MonitoringRoleArn=arn:aws:iam::123456789012:role/m
+cfn-lint member/template.yaml --parameters MonitoringRoleArn=arn:aws:iam::123456789012:role/m \
+  AllowedFunctions=orders-*,payments OrganizationId=o-abcdefghij ExternalId=apigw-doctor-x
+if grep -q "^Transform" member/template.yaml; then
+  echo "member/template.yaml must be plain CloudFormation (StackSets with service-managed permissions)" >&2
+  exit 1
+fi
 
 step "sam build (no beta-terms banner)"
 sam build 2>&1 | tee target/sam-build.log

@@ -12,6 +12,7 @@
 //! The API, its integrations and the functions come from API Gateway's own configuration through the
 //! remediation ports ([`ApiConfig`], [`PermissionApi`]); [`FunctionInfo`] reads a function's configuration.
 
+pub mod auditor;
 pub mod aws;
 pub mod logging;
 

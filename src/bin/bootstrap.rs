@@ -31,6 +31,9 @@ async fn main() -> Result<(), Error> {
             return Err(error.to_string().into());
         }
     };
+    if let Some(name) = &config.dashboard_name {
+        apigw_doctor::publish::render::set_dashboard(name);
+    }
     let sdk = apigw_doctor::lambda::aws::sdk_config().await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic_arn);
     // The organisation's member accounts (MEMBER_ACCOUNTS), each through its role; none: this account only.

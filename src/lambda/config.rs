@@ -28,12 +28,12 @@
 //! | `MEMBER_EXTERNAL_ID` | the external id the member roles' trust asks for, if any | — |
 //! | `MEMBER_SWEEP_MINUTES` | each member account is swept once in this period (the sweeps take them in turn) (5–1440) | `30` |
 //! | `FAN_IN_DESTINATION_ARN` | the CloudWatch Logs destination member accounts' log groups are subscribed to (the fan-in's) | — |
+//! | `DASHBOARD_NAME` | the stack's CloudWatch dashboard: every alert links to it | — |
 //! | `STACK_ID` | the stack that deploys the function (`AWS::StackId`): the only stack whose custom-resource requests it answers; unset: it answers none | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
 //! `from_lookup` is pure (tests pass a map); `from_env` is the one line that reads the environment.
 
-pub use super::members::Settings as MemberSettings;
 pub use crate::diagnose::finding::AccessLogApi;
 use crate::diagnose::finding::is_api_id;
 use crate::ingest::DEFAULT_MAX_INFLATED_BYTES;
@@ -68,6 +68,7 @@ pub const MEMBER_ROLE_NAME: &str = "MEMBER_ROLE_NAME";
 pub const MEMBER_EXTERNAL_ID: &str = "MEMBER_EXTERNAL_ID";
 pub const MEMBER_SWEEP_MINUTES: &str = "MEMBER_SWEEP_MINUTES";
 pub const FAN_IN_DESTINATION_ARN: &str = "FAN_IN_DESTINATION_ARN";
+pub const DASHBOARD_NAME: &str = "DASHBOARD_NAME";
 pub const STACK_ID: &str = "STACK_ID";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// Set by Lambda: this function's name.
@@ -103,6 +104,7 @@ pub const VARIABLES: &[&str] = &[
     MEMBER_EXTERNAL_ID,
     MEMBER_SWEEP_MINUTES,
     FAN_IN_DESTINATION_ARN,
+    DASHBOARD_NAME,
     STACK_ID,
 ];
 
@@ -131,6 +133,8 @@ pub struct Config {
     pub stack_id: Option<String>,
     /// The organisation's member accounts and how to reach them.
     pub members: MemberSettings,
+    /// The stack's dashboard (`DASHBOARD_NAME`), linked from every alert.
+    pub dashboard_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,6 +167,7 @@ impl Default for Config {
             function_name: None,
             stack_id: None,
             members: MemberSettings::default(),
+            dashboard_name: None,
         }
     }
 }
@@ -285,6 +290,7 @@ impl Config {
             .transpose()?;
         let members = member_settings(&get, &number)?;
         let config = Config {
+            dashboard_name: get(DASHBOARD_NAME),
             members,
             stack_id,
             function_name: get(AWS_LAMBDA_FUNCTION_NAME).filter(|n| {
@@ -525,6 +531,40 @@ fn valid_namespace(ns: &str) -> bool {
         && ns
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
+}
+
+/// The organisation settings (built by the config from `MEMBER_ACCOUNTS`, `MEMBER_ROLE_NAME`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSettings {
+    /// The member accounts to sweep; empty: this account only.
+    pub accounts: Vec<String>,
+    /// The role each member account's stack creates (its name, the same in every account).
+    pub role_name: String,
+    /// The external id the member role's trust asks for, when it asks for one.
+    pub external_id: Option<String>,
+    /// Where member log groups are subscribed: the fan-in's CloudWatch Logs destination in this account.
+    pub destination_arn: Option<String>,
+    /// How long a swept account is left alone: the period in which every member account is swept once.
+    pub every_ms: i64,
+}
+
+impl Default for MemberSettings {
+    fn default() -> Self {
+        MemberSettings {
+            accounts: Vec::new(),
+            role_name: "apigw-doctor-member".to_owned(),
+            external_id: None,
+            destination_arn: None,
+            every_ms: 30 * 60_000,
+        }
+    }
+}
+
+impl MemberSettings {
+    /// `arn:{partition}:iam::{account}:role/{role_name}`.
+    pub fn role_arn(&self, partition: &str, account: &str) -> String {
+        format!("arn:{partition}:iam::{account}:role/{}", self.role_name)
+    }
 }
 
 /// `MEMBER_*` and `FAN_IN_DESTINATION_ARN`.

@@ -8,18 +8,16 @@
 //! lasts). What changes the account: only the remediator, through its own guarded planner, from the API's own
 //! configuration. Without a suppression table nothing is audited (every 5-minute sweep would audit every API).
 
-use std::future::Future;
-
 use serde::Serialize;
 
 use super::{Budget, Handler, Metrics};
 use crate::alert::{Alert, ConfiguredProblem};
-use crate::audit::{self, CheckResult, FunctionInfo, Status, Target};
+use crate::audit::{CheckResult, Status, Target};
 use crate::diagnose::Cause;
 use crate::diagnose::finding::execution_log_group;
 use crate::publish::render::render_noticed;
 use crate::publish::sns::Publisher;
-use crate::remediate::{ApiConfig, ApiKind, PermissionApi, RemediateError, Remediator, StageInfo};
+use crate::remediate::{ApiKind, Remediator};
 use crate::subscribe::{EXECUTION_LOG_PREFIX, LogsApi};
 use crate::suppress::{Notice, Suppressor};
 
@@ -28,66 +26,7 @@ pub const MAX_AUDITS_PER_SWEEP: usize = 10;
 /// A latent problem that is still there is reported again after this long.
 pub const LATENT_REMINDER_MS: i64 = 24 * 3_600_000;
 
-/// Runs the checks of `apigw-doctor audit` on one API stage.
-pub trait Auditor {
-    /// Whether there is anything to audit with (the Lambda has the API Gateway and Lambda clients).
-    fn is_configured(&self) -> bool;
-    fn audit(
-        &self,
-        target: &Target<'_>,
-    ) -> impl Future<Output = Result<Vec<CheckResult>, RemediateError>> + Send;
-    /// The stages of the account's HTTP and WebSocket APIs (their access-log groups are found through them).
-    fn v2_stages(&self) -> impl Future<Output = Result<Vec<StageInfo>, RemediateError>> + Send {
-        async { Ok(Vec::new()) }
-    }
-}
-
-/// No auditing (the CLI, tests of other paths, `LATENT_AUDIT_HOURS=0`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoAudit;
-
-impl Auditor for NoAudit {
-    fn is_configured(&self) -> bool {
-        false
-    }
-
-    async fn audit(&self, _target: &Target<'_>) -> Result<Vec<CheckResult>, RemediateError> {
-        Ok(Vec::new())
-    }
-}
-
-/// The audit over the account's own API Gateway and Lambda (read-only).
-pub struct LiveAuditor<A, P, F> {
-    pub api: A,
-    pub permissions: P,
-    pub functions: F,
-}
-
-impl<A: ApiConfig + Sync, P: PermissionApi + Sync, F: FunctionInfo + Sync> Auditor
-    for LiveAuditor<A, P, F>
-{
-    fn is_configured(&self) -> bool {
-        true
-    }
-
-    async fn audit(&self, target: &Target<'_>) -> Result<Vec<CheckResult>, RemediateError> {
-        // An execution log group's name does not say whether its API is REST or WebSocket: the API does.
-        let kind = self
-            .api
-            .api_kind(target.api_id)
-            .await?
-            .unwrap_or(target.kind);
-        let target = Target {
-            kind,
-            ..target.clone()
-        };
-        audit::audit(&target, &self.api, &self.permissions, &self.functions).await
-    }
-
-    async fn v2_stages(&self) -> Result<Vec<StageInfo>, RemediateError> {
-        self.api.v2_stages().await
-    }
-}
+pub use crate::audit::auditor::{Auditor, LiveAuditor, NoAudit};
 
 /// What the sweep's audit did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -45,6 +45,23 @@ pub struct Metrics {
     pub custom_resource_refused: u64,
     /// JSON records past an access-log format's bounds, skipped unread.
     pub oversized_records: u64,
+    /// Failing requests of the alerted problems, per account (`ProblemsByAccount`, dimension `Account`).
+    pub by_account: BTreeMap<String, u64>,
+    /// The same per API stage (`ProblemsByApi`, dimensions `ApiId`, `Stage`).
+    pub by_api: BTreeMap<(String, String), u64>,
+}
+
+/// Distinct values of a dimension per invocation at most (the rest are counted under `other`): a metric per
+/// value is a custom metric, billed; accounts and alerted API stages are few, this bounds a storm.
+pub const MAX_DIMENSION_VALUES: usize = 50;
+
+fn add_bounded<K: Ord>(map: &mut BTreeMap<K, u64>, key: K, other: K, n: u64) {
+    let key = if map.contains_key(&key) || map.len() < MAX_DIMENSION_VALUES {
+        key
+    } else {
+        other
+    };
+    *map.entry(key).or_default() += n;
 }
 
 impl Metrics {
@@ -97,6 +114,30 @@ impl Metrics {
         self.subscription_errors += report.failed.len() as u64;
     }
 
+    /// Counts the failing requests of a delivery's alerted problems by account and by API stage.
+    pub fn add_problems(&mut self, plan: &crate::alert::Plan) {
+        for alert in plan.alerts.iter().chain(&plan.overflow) {
+            let account = alert
+                .account
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned());
+            add_bounded(
+                &mut self.by_account,
+                account,
+                "other".to_owned(),
+                alert.count,
+            );
+            if let (Some(api), Some(stage)) = (&alert.api_id, &alert.stage) {
+                add_bounded(
+                    &mut self.by_api,
+                    (api.clone(), stage.clone()),
+                    ("other".to_owned(), "other".to_owned()),
+                    alert.count,
+                );
+            }
+        }
+    }
+
     pub fn add_causes(&mut self, by_cause: &BTreeMap<Cause, u64>) {
         for (cause, n) in by_cause {
             *self.by_cause.entry(*cause).or_default() += n;
@@ -140,7 +181,53 @@ pub fn emf_lines(metrics: &Metrics, namespace: &str, timestamp_ms: i64) -> Vec<S
             .to_string(),
         );
     }
+    for (account, n) in &metrics.by_account {
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": namespace,
+                        "Dimensions": [["Account"]],
+                        "Metrics": [{"Name": "ProblemsByAccount", "Unit": "Count"}],
+                    }],
+                },
+                "Account": account,
+                "ProblemsByAccount": n,
+            })
+            .to_string(),
+        );
+    }
+    for ((api, stage), n) in &metrics.by_api {
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": namespace,
+                        "Dimensions": [["ApiId", "Stage"]],
+                        "Metrics": [{"Name": "ProblemsByApi", "Unit": "Count"}],
+                    }],
+                },
+                "ApiId": api,
+                "Stage": stage,
+                "ProblemsByApi": n,
+            })
+            .to_string(),
+        );
+    }
     lines
+}
+
+/// Every metric name the function emits (the dashboard may name no other).
+pub fn metric_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Metrics::default()
+        .counters()
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    names.extend(["RequestsByCause", "ProblemsByAccount", "ProblemsByApi"]);
+    names
 }
 
 #[cfg(test)]
@@ -166,5 +253,35 @@ mod tests {
         let by_cause: Value = serde_json::from_str(&lines[1]).unwrap();
         assert_eq!(by_cause["Cause"], "function_error");
         assert_eq!(by_cause["RequestsByCause"], 3);
+    }
+
+    #[test]
+    fn problems_are_counted_by_account_and_api_stage_with_bounded_dimensions() {
+        let mut plan = crate::alert::Plan::default();
+        let mut alert = crate::alert::tests_support::alert();
+        alert.count = 7;
+        plan.alerts.push(alert.clone());
+        for i in 0..MAX_DIMENSION_VALUES + 5 {
+            let mut other = alert.clone();
+            other.account = Some(format!("{:012}", i));
+            other.count = 1;
+            plan.overflow.push(other);
+        }
+        let mut m = Metrics::default();
+        m.add_problems(&plan);
+        assert_eq!(m.by_account.len(), MAX_DIMENSION_VALUES + 1, "50 and other");
+        assert_eq!(m.by_account["123456789012"], 7);
+        assert_eq!(m.by_account["other"], 6);
+        assert_eq!(
+            m.by_api[&("a1b2c3d4e5".to_owned(), "prod".to_owned())],
+            7 + 55
+        );
+        let lines = emf_lines(&m, "ApigwDoctor", 0);
+        let api: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+        assert_eq!(api["ProblemsByApi"], 62);
+        assert_eq!(
+            api["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][1],
+            "Stage"
+        );
     }
 }

@@ -900,6 +900,7 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         metrics.events += batch.log_events.len() as u64;
         metrics.requests += found.requests;
         metrics.add_causes(&found.by_cause);
+        metrics.add_problems(&plan);
         metrics.access_log_lines_unread += found.unread_access_log_lines;
         metrics.oversized_records += found.oversized_records;
         if found.oversized_records > 0 {

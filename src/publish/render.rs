@@ -27,7 +27,7 @@ pub use approval::render_approval;
 use chat::message_id;
 pub use chat::{MAX_CHAT_DESCRIPTION_CHARS, chat_event_type, chatbot};
 pub use email::{email_text, remediation_text};
-pub use links::{Links, links};
+pub use links::{Links, links, set_dashboard};
 pub use member::render_member_unreachable;
 pub use overflow::render_overflow;
 pub use state::render_state;

@@ -373,3 +373,101 @@ fn the_functions_role_reads_no_functions_configuration_and_the_fan_in_trusts_onl
     assert!(role.contains("!Ref FanInSenderAccounts"), "{role}");
     assert!(role.contains("${AWS::AccountId}:*"), "{role}");
 }
+
+/// The dashboard's JSON with its `${...}` substituted as CloudFormation would (`NS` for the namespace).
+fn dashboard_body(template: &str) -> serde_json::Value {
+    let start = template
+        .find("      DashboardBody: !Sub\n        - |\n")
+        .expect("a DashboardBody in template.yaml")
+        + "      DashboardBody: !Sub\n        - |\n".len();
+    let body: String = template[start..]
+        .lines()
+        .take_while(|l| l.starts_with("          "))
+        .map(str::trim)
+        .collect();
+    let substituted = body
+        .replace("${Namespace}", "NS")
+        .replace("${AWS::Region}", "eu-west-1")
+        .replace("${Function}", "fn")
+        .replace("${Queue}", "queue");
+    assert!(!substituted.contains("${"), "{substituted}");
+    serde_json::from_str(&substituted).unwrap_or_else(|e| panic!("{e}: {substituted}"))
+}
+
+#[test]
+fn the_dashboard_is_json_and_names_only_metrics_the_function_emits() {
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let body = dashboard_body(&template);
+    let emitted = apigw_doctor::lambda::metrics::metric_names();
+    let mut named = Vec::new();
+    for widget in body["widgets"].as_array().unwrap() {
+        for metric in widget["properties"]["metrics"].as_array().unwrap() {
+            let metric = metric.as_array().unwrap();
+            if metric[0] == "NS" {
+                named.push(metric[1].as_str().unwrap().to_owned());
+            }
+            if let Some(expression) = metric[0]["expression"].as_str() {
+                assert!(expression.contains("{NS,"), "{expression}");
+                let name = expression
+                    .split("MetricName=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap();
+                named.push(name.to_owned());
+            }
+        }
+    }
+    for name in &named {
+        assert!(emitted.contains(&name.as_str()), "{name} is not emitted");
+    }
+    for needed in [
+        "RequestsByCause",
+        "ProblemsByApi",
+        "ProblemsByAccount",
+        "AlertsSent",
+        "AlertsSuppressed",
+        "RemediationsApplied",
+        "DecodeFailures",
+        "PublishFailures",
+    ] {
+        assert!(
+            named.iter().any(|n| n == needed),
+            "{needed} not on the dashboard"
+        );
+    }
+    // The function is told its dashboard (alerts link to it).
+    assert!(template.contains("DASHBOARD_NAME: !Sub ${AWS::StackName}-apigw-doctor"));
+    assert!(template.contains("DashboardName: !Sub ${AWS::StackName}-apigw-doctor"));
+}
+
+#[test]
+fn the_member_template_is_plain_cloudformation_trusting_only_the_monitoring_role() {
+    let member = std::fs::read_to_string(repo_path("member/template.yaml")).unwrap();
+    assert!(!member.lines().any(|l| l.starts_with("Transform")));
+    assert!(!member.contains("AWS::Serverless"));
+    assert!(member.contains("Principal: { AWS: !Ref MonitoringRoleArn }"));
+    // Healing: only AddPermission, only for API Gateway, only this account and region; never a function's
+    // configuration (environment variables, secrets included).
+    assert!(member.contains("Action: lambda:AddPermission"));
+    assert!(member.contains("lambda:Principal: apigateway.amazonaws.com"));
+    assert!(member.contains("aws:ResourceAccount: !Ref AWS::AccountId"));
+    let actions: Vec<&str> = member
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("Action: ").or_else(|| l.strip_prefix("- ")))
+        .collect();
+    assert!(!actions.contains(&"lambda:GetFunctionConfiguration"));
+    assert!(!member.contains("lambda:RemovePermission"));
+    assert!(
+        !actions
+            .iter()
+            .any(|a| *a == "\"*\"" || *a == "'*'" || *a == "lambda:*")
+    );
+    // The monitoring stack hands the role ARN the member template trusts, and assumes only that role name.
+    let template = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    assert!(template.contains("  FunctionRoleArn:\n"));
+    assert!(
+        template.contains("Resource: !Sub arn:${AWS::Partition}:iam::*:role/${MemberRoleName}")
+    );
+    assert!(template.contains("aws:ResourceAccount: !Ref MemberAccounts"));
+}

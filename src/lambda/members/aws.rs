@@ -9,7 +9,7 @@ use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
 
 use super::{Member, Members, Settings};
 use crate::audit::ConfigurationNotRead;
-use crate::lambda::latent::LiveAuditor;
+use crate::audit::auditor::LiveAuditor;
 use crate::remediate::aws::{ApiGatewayConfig, LambdaPermissions, live};
 use crate::remediate::{Live, Settings as RemediationSettings};
 use crate::subscribe::aws::CloudWatchLogs;

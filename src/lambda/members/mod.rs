@@ -17,9 +17,9 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use super::latent::{Auditor, LatentReport, NoAudit};
 use super::{Budget, Handler, Metrics, NoLogs};
 use crate::alert::Alert;
+use crate::audit::auditor::{Auditor, NoAudit};
 use crate::publish::render::render_member_unreachable;
 use crate::publish::sns::Publisher;
 use crate::remediate::approval::{Approval, PendingPlan};
@@ -32,39 +32,7 @@ pub const MAX_MEMBER_ACCOUNTS_PER_SWEEP: usize = 25;
 /// A member account whose role cannot be assumed is reported again after this long.
 pub const UNREACHABLE_REMINDER_MS: i64 = 24 * 3_600_000;
 
-/// The organisation settings (built by the config from `MEMBER_ACCOUNTS`, `MEMBER_ROLE_NAME`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// The member accounts to sweep; empty: this account only.
-    pub accounts: Vec<String>,
-    /// The role each member account's stack creates (its name, the same in every account).
-    pub role_name: String,
-    /// The external id the member role's trust asks for, when it asks for one.
-    pub external_id: Option<String>,
-    /// Where member log groups are subscribed: the fan-in's CloudWatch Logs destination in this account.
-    pub destination_arn: Option<String>,
-    /// How long a swept account is left alone: the period in which every member account is swept once.
-    pub every_ms: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            accounts: Vec::new(),
-            role_name: "apigw-doctor-member".to_owned(),
-            external_id: None,
-            destination_arn: None,
-            every_ms: 30 * 60_000,
-        }
-    }
-}
-
-impl Settings {
-    /// `arn:{partition}:iam::{account}:role/{role_name}`.
-    pub fn role_arn(&self, partition: &str, account: &str) -> String {
-        format!("arn:{partition}:iam::{account}:role/{}", self.role_name)
-    }
-}
+pub use super::config::MemberSettings as Settings;
 
 /// The ports of one member account, reached through its role.
 pub struct Member<L, A, R> {
@@ -72,6 +40,10 @@ pub struct Member<L, A, R> {
     pub auditor: A,
     pub remediator: R,
 }
+
+/// The ports a [`Members`] gives for one account.
+pub type MemberOf<M> =
+    Member<<M as Members>::Logs, <M as Members>::Auditor, <M as Members>::Remediator>;
 
 /// Reaches member accounts: assumes the role and builds that account's ports.
 pub trait Members {
@@ -83,10 +55,8 @@ pub trait Members {
     /// Whether `account` is one of them.
     fn is_member(&self, account: &str) -> bool;
     /// The account's ports; `Err` says why its role cannot be assumed (removed, trust changed, no such account).
-    fn connect(
-        &self,
-        account: &str,
-    ) -> impl Future<Output = Result<Member<Self::Logs, Self::Auditor, Self::Remediator>, String>> + Send;
+    fn connect(&self, account: &str)
+    -> impl Future<Output = Result<MemberOf<Self>, String>> + Send;
 }
 
 /// No member accounts (a single-account install, the CLI, tests of other paths).
@@ -254,7 +224,7 @@ where
                     alerts: self.config.max_alerts_per_invocation,
                     changes: member.remediator.max_changes(),
                 };
-                let latent: LatentReport = handler
+                let latent = handler
                     .audit_latent(account, every, &mut budget, metrics)
                     .await;
                 report.latent_alerts += latent.alerts_sent;

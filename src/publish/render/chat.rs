@@ -94,6 +94,9 @@ pub fn chatbot(
     if let Some(url) = &links.xray_trace {
         next_steps.push(format!("<{url}|X-Ray trace>"));
     }
+    if let Some(url) = &links.dashboard {
+        next_steps.push(format!("<{url}|Dashboard>"));
+    }
     let related: Vec<&String> = alert
         .function_arns
         .iter()

@@ -116,6 +116,12 @@ pub fn email_text(alert: &Alert, links: &Links) -> String {
         if let Some(url) = &links.xray_trace {
             let _ = writeln!(t, "  X-Ray trace of this request: {url}");
         }
+        if let Some(url) = &links.dashboard {
+            let _ = writeln!(
+                t,
+                "  Dashboard (5xx by cause, API stage and account): {url}"
+            );
+        }
     }
     let _ = writeln!(
         t,

@@ -17,6 +17,23 @@ pub struct Links {
     /// The X-Ray trace of the first sample request, when API Gateway's request carried a well-formed trace id
     /// that was not marked unsampled (tracing on for the stage).
     pub xray_trace: Option<String>,
+    /// The stack's CloudWatch dashboard (5xx by cause, API stage and account), when the function knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
+}
+
+/// The stack's dashboard name (`DASHBOARD_NAME`), set once at start.
+static DASHBOARD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Links every alert to the stack's dashboard (a name of letters, digits, `-` and `_`, as CloudWatch allows).
+pub fn set_dashboard(name: &str) {
+    let valid = (1..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        let _ = DASHBOARD.set(name.to_owned());
+    }
 }
 
 /// Console links for the alert's log group and first stream, and the Logs Insights query for the first request.
@@ -79,6 +96,9 @@ pub fn links(alert: &Alert) -> Links {
         insights_query,
         function_logs,
         xray_trace,
+        dashboard: DASHBOARD
+            .get()
+            .map(|name| format!("{base}#dashboards/dashboard/{name}")),
     }
 }
 
