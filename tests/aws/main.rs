@@ -10,6 +10,7 @@ mod discovery;
 mod kinesis;
 mod lambda_e2e;
 mod live;
+mod organisation;
 mod remediate;
 mod sns;
 mod support;

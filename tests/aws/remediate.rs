@@ -19,10 +19,10 @@ use crate::support::{
 const ACCOUNT: &str = "123456789012";
 /// A REST API in moto with `POST /orders/{id}` integrated (AWS_PROXY) with a fresh function, and a decoy
 /// function that only the log lines name.
-struct Stack {
-    api_id: String,
+pub(crate) struct Stack {
+    pub(crate) api_id: String,
     function_name: String,
-    function_arn: String,
+    pub(crate) function_arn: String,
     decoy_arn: String,
 }
 
@@ -82,7 +82,7 @@ async fn lambda_route(
 }
 
 impl Stack {
-    async fn create(sdk: &aws_config::SdkConfig) -> Stack {
+    pub(crate) async fn create(sdk: &aws_config::SdkConfig) -> Stack {
         let role = create_role(sdk).await;
         let function_name = unique("orders");
         let function_arn = create_function(sdk, &role, &function_name).await;
