@@ -173,6 +173,34 @@ impl ApiGatewayConfig {
         }
     }
 
+    /// Every API of the account and region, REST, HTTP and WebSocket, with its kind (`audit --all-apis`).
+    pub async fn all_apis(&self) -> Result<Vec<(String, ApiKind)>, RemediateError> {
+        let mut all = Vec::new();
+        let mut position: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_rest_apis()
+                .limit(500)
+                .set_position(position.clone())
+                .send()
+                .await
+                .map_err(|e| lookup("*", explain("apigateway:GET", &e)))?;
+            for api in page.items.unwrap_or_default() {
+                if let Some(id) = api.id {
+                    self.remember(&id, ApiKind::Rest);
+                    all.push((id, ApiKind::Rest));
+                }
+            }
+            match page.position {
+                Some(next) if Some(&next) != position.as_ref() => position = Some(next),
+                _ => break,
+            }
+        }
+        all.extend(self.v2_apis().await?);
+        Ok(all)
+    }
+
     fn remember(&self, api_id: &str, kind: ApiKind) {
         if let Ok(mut kinds) = self.kinds.lock() {
             kinds.insert(api_id.to_owned(), kind);

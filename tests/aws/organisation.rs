@@ -31,7 +31,11 @@ async fn member(account: &str) -> aws_config::SdkConfig {
 async fn member_with_a_latent_500(account: &str) -> (aws_config::SdkConfig, Stack, String) {
     let sdk = member(account).await;
     let stack = Stack::create(&sdk).await;
-    assert!(stack.function_arn.contains(account), "{}", stack.function_arn);
+    assert!(
+        stack.function_arn.contains(account),
+        "{}",
+        stack.function_arn
+    );
     let group = format!("API-Gateway-Execution-Logs_{}/prod", stack.api_id);
     aws_sdk_cloudwatchlogs::Client::new(&sdk)
         .create_log_group()
@@ -135,4 +139,56 @@ async fn one_sweep_subscribes_audits_and_heals_every_member_account_and_names_ea
     let again: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(again["members"]["swept"], serde_json::json!([]), "{body}");
     assert!(topic.drain(&queue).await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs moto's server: run scripts/test.sh"]
+async fn audit_all_apis_of_another_account_in_one_command() {
+    // An account of its own, so that other tests' APIs are not in it.
+    let account = "456789012345";
+    let role = format!("arn:aws:iam::{account}:role/{ROLE}");
+    let sdk = member(account).await;
+    let rest = Stack::create(&sdk).await;
+    let http = crate::v2::HttpApi::create(&sdk).await;
+    let (code, stdout, stderr) = crate::live::cli(&[
+        "audit",
+        "--all-apis",
+        "--role-arn",
+        &role,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let results: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (api_id, path) in [
+        (&rest.api_id, "/orders/{id}"),
+        (&http.api_id, "/orders/{id}"),
+    ] {
+        let check = results
+            .iter()
+            .find(|r| {
+                r["check"] == "invoke_permission"
+                    && r["api_id"] == api_id.as_str()
+                    && r["resource_path"] == path
+            })
+            .unwrap_or_else(|| panic!("{api_id}: {stdout}"));
+        assert_eq!(check["status"], "fail");
+        assert!(
+            check["command"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("--source-account {account}")),
+            "{check}"
+        );
+    }
+    // Nothing else than these two APIs' checks: the account's, not the caller's.
+    assert!(
+        results
+            .iter()
+            .all(|r| r["api_id"] == rest.api_id.as_str() || r["api_id"] == http.api_id.as_str()),
+        "{stdout}"
+    );
 }

@@ -24,14 +24,14 @@ const HTTP_PERMISSION_ERROR: &str = "The IAM role configured on the integration 
 
 /// An HTTP API with `GET /orders/{id}` integrated (AWS_PROXY, payload 2.0, the bare function ARN as URI) and the
 /// `$default` stage logging to its own access-log group.
-struct HttpApi {
-    api_id: String,
-    function_arn: String,
+pub(crate) struct HttpApi {
+    pub(crate) api_id: String,
+    pub(crate) function_arn: String,
     access_group: String,
 }
 
 impl HttpApi {
-    async fn create(sdk: &aws_config::SdkConfig) -> HttpApi {
+    pub(crate) async fn create(sdk: &aws_config::SdkConfig) -> HttpApi {
         let role = create_role(sdk).await;
         let function_arn = create_function(sdk, &role, &unique("orders")).await;
         let v2 = aws_sdk_apigatewayv2::Client::new(sdk);

@@ -8,10 +8,19 @@ use apigw_doctor::remediate::{self, ApiConfig, ApiKind};
 
 use crate::{AwsArgs, Format, runtime, sdk_config};
 
-/// 0 when no check fails, 1 when one does, 2 when the API cannot be read.
+/// What to audit: one API (`--api-id`), or every API of the account and region (`--all-apis`).
+pub enum Apis {
+    One {
+        api_id: String,
+        kind: Option<ApiKind>,
+    },
+    All,
+}
+
+/// 0 when no check fails, 1 when one does, 2 when an API cannot be read (with `--all-apis`, the others are still
+/// audited).
 pub fn audit(
-    api_id: &str,
-    kind: Option<ApiKind>,
+    apis: Apis,
     stage: Option<String>,
     format: Format,
     account: Option<String>,
@@ -28,10 +37,17 @@ pub fn audit(
         };
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
         let api = remediate::aws::ApiGatewayConfig::new(&sdk);
-        let kind = match kind {
-            Some(kind) => kind,
-            None => match api.api_kind(api_id).await {
-                Ok(Some(kind)) => kind,
+        let reason = |error: remediate::RemediateError| match error {
+            remediate::RemediateError::Lookup { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        let targets: Vec<(String, ApiKind)> = match apis {
+            Apis::One {
+                api_id,
+                kind: Some(kind),
+            } => vec![(api_id, kind)],
+            Apis::One { api_id, kind: None } => match api.api_kind(&api_id).await {
+                Ok(Some(kind)) => vec![(api_id, kind)],
                 Ok(None) => {
                     eprintln!(
                         "apigw-doctor: no REST, HTTP or WebSocket API {api_id} in {region}: check the id and --region"
@@ -39,25 +55,19 @@ pub fn audit(
                     return ExitCode::from(2);
                 }
                 Err(error) => {
-                    let reason = match error {
-                        remediate::RemediateError::Lookup { reason, .. } => reason,
-                        other => other.to_string(),
-                    };
                     eprintln!(
-                        "apigw-doctor: API Gateway GetRestApi/GetApi (which kind of API) of API {api_id} in {region}: {reason}"
+                        "apigw-doctor: API Gateway GetRestApi/GetApi (which kind of API) of API {api_id} in {region}: {}",
+                        reason(error)
                     );
                     return ExitCode::from(2);
                 }
             },
-        };
-        let stages = match stage {
-            Some(stage) => vec![stage],
-            None => match stage_names(&sdk, api_id, kind).await {
-                Ok(stages) => stages,
-                Err(reason) => {
+            Apis::All => match api.all_apis().await {
+                Ok(all) => all,
+                Err(error) => {
                     eprintln!(
-                        "apigw-doctor: API Gateway GetStages of {} API {api_id} in {region}: {reason}",
-                        kind_label(kind)
+                        "apigw-doctor: API Gateway GetRestApis/GetApis (every API) in {region}: {}",
+                        reason(error)
                     );
                     return ExitCode::from(2);
                 }
@@ -86,34 +96,56 @@ pub fn audit(
             aws_sdk_cloudwatchlogs::Client::new(&sdk),
         );
         let mut out = std::io::stdout().lock();
-        let mut failed = false;
-        for stage in &stages {
-            let target = audit::Target {
-                api_id,
-                kind,
-                stage,
-                region: &region,
-                account: Some(account.as_str()).filter(|a| !a.is_empty()),
+        let (mut failed, mut unreadable) = (false, false);
+        for (api_id, kind) in &targets {
+            let (api_id, kind) = (api_id.as_str(), *kind);
+            let stages = match &stage {
+                Some(stage) => vec![stage.clone()],
+                None => match stage_names(&sdk, api_id, kind).await {
+                    Ok(stages) => stages,
+                    Err(reason) => {
+                        eprintln!(
+                            "apigw-doctor: API Gateway GetStages of {} API {api_id} in {region}: {reason}",
+                            kind_label(kind)
+                        );
+                        unreadable = true;
+                        continue;
+                    }
+                },
             };
-            let checked = async {
-                let mut results = audit::audit(&target, &api, &permissions, &functions).await?;
-                results
-                    .extend(audit::logging::audit_logging(&target, &stage_settings, &logs).await?);
-                Ok::<_, remediate::RemediateError>(results)
-            };
-            let results = match checked.await {
-                Ok(results) => results,
-                Err(error) => {
-                    eprintln!("apigw-doctor: {error}");
-                    return ExitCode::from(2);
+            for stage in &stages {
+                let target = audit::Target {
+                    api_id,
+                    kind,
+                    stage,
+                    region: &region,
+                    account: Some(account.as_str()).filter(|a| !a.is_empty()),
+                };
+                let checked = async {
+                    let mut results =
+                        audit::audit(&target, &api, &permissions, &functions).await?;
+                    results.extend(
+                        audit::logging::audit_logging(&target, &stage_settings, &logs).await?,
+                    );
+                    Ok::<_, remediate::RemediateError>(results)
+                };
+                let results = match checked.await {
+                    Ok(results) => results,
+                    Err(error) => {
+                        eprintln!("apigw-doctor: {error}");
+                        unreadable = true;
+                        continue;
+                    }
+                };
+                failed |= results.iter().any(|r| r.status == Status::Fail);
+                if write_audit(&mut out, api_id, kind, stage, &results, format).is_err() {
+                    break;
                 }
-            };
-            failed |= results.iter().any(|r| r.status == Status::Fail);
-            if write_audit(&mut out, api_id, kind, stage, &results, format).is_err() {
-                break;
             }
         }
-        if failed {
+        if unreadable {
+            ExitCode::from(2)
+        } else if failed {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

@@ -56,8 +56,15 @@ enum Command {
     /// timeouts, logging (exit 1 on a fail)
     Audit {
         /// The API to check (REST, HTTP or WebSocket)
+        #[arg(
+            long,
+            required_unless_present = "all_apis",
+            conflicts_with = "all_apis"
+        )]
+        api_id: Option<String>,
+        /// Every API of the account and region, REST, HTTP and WebSocket (one JSON line per check with --format json)
         #[arg(long)]
-        api_id: String,
+        all_apis: bool,
         /// The API's kind (default: detected from the API)
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
@@ -172,19 +179,22 @@ fn main() -> ExitCode {
         Command::Handle { format, events } => handle::handle(format, events),
         Command::Audit {
             api_id,
+            all_apis: _,
             kind,
             stage,
             format,
             account,
             aws,
-        } => audit::audit(
-            &api_id,
-            kind.map(KindArg::kind),
-            stage,
-            format,
-            account,
-            &aws,
-        ),
+        } => {
+            let apis = match api_id {
+                Some(api_id) => audit::Apis::One {
+                    api_id,
+                    kind: kind.map(KindArg::kind),
+                },
+                None => audit::Apis::All,
+            };
+            audit::audit(apis, stage, format, account, &aws)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
