@@ -128,7 +128,7 @@ where
         }
         for (api_id, stage, kind) in &stages {
             let (api_id, stage) = (api_id.as_str(), stage.as_str());
-            if report.audited as usize >= MAX_AUDITS_PER_SWEEP {
+            if report.audited as usize >= MAX_AUDITS_PER_SWEEP || !self.has_time_for_a_step() {
                 break;
             }
             let key = format!("audit#{account}/{region}/{api_id}/{stage}");

@@ -209,6 +209,9 @@ impl Responder for NoResponder {
 pub struct Handler<'a, P, R, S, L = NoLogs, C = NoResponder, A = NoAudit, M = NoMembers> {
     /// When the invocation must have answered (Lambda's deadline); `None` outside Lambda.
     pub deadline: Option<std::time::Instant>,
+    /// The wall clock the sweep's turn-taking reads (ms since the epoch); `None`: the system's. The organisation
+    /// simulation sets it to play sweeps five minutes apart.
+    pub now_ms: Option<u64>,
     pub config: &'a Config,
     pub publisher: &'a P,
     pub remediator: &'a R,
@@ -251,6 +254,7 @@ impl<'a, P, R, S> Handler<'a, P, R, S> {
     pub fn new(config: &'a Config, publisher: &'a P, remediator: &'a R, suppressor: &'a S) -> Self {
         Handler {
             deadline: None,
+            now_ms: None,
             config,
             publisher,
             remediator,
@@ -272,6 +276,7 @@ impl<'a, P, R, S, L, C, A, M> Handler<'a, P, R, S, L, C, A, M> {
     ) -> Handler<'a, P, R, S, L2, C2, A, M> {
         Handler {
             deadline: self.deadline,
+            now_ms: self.now_ms,
             config: self.config,
             publisher: self.publisher,
             remediator: self.remediator,
@@ -287,6 +292,7 @@ impl<'a, P, R, S, L, C, A, M> Handler<'a, P, R, S, L, C, A, M> {
     pub fn with_auditor<A2>(self, auditor: &'a A2) -> Handler<'a, P, R, S, L, C, A2, M> {
         Handler {
             deadline: self.deadline,
+            now_ms: self.now_ms,
             config: self.config,
             publisher: self.publisher,
             remediator: self.remediator,
@@ -302,6 +308,7 @@ impl<'a, P, R, S, L, C, A, M> Handler<'a, P, R, S, L, C, A, M> {
     pub fn with_members<M2>(self, members: &'a M2) -> Handler<'a, P, R, S, L, C, A, M2> {
         Handler {
             deadline: self.deadline,
+            now_ms: self.now_ms,
             config: self.config,
             publisher: self.publisher,
             remediator: self.remediator,
@@ -512,7 +519,10 @@ impl<P: Publisher, R: Remediator, S: Suppressor, L: LogsApi, C: Responder, A: Au
         // HTTP and WebSocket API stages name their access-log groups: those are watched whatever their names.
         let (stage_groups, stage_failure) = self.stage_log_groups(true).await;
         let found =
-            subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups).await;
+            subscribe::subscribe_all(self.logs, settings, function_arn, &stage_groups, || {
+                self.has_time_for_a_step()
+            })
+            .await;
         let mut report = match found {
             Ok(report) => report,
             Err(error) => {

@@ -203,17 +203,28 @@ pub struct Report {
     pub removed: Vec<String>,
     /// `log group: reason` for each call that failed (the next sweep tries again).
     pub failed: Vec<String>,
+    /// Log groups not looked at: the invocation's time was up (the next sweep goes on).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Subscribes every watched log group that has no filter of ours: those under the prefixes, and `stage_groups`,
 /// the access-log groups API stages name in their configuration (an HTTP API's only log, named as its team
 /// likes). A failure on one log group is reported and the others go on; only a failure to list log groups at
 /// all is an error.
+///
+/// `in_time` is asked before each log group: `false` (the invocation's deadline is near) stops here, counted in
+/// [`Report::left`]; each group's work is idempotent, so the next sweep simply goes on.
 pub async fn subscribe_all<L: LogsApi>(
     logs: &L,
     settings: &Settings,
     destination_arn: &str,
     stage_groups: &[String],
+    in_time: impl Fn() -> bool,
 ) -> Result<Report, SubscribeError> {
     let mut report = Report::default();
     let mut groups = watched(logs, settings).await?;
@@ -227,7 +238,12 @@ pub async fn subscribe_all<L: LogsApi>(
     );
     groups[listed..].sort();
     groups.dedup();
+    let total = groups.len();
     for (i, group) in groups.into_iter().enumerate() {
+        if !in_time() {
+            report.left = (total - i) as u64;
+            break;
+        }
         let filters = match logs.filters(&group).await {
             Ok(filters) => filters,
             // A stage's access-log group API Gateway has not created yet (no request logged): the next sweep.

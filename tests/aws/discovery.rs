@@ -93,7 +93,9 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
     let api = CloudWatchLogs::new(logs.clone());
     let mine = |group: &str| (settings.filter_name.clone(), ours.clone(), group.to_owned());
 
-    let first = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
+    let first = subscribe_all(&api, &settings, &ours, &[], || true)
+        .await
+        .unwrap();
     let mut expected = vec![fresh.clone(), shared.clone(), access.clone()];
     expected.sort();
     assert_eq!(first.subscribed, expected);
@@ -120,7 +122,9 @@ async fn discovery_subscribes_each_watched_group_once_never_a_third_filter_and_r
     assert!(filters(&logs, &not_api).await.is_empty());
 
     // A second run changes nothing.
-    let second = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
+    let second = subscribe_all(&api, &settings, &ours, &[], || true)
+        .await
+        .unwrap();
     assert!(second.subscribed.is_empty() && second.updated.is_empty());
     assert_eq!(second.already_subscribed, 3);
     assert_eq!(second.full, vec![full.clone()]);
@@ -161,7 +165,9 @@ async fn a_broad_access_log_prefix_never_subscribes_the_functions_own_group_or_a
         own_log_group: Some(own.clone()),
     };
     let api = CloudWatchLogs::new(logs.clone());
-    let report = subscribe_all(&api, &settings, &ours, &[]).await.unwrap();
+    let report = subscribe_all(&api, &settings, &ours, &[], || true)
+        .await
+        .unwrap();
     assert_eq!(report.subscribed, vec![access.clone()]);
     assert!(
         filters(&logs, &own).await.is_empty(),

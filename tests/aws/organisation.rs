@@ -90,7 +90,14 @@ async fn one_sweep_subscribes_audits_and_heals_every_member_account_and_names_ea
     assert_eq!(status, 200, "{body}");
     let outcome: Value = serde_json::from_str(&body).unwrap();
     let report = &outcome["members"];
-    assert_eq!(report["swept"], serde_json::json!(accounts), "{body}");
+    let mut swept: Vec<&str> = report["swept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    swept.sort_unstable();
+    assert_eq!(swept, accounts, "{body}");
     assert_eq!(report["subscribed"], 2, "{body}");
     assert_eq!(report["latent_alerts"], 2, "{body}");
     assert_eq!(report["fixed"], 2, "{body}");

@@ -29,6 +29,8 @@ use crate::suppress::Suppressor;
 
 /// Member accounts swept in one invocation at most (each is a role assumption, discovery and an audit).
 pub const MAX_MEMBER_ACCOUNTS_PER_SWEEP: usize = 25;
+/// The sweep's schedule (template `SweepSchedule`: rate(5 minutes)).
+pub const SWEEP_PERIOD_MS: u64 = 300_000;
 /// A member account whose role cannot be assumed is reported again after this long.
 pub const UNREACHABLE_REMINDER_MS: i64 = 24 * 3_600_000;
 
@@ -137,6 +139,8 @@ pub struct MembersReport {
     pub unreachable: Vec<String>,
     /// Accounts left for the next sweeps (the cap or the deadline came first).
     pub left: u64,
+    /// Log groups of swept accounts not looked at (the deadline): the next sweep of the account goes on.
+    pub groups_left: u64,
     /// What could not be done (discovery or audit failures, per account).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
@@ -160,7 +164,18 @@ where
             return report;
         }
         let partition = partition_of(&self.config.region);
-        for (i, account) in settings.accounts.iter().enumerate() {
+        let n = settings.accounts.len();
+        // Each 5-minute sweep starts further along the list: when more accounts are due than one sweep can do,
+        // none waits for ever behind the others (those swept in the period are skipped either way).
+        let now_ms = self.now_ms.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
+        });
+        let start =
+            ((now_ms / SWEEP_PERIOD_MS) as usize).wrapping_mul(MAX_MEMBER_ACCOUNTS_PER_SWEEP) % n;
+        let in_turn = settings.accounts.iter().cycle().skip(start).take(n);
+        for (i, account) in in_turn.enumerate() {
             if report.swept.len() + report.unreachable.len() >= MAX_MEMBER_ACCOUNTS_PER_SWEEP
                 || !self.has_time_for_a_step()
             {
@@ -195,6 +210,7 @@ where
             report.swept.push(account.to_owned());
             let handler = Handler {
                 deadline: self.deadline,
+                now_ms: self.now_ms,
                 config: self.config,
                 publisher: self.publisher,
                 remediator: &member.remediator,
@@ -385,7 +401,9 @@ mod tests {
         };
         let (table, sent) = (Memory::default(), Recording::default());
         let report = sweep(&config, &members, &table, &sent);
-        assert_eq!(report.swept, vec![all[0].clone(), all[2].clone()]);
+        let mut swept = report.swept.clone();
+        swept.sort();
+        assert_eq!(swept, vec![all[0].clone(), all[2].clone()]);
         assert_eq!(report.unreachable.len(), 1);
         assert!(report.unreachable[0].starts_with(&all[1]));
         let messages = sent.0.lock().unwrap().clone();
@@ -440,6 +458,7 @@ mod tests {
             assert!(report.swept.len() <= MAX_MEMBER_ACCOUNTS_PER_SWEEP);
             seen.extend(report.swept);
         }
-        assert_eq!(seen, all, "every account once, in order, over three sweeps");
+        seen.sort();
+        assert_eq!(seen, all, "every account once over three sweeps");
     }
 }
