@@ -19,7 +19,7 @@ use apigw_doctor::audit::ConfigurationNotRead;
 use apigw_doctor::audit::auditor::LiveAuditor;
 use apigw_doctor::lambda::Handler;
 use apigw_doctor::lambda::config::{Config, MemberSettings};
-use apigw_doctor::lambda::members::{Member, Members};
+use apigw_doctor::lambda::members::{MEMBER_CONCURRENCY, Member, Members};
 use apigw_doctor::lambda::metrics::Metrics;
 use apigw_doctor::publish::render::Message;
 use apigw_doctor::publish::sns::{PublishError, Publisher};
@@ -375,15 +375,18 @@ fn main() {
     let rounds = simulate(accounts, apis, 2);
     println!("{accounts} member accounts × {apis} REST APIs; a sweep every 5 minutes\n");
     println!(
-        "| round | sweep | accounts | AssumeRole | DescribeLogGroups | DescribeSubscriptionFilters | PutSubscriptionFilter | apigateway:GET | GetPolicy | DynamoDB | all calls | CPU ms | wall s at AWS latency |"
+        "| round | sweep | accounts | AssumeRole | DescribeLogGroups | DescribeSubscriptionFilters | PutSubscriptionFilter | apigateway:GET | GetPolicy | DynamoDB | all calls | CPU ms | AWS call time, s (one after another) | wall s, {MEMBER_CONCURRENCY} accounts at once |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (r, sweeps) in rounds.iter().enumerate() {
         for (i, (n, calls, cpu)) in sweeps.iter().enumerate() {
             let get = |k: &str| calls.get(k).copied().unwrap_or(0);
             let all: u64 = calls.values().sum();
+            // The accounts are alike: a round of them at once takes one account's time.
+            let per_account = wall_s(calls) / *n as f64;
+            let concurrent = n.div_ceil(MEMBER_CONCURRENCY) as f64 * per_account;
             println!(
-                "| {} | {} | {n} | {} | {} | {} | {} | {} | {} | {} | {all} | {cpu:.1} | {:.1} |",
+                "| {} | {} | {n} | {} | {} | {} | {} | {} | {} | {} | {all} | {cpu:.1} | {:.1} | {concurrent:.1} |",
                 r + 1,
                 i + 1,
                 get("sts:AssumeRole"),
@@ -404,16 +407,14 @@ fn main() {
         let wall: f64 = sweeps.iter().map(|s| wall_s(&s.1)).sum();
         let cpu: f64 = sweeps.iter().map(|s| s.2).sum();
         let per_account = wall / swept as f64;
-        // A 60-s invocation stops starting accounts 7 s before its deadline.
-        let per_sweep = (53.0 / per_account).floor().max(1.0);
+        let sweeps_needed = sweeps.len();
         println!(
-            "round {}: {swept} accounts, {:.0} calls and {per_account:.2} s of AWS calls per account, {:.2} ms CPU per account; \
-             {per_sweep} accounts fit in one sweep, so {accounts} accounts take {} sweeps ({} minutes)",
+            "round {}: {swept} accounts in {sweeps_needed} sweeps ({} minutes), {:.0} AWS calls and {per_account:.2} s of \
+             AWS calls per account, {:.2} ms CPU per account",
             r + 1,
+            sweeps_needed * 5,
             calls as f64 / swept as f64,
             cpu / swept as f64,
-            (accounts as f64 / per_sweep).ceil(),
-            (accounts as f64 / per_sweep).ceil() * 5.0
         );
     }
 }

@@ -94,6 +94,73 @@ impl Metrics {
         ]
     }
 
+    /// Adds another run's counts (a member account swept alongside others).
+    pub fn absorb(&mut self, other: Metrics) {
+        let Metrics {
+            deliveries,
+            control_messages,
+            events,
+            requests,
+            by_cause,
+            alerts_sent,
+            decode_failures,
+            publish_failures,
+            remediations_applied,
+            remediations_dry_run,
+            remediations_refused,
+            remediations_failed,
+            access_log_lines_unread,
+            records_failed,
+            alerts_suppressed,
+            suppression_errors,
+            log_groups_subscribed,
+            log_groups_full,
+            subscription_errors,
+            alerts_not_sent,
+            suppression_skipped,
+            deadline_cut,
+            custom_resource_refused,
+            oversized_records,
+            by_account,
+            by_api,
+        } = other;
+        self.deliveries += deliveries;
+        self.control_messages += control_messages;
+        self.events += events;
+        self.requests += requests;
+        self.alerts_sent += alerts_sent;
+        self.decode_failures += decode_failures;
+        self.publish_failures += publish_failures;
+        self.remediations_applied += remediations_applied;
+        self.remediations_dry_run += remediations_dry_run;
+        self.remediations_refused += remediations_refused;
+        self.remediations_failed += remediations_failed;
+        self.access_log_lines_unread += access_log_lines_unread;
+        self.records_failed += records_failed;
+        self.alerts_suppressed += alerts_suppressed;
+        self.suppression_errors += suppression_errors;
+        self.log_groups_subscribed += log_groups_subscribed;
+        self.log_groups_full += log_groups_full;
+        self.subscription_errors += subscription_errors;
+        self.alerts_not_sent += alerts_not_sent;
+        self.suppression_skipped += suppression_skipped;
+        self.deadline_cut += deadline_cut;
+        self.custom_resource_refused += custom_resource_refused;
+        self.oversized_records += oversized_records;
+        self.add_causes(&by_cause);
+        for (account, n) in by_account {
+            add_bounded(&mut self.by_account, account, "other".to_owned(), n);
+        }
+        for (api, n) in by_api {
+            add_bounded(
+                &mut self.by_api,
+                api,
+                ("other".to_owned(), "other".to_owned()),
+                n,
+            );
+        }
+    }
+
     /// Counts every decision of a remediation report.
     pub fn add_remediation(&mut self, report: &crate::remediate::Report) {
         for action in &report.actions {
