@@ -335,8 +335,8 @@ fn cross_account(settings: &Settings, account: &str) -> Option<Action> {
     (home != account).then(|| {
         Action::refused(
             format!(
-                "the API is in account {account}, this function runs in {home}: cross-account remediation needs a \
-                 role to assume in that account, which is not built yet (README, \"Fan-in\"); add the permission there"
+                "the API is in account {account}, this function runs in {home}: list the account in MemberAccounts \
+                 and deploy member/template.yaml there (docs/organisation.md), or add the permission there"
             ),
             None,
         )
