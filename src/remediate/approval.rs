@@ -423,6 +423,7 @@ mod tests {
         Report {
             status: AWAITING_APPROVAL,
             api: None,
+            acted_as: None,
             actions: vec![Action {
                 outcome: AWAITING_APPROVAL,
                 reason: None,

@@ -261,6 +261,9 @@ pub struct Report {
     /// to the alert's log group): the API the plan was made for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ResolvedApi>,
+    /// The role the plan was made (and applied) through: a member account's, in an organisation install.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acted_as: Option<String>,
 }
 
 /// An API and stage found through the API's own configuration.
@@ -277,6 +280,7 @@ impl Report {
             actions: Vec::new(),
             approval: None,
             api: None,
+            acted_as: None,
         }
     }
 
@@ -303,6 +307,7 @@ impl Report {
             actions,
             approval: None,
             api: None,
+            acted_as: None,
         }
     }
 }
@@ -884,6 +889,7 @@ impl Remediator for Offline {
             status: "dry-run",
             approval: None,
             api: None,
+            acted_as: None,
             actions: vec![Action {
                 outcome: "dry-run",
                 reason: Some(format!(
@@ -1478,7 +1484,10 @@ mod tests {
         let report = run(&a, &settings, &api, &lambda, &mut 3);
         assert_eq!(report.status, "refused");
         let reason = report.actions[0].reason.as_deref().unwrap();
-        assert!(reason.contains("cross-account"), "{reason}");
+        assert!(
+            reason.contains("MemberAccounts") && reason.contains("member/template.yaml"),
+            "{reason}"
+        );
         assert_eq!(*api.calls.lock().unwrap(), 0);
         let same = Settings {
             home_account: a.account.clone(),

@@ -396,6 +396,7 @@ mod tests {
             status: outcome,
             approval: None,
             api: None,
+            acted_as: None,
             actions: vec![crate::remediate::Action {
                 outcome,
                 reason: reason.map(str::to_owned),

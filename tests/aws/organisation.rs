@@ -123,9 +123,17 @@ async fn one_sweep_subscribes_audits_and_heals_every_member_account_and_names_ea
     let received = topic.drain(&queue).await;
     let mut named: Vec<String> = received
         .iter()
-        .map(|(_, attributes)| {
+        .map(|(body, attributes)| {
             assert_eq!(attributes["notice"], "latent");
-            attributes["account"].as_str().unwrap().to_owned()
+            let account = attributes["account"].as_str().unwrap().to_owned();
+            // The alert says which role acted.
+            let alert: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(alert["remediation"]["status"], "applied", "{alert:#}");
+            assert_eq!(
+                alert["remediation"]["acted_as"],
+                format!("arn:aws:iam::{account}:role/{ROLE}")
+            );
+            account
         })
         .collect();
     named.sort();

@@ -58,6 +58,7 @@ fn approve_mode_chat(function_name: &str, plan_id: &str) -> serde_json::Value {
     let report = Report {
         status: AWAITING_APPROVAL,
         api: None,
+        acted_as: None,
         actions: vec![Action {
             outcome: AWAITING_APPROVAL,
             reason: None,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_config::SdkConfig;
 use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
 
-use super::{Member, Members, Settings};
+use super::{Member, Members, Settings, ThroughRole};
 use crate::audit::ConfigurationNotRead;
 use crate::audit::auditor::LiveAuditor;
 use crate::remediate::aws::{ApiGatewayConfig, LambdaPermissions, live};
@@ -17,7 +17,7 @@ use crate::subscribe::aws::CloudWatchLogs;
 type MemberPorts = Member<
     CloudWatchLogs,
     LiveAuditor<ApiGatewayConfig, LambdaPermissions, ConfigurationNotRead>,
-    Live<ApiGatewayConfig, LambdaPermissions>,
+    ThroughRole<Live<ApiGatewayConfig, LambdaPermissions>>,
 >;
 
 /// Assumes `arn:{partition}:iam::{account}:role/{MEMBER_ROLE_NAME}` from the function's own credentials.
@@ -93,7 +93,7 @@ impl AssumedMembers {
 impl Members for AssumedMembers {
     type Logs = CloudWatchLogs;
     type Auditor = LiveAuditor<ApiGatewayConfig, LambdaPermissions, ConfigurationNotRead>;
-    type Remediator = Live<ApiGatewayConfig, LambdaPermissions>;
+    type Remediator = ThroughRole<Live<ApiGatewayConfig, LambdaPermissions>>;
 
     fn is_configured(&self) -> bool {
         !self.settings.accounts.is_empty()
@@ -121,7 +121,10 @@ impl Members for AssumedMembers {
                 // As at home: never GetFunctionConfiguration (it returns environment variables, secrets included).
                 functions: ConfigurationNotRead,
             },
-            remediator: live(remediation, &sdk),
+            remediator: ThroughRole {
+                inner: live(remediation, &sdk),
+                role: self.settings.role_arn(self.partition, account),
+            },
         })
     }
 }

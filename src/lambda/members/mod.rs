@@ -129,6 +129,30 @@ impl<R: Remediator + Sync, M: Members + Sync> Remediator for Organisation<'_, R,
     }
 }
 
+/// A member account's remediator: every plan it makes says which role it was made (and applied) through.
+pub struct ThroughRole<R> {
+    pub inner: R,
+    pub role: String,
+}
+
+impl<R: Remediator + Sync> Remediator for ThroughRole<R> {
+    async fn remediate(&self, alert: &Alert, budget: &mut usize) -> Report {
+        let mut report = self.inner.remediate(alert, budget).await;
+        if !report.actions.is_empty() {
+            report.acted_as = Some(self.role.clone());
+        }
+        report
+    }
+
+    fn max_changes(&self) -> usize {
+        self.inner.max_changes()
+    }
+
+    async fn approve(&self, plan: &PendingPlan, budget: &mut usize) -> Approval {
+        self.inner.approve(plan, budget).await
+    }
+}
+
 /// What the sweep did in one member account.
 #[derive(Debug, Default)]
 struct AccountSwept {

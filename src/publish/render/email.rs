@@ -139,6 +139,9 @@ pub fn remediation_text(report: &Report) -> String {
         return String::new();
     }
     let mut t = format!("\nSelf-healing: {}\n", report.status);
+    if let Some(role) = &report.acted_as {
+        let _ = writeln!(t, "  Through the member account's role {role}.");
+    }
     if let Some(offer) = &report.approval {
         let _ = writeln!(
             t,
