@@ -219,9 +219,17 @@ thread_local! {
     static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The largest buffer kept for the next delivery: the typical large delivery (1 MB on the wire, 6.5 MB inflated)
+/// reuses it; a buffer near the inflate cap (16 MiB) is given back, so a warm function does not hold it between
+/// invocations (BENCHMARKS.md, "A warm function").
+pub const MAX_SPARE_BYTES: usize = 8 << 20;
+
 /// Gives an inflated delivery's buffer back once it has been read, for the next delivery on this thread (the
-/// Lambda handles one invocation at a time: at most one buffer, of at most the inflate cap, is kept).
+/// Lambda handles one invocation at a time: at most one buffer, of at most [`MAX_SPARE_BYTES`], is kept).
 pub fn recycle(buffer: Vec<u8>) {
+    if buffer.capacity() > MAX_SPARE_BYTES {
+        return;
+    }
     SPARE.with_borrow_mut(|spare| {
         if buffer.capacity() > spare.capacity() {
             *spare = buffer;

@@ -29,6 +29,7 @@
 //! | `MEMBER_SWEEP_MINUTES` | each member account is swept once in this period (the sweeps take them in turn) (5–1440) | `30` |
 //! | `FAN_IN_DESTINATION_ARN` | the CloudWatch Logs destination member accounts' log groups are subscribed to (the fan-in's) | — |
 //! | `DASHBOARD_NAME` | the stack's CloudWatch dashboard: every alert links to it | — |
+//! | `MALLOC_MMAP_THRESHOLD_` | read by glibc's malloc, not by apigw-doctor: allocations of this size and more are mapped and given back when freed (the template sets 131072, so a warm function does not keep a worst delivery's memory) | glibc's, adaptive |
 //! | `STACK_ID` | the stack that deploys the function (`AWS::StackId`): the only stack whose custom-resource requests it answers; unset: it answers none | — |
 //! | `AWS_REGION` | set by Lambda; used for console links and fingerprints | `us-east-1` |
 //!
@@ -69,6 +70,9 @@ pub const MEMBER_EXTERNAL_ID: &str = "MEMBER_EXTERNAL_ID";
 pub const MEMBER_SWEEP_MINUTES: &str = "MEMBER_SWEEP_MINUTES";
 pub const FAN_IN_DESTINATION_ARN: &str = "FAN_IN_DESTINATION_ARN";
 pub const DASHBOARD_NAME: &str = "DASHBOARD_NAME";
+/// Read by glibc's allocator at start (the template sets it): large allocations are always mapped, so they are
+/// given back to the system when freed instead of staying in a heap that does not shrink.
+pub const MALLOC_MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
 pub const STACK_ID: &str = "STACK_ID";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// Set by Lambda: this function's name.
@@ -105,6 +109,7 @@ pub const VARIABLES: &[&str] = &[
     MEMBER_SWEEP_MINUTES,
     FAN_IN_DESTINATION_ARN,
     DASHBOARD_NAME,
+    MALLOC_MMAP_THRESHOLD,
     STACK_ID,
 ];
 
