@@ -356,11 +356,21 @@ where
 
 /// The Lambda's hot path: [`find_escaped`] that hands each problem to `each` instead of keeping it, so that a
 /// delivery of many failing requests is grouped as it is read (the returned [`Findings`] holds only counts).
-pub fn find_escaped_each<'a, I>(origin: &Origin, events: I, each: impl FnMut(Finding)) -> Findings
+pub fn find_escaped_each<'a, I>(
+    origin: &Origin,
+    events: I,
+    mut each: impl FnMut(Finding),
+) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    findings_of(origin, reassemble_escaped(events), false, each)
+    // Requests complete in one event (access-log records) are classified as they are read and dropped: a
+    // delivery of records is never held whole.
+    let mut out = Findings::default();
+    crate::requests::reassemble::reassemble_escaped_each(events, |request| {
+        count_and_find(&mut out, origin, &request, false, &mut each);
+    });
+    out
 }
 
 fn findings_of(
@@ -371,31 +381,95 @@ fn findings_of(
 ) -> Findings {
     let mut out = Findings::default();
     for request in &requests {
-        if request.source == Source::UnreadAccessLog {
-            out.unread_access_log_lines += 1;
-            continue;
-        }
-        if request.source == Source::OversizedRecord {
-            out.oversized_records += 1;
-            continue;
-        }
-        if !request.is_recognised() {
-            continue;
-        }
-        let diagnosis = classify(request);
-        out.requests += 1;
-        *out.by_cause.entry(diagnosis.cause).or_default() += 1;
-        let problem = diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
-        if all || problem {
-            each(Finding::new(origin, request, diagnosis));
-        }
+        count_and_find(&mut out, origin, request, all, &mut each);
     }
     out
+}
+
+/// One request: counted, classified, and handed to `each` when it is a problem (or `all`).
+fn count_and_find(
+    out: &mut Findings,
+    origin: &Origin,
+    request: &Request<'_>,
+    all: bool,
+    each: &mut impl FnMut(Finding),
+) {
+    if request.source == Source::UnreadAccessLog {
+        out.unread_access_log_lines += 1;
+        return;
+    }
+    if request.source == Source::OversizedRecord {
+        out.oversized_records += 1;
+        return;
+    }
+    if !request.is_recognised() {
+        return;
+    }
+    let diagnosis = classify(request);
+    out.requests += 1;
+    *out.by_cause.entry(diagnosis.cause).or_default() += 1;
+    let problem = diagnosis.cause.is_failure() || diagnosis.status.is_some_and(|s| s >= 500);
+    if all || problem {
+        each(Finding::new(origin, request, diagnosis));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One line of a delivery (as it sits JSON-escaped in the buffer) from a small vocabulary that mixes every kind
+    /// of request: execution-log lines with ids, access-log records, bare error values, CLF lines, oversized
+    /// records, prose; hostile ones quote failure sentences inside bodies.
+    fn delivery_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let id = 0u8..6;
+        prop_oneof![
+            (id.clone(), prop_oneof![Just(200u16), Just(500), Just(502), Just(429)])
+                .prop_map(|(n, s)| format!("(r{n}) Method completed with status: {s}")),
+            id.clone().prop_map(|n| format!(
+                "(r{n}) Execution failed due to configuration error: Invalid permissions on Lambda function"
+            )),
+            id.clone().prop_map(|n| format!(
+                "(r{n}) Method request body before transformations: {{\\\"x\\\":\\\"Execution failed due to configuration error: Malformed Lambda proxy response\\\"}}"
+            )),
+            id.clone().prop_map(|n| format!("(r{n}) HTTP Method: POST, Resource Path: /orders")),
+            (id.clone(), prop_oneof![Just("500"), Just("200"), Just("502")]).prop_map(|(n, s)| format!(
+                "{{\\\"requestId\\\":\\\"a{n}\\\",\\\"routeKey\\\":\\\"GET /x\\\",\\\"status\\\":\\\"{s}\\\",\\\"integrationErrorMessage\\\":\\\"The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration. Check the permissions and try again.\\\"}}"
+            )),
+            Just("The Lambda function returned the following error: boom. Check your Lambda function code and try again.".to_owned()),
+            Just("203.0.113.7 - - [06/Dec/2026:19:27:25 +0000] \\\"GET /x HTTP/1.1\\\" 502 35".to_owned()),
+            Just(format!("{{\\\"requestId\\\":\\\"big\\\",\\\"status\\\":\\\"500\\\",\\\"x\\\":\\\"{}\\\"}}", "y".repeat(70_000))),
+            Just("Starting execution for request: anonymous".to_owned()),
+            Just("Then the API said hello".to_owned()),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// The hot path streams requests complete in one event; it must find exactly what the whole path finds.
+        #[test]
+        fn streaming_records_finds_what_holding_the_delivery_finds(
+            lines in proptest::collection::vec(delivery_line(), 0..40)
+        ) {
+            let origin = Origin::new("1", "/aws/http-api/orders", "s");
+            let events: Vec<(Option<i64>, &str)> =
+                lines.iter().enumerate().map(|(i, l)| (Some(i as i64), l.as_str())).collect();
+            let whole = find_escaped(&origin, events.iter().copied(), false);
+            let mut streamed = Vec::new();
+            let counts = find_escaped_each(&origin, events.iter().copied(), |f| streamed.push(f));
+            proptest::prop_assert_eq!(counts.requests, whole.requests);
+            proptest::prop_assert_eq!(&counts.by_cause, &whole.by_cause);
+            proptest::prop_assert_eq!(counts.unread_access_log_lines, whole.unread_access_log_lines);
+            proptest::prop_assert_eq!(counts.oversized_records, whole.oversized_records);
+            let key = |f: &Finding| serde_json::to_string(f).unwrap();
+            let mut a: Vec<String> = whole.findings.iter().map(key).collect();
+            let mut b: Vec<String> = streamed.iter().map(key).collect();
+            a.sort();
+            b.sort();
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
 
     #[test]
     fn log_group_gives_api_and_stage() {

@@ -36,6 +36,31 @@ fn reassemble_with<'a, I>(events: I, escaped: bool) -> Vec<Request<'a>>
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
+    reassemble_inner(events, escaped, None)
+}
+
+/// [`reassemble_escaped`] for the Lambda's hot path, handing each request to `done` instead of returning them:
+/// a request complete in one event (an access-log record, a bare field value, a record skipped unread) as soon as
+/// it is read, so that 16 MiB of access-log records is never held at once; the others, grouped by id, at the end,
+/// in order of first appearance. The same requests as [`reassemble_escaped`]; only the order differs, and only
+/// where records and lines with ids are mixed in one delivery (a log group holds one or the other).
+pub fn reassemble_escaped_each<'a, I>(events: I, mut done: impl FnMut(Request<'a>))
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    for request in reassemble_inner(events, true, Some(&mut done)) {
+        done(request);
+    }
+}
+
+fn reassemble_inner<'a, I>(
+    events: I,
+    escaped: bool,
+    mut complete: Option<&mut dyn FnMut(Request<'a>)>,
+) -> Vec<Request<'a>>
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
     let events = events.into_iter();
     // About 20 lines per request in a stage's log.
     let expected = events.size_hint().0 / 16;
@@ -83,8 +108,13 @@ where
             let t = plain.trim();
             t.starts_with('{') && t.ends_with('}')
         };
+        // A request complete in this one event: handed on at once when streaming, else kept in order.
+        let mut whole = |request: Request<'a>| match complete.as_mut() {
+            Some(done) => done(request),
+            None => requests.push(request),
+        };
         if json_like && !access::within_bounds(plain.trim()) {
-            requests.push(Request {
+            whole(Request {
                 source: Source::OversizedRecord,
                 events: 1,
                 ..Request::default()
@@ -98,12 +128,12 @@ where
                 request.first_timestamp = Some(ts);
                 request.last_timestamp = Some(ts);
             }
-            requests.push(request);
+            whole(request);
             anonymous = None;
             continue;
         }
         if access::is_clf_line(&plain) {
-            requests.push(Request {
+            whole(Request {
                 source: Source::UnreadAccessLog,
                 events: 1,
                 ..Request::default()
@@ -120,7 +150,7 @@ where
         )) = kind
         {
             // A bare access-log field value (e.g. from a Logs Insights query) is a whole record on its own.
-            requests.push(access::request_from_error_value(failure, &plain));
+            whole(access::request_from_error_value(failure, &plain));
             anonymous = None;
             continue;
         }
