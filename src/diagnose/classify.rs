@@ -356,7 +356,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
             if request.source == Source::AccessLog
                 && request.signals.is_empty()
                 && request.response_type.is_none()
-                && request.error_message.is_none() =>
+                && request.error_message().is_none() =>
         {
             let detail = "the access log's format records no error: add $context.integrationErrorMessage and \
                           $context.error.message (HTTP API), or $context.integration.error, \
@@ -844,7 +844,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
         if let Some(t) = &request.response_type {
             lines.push(format!("error.responseType: {}", cut(t)));
         }
-        if let Some(m) = &request.error_message {
+        if let Some(m) = request.error_message() {
             lines.push(format!("error.message: {}", cut(m)));
         }
     }

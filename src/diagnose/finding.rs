@@ -176,8 +176,8 @@ impl Finding {
             // no API the log group does not vouch for; a paste (the user's own text) still shows it.
             None if origin.log_group.is_some() => (None, None, None),
             None => {
-                let api = owned(request.record_api_id.as_deref());
-                let stage = owned(request.record_stage.as_deref());
+                let api = owned(request.record_api_id());
+                let stage = owned(request.record_stage());
                 let source = (api.is_some() || stage.is_some()).then_some(ApiSource::Record);
                 (api, stage, source)
             }

@@ -166,9 +166,15 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     }
     request.integration_latency_ms = get(INTEGRATION_LATENCY).and_then(|v| v.parse().ok());
     request.response_type = get(RESPONSE_TYPE).map(Cow::Owned);
-    request.error_message = get(ERROR_MESSAGE).map(Cow::Owned);
-    request.record_api_id = get(API_ID).map(Cow::Owned);
-    request.record_stage = get(STAGE).map(Cow::Owned);
+    if let Some(message) = get(ERROR_MESSAGE) {
+        request.record_mut().error_message = Some(Cow::Owned(message));
+    }
+    if let Some(api) = get(API_ID) {
+        request.record_mut().api_id = Some(Cow::Owned(api));
+    }
+    if let Some(stage) = get(STAGE) {
+        request.record_mut().stage = Some(Cow::Owned(stage));
+    }
     // The status the client got decides: error fields of a record that did not answer 5xx explain nothing (a 4xx's
     // error fields are its own, and text in a record of a 200 is at most a forgery).
     if status.is_none_or(|s| s >= 500) {
@@ -244,7 +250,10 @@ fn push_signal(request: &mut Request<'static>, value: String) {
             });
         }
         _ => {
-            request.error_message.get_or_insert(Cow::Owned(value));
+            request
+                .record_mut()
+                .error_message
+                .get_or_insert(Cow::Owned(value));
         }
     }
 }
@@ -364,7 +373,7 @@ mod tests {
         assert_eq!(r.response_type.as_deref(), Some("INTEGRATION_FAILURE"));
         assert_eq!(r.signals[0].failure, Failure::AccessLogFunctionError);
         assert_eq!(r.signals[0].detail(), "'AZUL_S3_BUCKET'");
-        assert_eq!(r.record_api_id.as_deref(), Some("a1b2c3"));
+        assert_eq!(r.record_api_id(), Some("a1b2c3"));
         assert_eq!(r.resource_path.as_deref(), Some("/health"));
     }
 

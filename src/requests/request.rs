@@ -44,6 +44,16 @@ impl Signal<'_> {
     }
 }
 
+/// The fields of an access-log record no execution log has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFields<'a> {
+    /// `$context.error.message` (or the integration error when there is none).
+    pub error_message: Option<Cow<'a, str>>,
+    /// API id and stage from the record (execution logs take them from the log group name only).
+    pub api_id: Option<Cow<'a, str>>,
+    pub stage: Option<Cow<'a, str>>,
+}
+
 /// Everything we know about one request after reading its lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request<'a> {
@@ -86,7 +96,9 @@ pub struct Request<'a> {
     pub authorizer_body: Option<&'a str>,
     /// `Gateway response type: T with status code: N`, or `$context.error.responseType`.
     pub response_type: Option<Cow<'a, str>>,
-    pub error_message: Option<Cow<'a, str>>,
+    /// What only an access-log record carries (boxed: execution-log requests, held by the ten thousand until their
+    /// delivery is read, do not pay for it).
+    pub record: Option<Box<RecordFields<'a>>>,
     pub succeeded: bool,
     pub unauthorized: bool,
     pub started_authorizer: bool,
@@ -96,9 +108,6 @@ pub struct Request<'a> {
     pub truncated_events: u32,
     pub events: u32,
     pub signals: Vec<Signal<'a>>,
-    /// API id and stage from an access-log record (execution logs take them from the log group name only).
-    pub record_api_id: Option<Cow<'a, str>>,
-    pub record_stage: Option<Cow<'a, str>>,
     /// The borrowed text is still JSON-escaped (the hot path): see [`Request::text`].
     pub escaped: bool,
     pub(crate) in_authorizer: bool,
@@ -108,6 +117,25 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// The record's `$context.error.message`, when it is an access-log record that has one.
+    pub fn error_message(&self) -> Option<&Cow<'a, str>> {
+        self.record.as_ref()?.error_message.as_ref()
+    }
+
+    /// The record's own API id and stage (access-log records only).
+    pub fn record_api_id(&self) -> Option<&str> {
+        self.record.as_ref()?.api_id.as_deref()
+    }
+
+    pub fn record_stage(&self) -> Option<&str> {
+        self.record.as_ref()?.stage.as_deref()
+    }
+
+    /// The access-log fields, created on first use.
+    pub fn record_mut(&mut self) -> &mut RecordFields<'a> {
+        self.record.get_or_insert_with(Box::default)
+    }
+
     /// Reads one line of this request (its `(id) ` prefix already removed).
     pub(crate) fn absorb(&mut self, message: &'a str, timestamp: Option<i64>) {
         self.events += 1;
@@ -210,6 +238,12 @@ impl<'a> Request<'a> {
                 {
                     self.lambda_request_id = Some(rest[at + LAMBDA_REQUEST_ID.len()..].trim());
                     self.lambda_request_id_in_headers = false;
+                }
+                // Most failing requests have one or two signals: a first push would reserve four (160 bytes,
+                // held for every request of a delivery until it is read).
+                if self.signals.capacity() == self.signals.len() {
+                    self.signals
+                        .reserve_exact(if self.signals.is_empty() { 1 } else { 2 });
                 }
                 self.signals.push(Signal {
                     failure,
