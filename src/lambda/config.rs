@@ -9,7 +9,7 @@
 //! | `MAX_ALERTS_PER_INVOCATION` | distinct problems alerted one by one per invocation; the rest go into one overflow alert (1–100) | `20` |
 //! | `REMEDIATION_MODE` | `off` (no Lambda or API Gateway call at all), `dry-run` (say what would be done) or `auto` | `dry-run` |
 //! | `REMEDIATION_ALLOWED_FUNCTIONS` | comma-separated glob patterns on function names that `auto` may change; empty: none | — |
-//! | `REMEDIATION_ALLOWED_APIS` | comma-separated REST API ids remediation may act for; empty: any | — |
+//! | `REMEDIATION_ALLOWED_APIS` | comma-separated API ids (REST, HTTP, WebSocket) remediation may act for; empty: any | — |
 //! | `REMEDIATION_SCOPE` | `route` (`{api}/*/{METHOD}/{path}`) or `api` (`{api}/*`) | `route` |
 //! | `REMEDIATION_MAX_CHANGES` | permissions added per invocation at most (0–50) | `3` |
 //! | `ACCESS_LOG_APIS` | access-log groups → the API they log: `log-group=api-id/stage`, comma-separated (the name of an access-log group is the team's choice, so it says nothing by itself) | — |
@@ -21,7 +21,7 @@
 //! | `SUBSCRIPTION_FILTER_NAME` | the name of the filters discovery puts (one per stack); only filters with this name are changed or removed | `apigw-doctor` |
 //! | `SUBSCRIPTION_FILTER_PATTERN` | their filter pattern; empty sends every line | — |
 //! | `ACCESS_LOG_GROUP_PREFIX` | also subscribe log groups whose names start with this (access logs) | — |
-//! | `DISCOVERY_ONLY` | comma-separated REST API ids or log group names: discovery subscribes only these | — |
+//! | `DISCOVERY_ONLY` | comma-separated API ids (REST, HTTP, WebSocket) or log group names: discovery subscribes only these | — |
 //! | `LATENT_AUDIT_HOURS` | the sweep audits each watched API's configuration at most this often and alerts (`notice=latent`) on what will answer 500 before any client does; `auto` mode fixes a missing invoke permission then. Needs `SUPPRESSION_TABLE` (it remembers when each API was audited). 0: off (0–168) | `0` |
 //! | `MEMBER_ACCOUNTS` | comma-separated member account ids the sweep works in through their role (organisation install: `member/template.yaml`); empty: this account only | — |
 //! | `MEMBER_ROLE_NAME` | the role each member account's stack creates | `apigw-doctor-member` |

@@ -29,7 +29,8 @@ pub struct Settings {
     pub filter_pattern: String,
     /// Extra log-group name prefix for access logs (their names are the team's choice).
     pub access_log_prefix: Option<String>,
-    /// When not empty, only these: REST API ids (their execution log groups) or exact log group names.
+    /// When not empty, only these: API ids (their execution log groups, their stages' access-log groups) or exact
+    /// log group names.
     pub only: Vec<String>,
     /// The function's own log group (`AWS_LAMBDA_LOG_GROUP_NAME`, set by Lambda): never subscribed, whatever the
     /// prefix (the function would invoke itself on its own log lines, without end).
