@@ -26,8 +26,8 @@ pub struct AssumedMembers {
     settings: Settings,
     remediation: RemediationSettings,
     partition: &'static str,
-    /// Per account: its SDK configuration (the provider inside refreshes the credentials).
-    sessions: Mutex<HashMap<String, Arc<SdkConfig>>>,
+    /// Per account: its SDK configuration and the credentials provider inside it (which refreshes them).
+    sessions: Mutex<HashMap<String, (Arc<SdkConfig>, SharedCredentialsProvider)>>,
 }
 
 impl AssumedMembers {
@@ -52,18 +52,24 @@ impl AssumedMembers {
         }
     }
 
-    /// The account's SDK configuration, its role assumed now (so that a removed role is known at once, not at
-    /// the first call that needs it).
+    /// The account's SDK configuration, its credentials asked for now (so that a removed role is known at once,
+    /// not at the first call that needs it; cached credentials answer at once until they near expiry).
     async fn session(&self, account: &str) -> Result<Arc<SdkConfig>, String> {
-        if let Some(found) = self
+        let role = self.settings.role_arn(self.partition, account);
+        let cached = self
             .sessions
             .lock()
             .ok()
-            .and_then(|s| s.get(account).cloned())
-        {
-            return Ok(found);
+            .and_then(|s| s.get(account).cloned());
+        if let Some((sdk, provider)) = cached {
+            provider.provide_credentials().await.map_err(|e| {
+                format!(
+                    "sts:AssumeRole of {role}: {}",
+                    aws_sdk_sts::error::DisplayErrorContext(&e)
+                )
+            })?;
+            return Ok(sdk);
         }
-        let role = self.settings.role_arn(self.partition, account);
         let mut builder = aws_config::sts::AssumeRoleProvider::builder(&role)
             .session_name("apigw-doctor")
             .configure(&self.base);
@@ -77,14 +83,15 @@ impl AssumedMembers {
                 aws_sdk_sts::error::DisplayErrorContext(&e)
             )
         })?;
+        let provider = SharedCredentialsProvider::new(provider);
         let sdk = Arc::new(
             self.base
                 .to_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .credentials_provider(provider.clone())
                 .build(),
         );
         if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.insert(account.to_owned(), sdk.clone());
+            sessions.insert(account.to_owned(), (sdk.clone(), provider));
         }
         Ok(sdk)
     }
