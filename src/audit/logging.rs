@@ -139,9 +139,7 @@ pub fn execution_log_group(api_id: &str, stage: &str) -> String {
 /// The log group name of an access-log destination ARN (`arn:aws:logs:r:a:log-group:NAME[:*]`); `None` for a
 /// Firehose stream.
 pub fn access_log_group(destination_arn: &str) -> Option<&str> {
-    destination_arn
-        .split_once(":log-group:")
-        .map(|(_, name)| name.trim_end_matches(":*"))
+    crate::remediate::log_group_of_arn(destination_arn)
 }
 
 /// Whether one of `filters` sends the log group to apigw-doctor.

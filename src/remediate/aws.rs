@@ -57,52 +57,42 @@ impl ApiGatewayConfig {
         &self,
         api_id: &str,
     ) -> Result<Vec<aws_sdk_apigatewayv2::types::Route>, RemediateError> {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        all_pages(|token| async move {
             let page = self
                 .v2
                 .get_routes()
                 .api_id(api_id)
                 .max_results("500")
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
-            all.extend(page.items.unwrap_or_default());
-            match page.next_token {
-                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
-                _ => return Ok(all),
-            }
-        }
+            Ok((page.items.unwrap_or_default(), page.next_token))
+        })
+        .await
     }
 
     async fn v2_integrations(
         &self,
         api_id: &str,
     ) -> Result<HashMap<String, aws_sdk_apigatewayv2::types::Integration>, RemediateError> {
-        let mut all = HashMap::new();
-        let mut token: Option<String> = None;
-        loop {
+        let all = all_pages(|token| async move {
             let page = self
                 .v2
                 .get_integrations()
                 .api_id(api_id)
                 .max_results("500")
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
-            for integration in page.items.unwrap_or_default() {
-                if let Some(id) = integration.integration_id.clone() {
-                    all.insert(id, integration);
-                }
-            }
-            match page.next_token {
-                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
-                _ => return Ok(all),
-            }
-        }
+            Ok((page.items.unwrap_or_default(), page.next_token))
+        })
+        .await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|i| Some((i.integration_id.clone()?, i)))
+            .collect())
     }
 
     /// Every route with its integration (a route's target is `integrations/{id}`).
@@ -148,54 +138,47 @@ impl ApiGatewayConfig {
     }
 
     async fn v2_apis(&self) -> Result<Vec<(String, ApiKind)>, RemediateError> {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let apis = all_pages(|token| async move {
             let page = self
                 .v2
                 .get_apis()
                 .max_results("500")
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| lookup("*", explain("apigateway:GET", &e)))?;
-            for api in page.items.unwrap_or_default() {
-                if let (Some(id), Some(protocol)) = (api.api_id, api.protocol_type) {
-                    let kind = v2_kind(&protocol);
-                    self.remember(&id, kind);
-                    all.push((id, kind));
-                }
-            }
-            match page.next_token {
-                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
-                _ => return Ok(all),
+            Ok((page.items.unwrap_or_default(), page.next_token))
+        })
+        .await?;
+        let mut all = Vec::new();
+        for api in apis {
+            if let (Some(id), Some(protocol)) = (api.api_id, api.protocol_type) {
+                let kind = v2_kind(&protocol);
+                self.remember(&id, kind);
+                all.push((id, kind));
             }
         }
+        Ok(all)
     }
 
     /// Every API of the account and region, REST, HTTP and WebSocket, with its kind (`audit --all-apis`).
     pub async fn all_apis(&self) -> Result<Vec<(String, ApiKind)>, RemediateError> {
-        let mut all = Vec::new();
-        let mut position: Option<String> = None;
-        loop {
+        let rest = all_pages(|position| async move {
             let page = self
                 .client
                 .get_rest_apis()
                 .limit(500)
-                .set_position(position.clone())
+                .set_position(position)
                 .send()
                 .await
                 .map_err(|e| lookup("*", explain("apigateway:GET", &e)))?;
-            for api in page.items.unwrap_or_default() {
-                if let Some(id) = api.id {
-                    self.remember(&id, ApiKind::Rest);
-                    all.push((id, ApiKind::Rest));
-                }
-            }
-            match page.position {
-                Some(next) if Some(&next) != position.as_ref() => position = Some(next),
-                _ => break,
-            }
+            Ok((page.items.unwrap_or_default(), page.position))
+        })
+        .await?;
+        let mut all = Vec::new();
+        for id in rest.into_iter().filter_map(|api| api.id) {
+            self.remember(&id, ApiKind::Rest);
+            all.push((id, ApiKind::Rest));
         }
         all.extend(self.v2_apis().await?);
         Ok(all)
@@ -212,25 +195,20 @@ impl ApiGatewayConfig {
         &self,
         api_id: &str,
     ) -> Result<Vec<aws_sdk_apigateway::types::Resource>, RemediateError> {
-        let mut all = Vec::new();
-        let mut position: Option<String> = None;
-        loop {
+        all_pages(|position| async move {
             let page = self
                 .client
                 .get_resources()
                 .rest_api_id(api_id)
                 .limit(500)
                 .embed("methods")
-                .set_position(position.clone())
+                .set_position(position)
                 .send()
                 .await
                 .map_err(|e| lookup(api_id, explain("apigateway:GET", &e)))?;
-            all.extend(page.items.unwrap_or_default());
-            match page.position {
-                Some(next) if Some(&next) != position.as_ref() => position = Some(next),
-                _ => return Ok(all),
-            }
-        }
+            Ok((page.items.unwrap_or_default(), page.position))
+        })
+        .await
     }
 
     async fn integration(
@@ -263,6 +241,25 @@ impl ApiGatewayConfig {
                 Ok(None)
             }
             Err(e) => Err(lookup(api_id, explain("apigateway:GET", &e))),
+        }
+    }
+}
+
+/// Every item of a paginated listing: `page(token)` reads one page and the token of the next; it stops at a page
+/// without one (or one that repeats the token it was given, which would loop).
+async fn all_pages<T, F, P>(mut page: F) -> Result<Vec<T>, RemediateError>
+where
+    F: FnMut(Option<String>) -> P,
+    P: std::future::Future<Output = Result<(Vec<T>, Option<String>), RemediateError>>,
+{
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (items, next) = page(token.clone()).await?;
+        all.extend(items);
+        match next {
+            Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+            _ => return Ok(all),
         }
     }
 }

@@ -174,7 +174,8 @@ impl Source {
     }
 }
 
-fn partition_of(region: &str) -> &'static str {
+/// The partition of a region's ARNs: `aws`, `aws-cn`, `aws-us-gov`.
+pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

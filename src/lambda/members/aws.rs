@@ -41,13 +41,7 @@ impl AssumedMembers {
             base: base.clone(),
             settings,
             remediation,
-            partition: if region.starts_with("cn-") {
-                "aws-cn"
-            } else if region.starts_with("us-gov-") {
-                "aws-us-gov"
-            } else {
-                "aws"
-            },
+            partition: crate::remediate::plan::partition_of(region),
             sessions: Mutex::default(),
         }
     }

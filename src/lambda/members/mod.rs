@@ -24,6 +24,7 @@ use crate::audit::auditor::{Auditor, NoAudit};
 use crate::publish::render::render_member_unreachable;
 use crate::publish::sns::Publisher;
 use crate::remediate::approval::{Approval, PendingPlan};
+use crate::remediate::plan::partition_of;
 use crate::remediate::{Disabled, Remediator, Report};
 use crate::subscribe::LogsApi;
 use crate::suppress::Suppressor;
@@ -359,16 +360,6 @@ where
         if let Err(error) = self.send(&message, Vec::new(), metrics).await {
             tracing::error!(%error, account, "Alert for an unreachable member account not sent");
         }
-    }
-}
-
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 
