@@ -146,18 +146,23 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
         events: 1,
         ..Request::default()
     };
+    let mut bare_key = false;
     if let Some(route) = get(ROUTE_KEY) {
         match route.split_once(' ') {
             Some((method, path)) => {
                 request.method = Some(Cow::Owned(method.to_owned()));
                 request.resource_path = Some(Cow::Owned(path.to_owned()));
             }
-            // `$default` (HTTP), `$connect`, `$disconnect`, `sendmessage` (WebSocket): a route named by its key.
-            None if is_route_key(&route) => request.resource_path = Some(Cow::Owned(route)),
+            // `$default` (HTTP), `$connect`, `$disconnect`, `sendmessage` (WebSocket): a route named by its key,
+            // whatever the method of the request it caught.
+            None if is_route_key(&route) => {
+                request.resource_path = Some(Cow::Owned(route));
+                bare_key = true;
+            }
             None => {}
         }
     }
-    if let Some(method) = get(METHOD) {
+    if let Some(method) = get(METHOD).filter(|_| !bare_key) {
         request.method = Some(Cow::Owned(method));
     }
     // `$context.resourcePath` is the template; `$context.path` is what the client sent and is never read.
@@ -386,6 +391,13 @@ mod tests {
             assert_eq!(request.method, None, "{key}");
             assert_eq!(request.resource_path.as_deref(), Some(key));
         }
+        // The `$default` route caught a GET: the route is the key, not `GET $default` (a TinyStacks docs record).
+        let caught = parse_record(
+            r#"{"requestId":"Q8NnAiztIAMEV4w=","httpMethod":"GET","routeKey":"$default","status":"500"}"#,
+        )
+        .unwrap();
+        assert_eq!(caught.method, None);
+        assert_eq!(caught.resource_path.as_deref(), Some("$default"));
         // Not a route key: nothing taken.
         let odd = parse_record(r#"{"requestId":"r","routeKey":"a;b","status":"500"}"#).unwrap();
         assert_eq!(odd.resource_path, None);

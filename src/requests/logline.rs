@@ -163,6 +163,7 @@ fn strip_line_prefix(line: &str) -> (&str, bool) {
     if let Some(after) = strip_console_tab(rest)
         .or_else(|| strip_iso_timestamp(rest))
         .or_else(|| strip_clock(rest))
+        .or_else(|| strip_us_date(rest))
         .or_else(|| strip_console_test_date(rest))
     {
         rest = after;
@@ -227,6 +228,31 @@ fn strip_clock(line: &str) -> Option<&str> {
     }
     let sep = *b.get(end)?;
     (sep == b' ' || sep == b'\t').then(|| &line[end + 1..])
+}
+
+/// `04/21/2022 18:27:42: message` (month/day/year, the time, an optional colon), as some log viewers print lines.
+fn strip_us_date(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let shape = digits(0..2)
+        && b.get(2) == Some(&b'/')
+        && digits(3..5)
+        && b.get(5) == Some(&b'/')
+        && digits(6..10)
+        && b.get(10) == Some(&b' ')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19);
+    if !shape {
+        return None;
+    }
+    let rest = &line[19..];
+    rest.strip_prefix(": ").or_else(|| rest.strip_prefix(' '))
 }
 
 /// `Wed Nov 02 10:19:35 UTC 2022 : message`, the API Gateway console's Test output.
@@ -306,9 +332,13 @@ mod tests {
         let text = "2020-07-02T11:34:31.881-04:00 (a) one\n\
                     2022-04-23T18:37:47.070+09:00\t(b) two\n\
                     11:34:31 (c) three\n\
-                    1551267060425\t(d) four\n";
+                    1551267060425\t(d) four\n\
+                    04/21/2022 18:27:42: (e) five\n";
         let got: Vec<_> = parse_text(text).into_iter().map(|e| e.message).collect();
-        assert_eq!(got, ["(a) one", "(b) two", "(c) three", "(d) four"]);
+        assert_eq!(
+            got,
+            ["(a) one", "(b) two", "(c) three", "(d) four", "(e) five"]
+        );
     }
 
     #[test]

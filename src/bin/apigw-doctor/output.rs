@@ -114,6 +114,8 @@ fn write_text(
         };
         let route = match (&f.method, &f.resource_path) {
             (Some(m), Some(p)) => format!("{m} {p}"),
+            // A route named by its key alone (`$default`, `$connect`).
+            (None, Some(key)) if !key.starts_with('/') => key.clone(),
             _ => "(route not logged)".to_owned(),
         };
         let api = match (&f.api_id, &f.stage) {
