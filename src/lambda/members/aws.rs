@@ -58,7 +58,7 @@ impl AssumedMembers {
         if let Some((sdk, provider)) = cached {
             provider.provide_credentials().await.map_err(|e| {
                 format!(
-                    "sts:AssumeRole of {role}: {}",
+                    "sts:AssumeRole answered: {}",
                     aws_sdk_sts::error::DisplayErrorContext(&e)
                 )
             })?;
@@ -73,7 +73,7 @@ impl AssumedMembers {
         let provider = builder.build().await;
         provider.provide_credentials().await.map_err(|e| {
             format!(
-                "sts:AssumeRole of {role}: {}",
+                "sts:AssumeRole answered: {}",
                 aws_sdk_sts::error::DisplayErrorContext(&e)
             )
         })?;
