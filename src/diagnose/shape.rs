@@ -120,43 +120,76 @@ pub fn proxy_response_problems(body: &str) -> Vec<String> {
 
 /// [`proxy_response_problems`] of `unescape(escaped)`, read from the still-escaped text of a delivery without
 /// building the unescaped copy (a 256 KB body cost more to unescape and parse than the rest of its delivery), or
-/// `None` when the escaped reader is not sure: anything but a whole, valid JSON object in the plainest form (a key
-/// with an escape, a `\u` escape outside a string, a surrogate, deep nesting, a cut body) is left to
-/// [`proxy_response_problems`]. A property test holds the two equal wherever this one answers. `escaped` is a
-/// JSON string's content as the delivery's reader accepted it (no raw quote, no raw control character).
+/// `None` when the escaped reader is not sure: anything but a valid JSON object in the plainest form (a key with an
+/// escape, a `\u` escape outside a string, a surrogate, deep nesting) is left to [`proxy_response_problems`]. A body
+/// cut by the log limit (` [TRUNCATED]`) is answered too when the object was plain up to the cut: its keys and their
+/// types, as the reference's tolerant scan reads them. A property test holds the two equal wherever this one
+/// answers. `escaped` is a JSON string's content as the delivery's reader accepted it (no raw quote, no raw
+/// control character).
 pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
+    let (text, truncated) = match escaped.trim_end().strip_suffix(TRUNCATED) {
+        Some(head) => (head.trim_end_matches([' ', '\t']), true),
+        None => (escaped, false),
+    };
     let mut r = EscapedJson {
-        b: escaped.as_bytes(),
+        b: text.as_bytes(),
         i: 0,
+        ran_out: std::cell::Cell::new(false),
     };
     r.whitespace();
     r.eat(b'{')?;
     let mut members: Vec<(&str, Type, std::ops::Range<usize>)> = Vec::new();
-    r.items(b'}', |r| {
+    // The member being read: its key, and where its value starts once the colon is past.
+    let mut pending: Option<(&str, Option<usize>)> = None;
+    let read = r.items(b'}', |r| {
         r.eat(b'"')?;
         let key_start = r.i;
-        let key_end = key_start + memchr::memchr(b'\\', &r.b[key_start..])?;
+        let Some(backslash) = memchr::memchr(b'\\', &r.b[key_start..]) else {
+            r.ran_out.set(true);
+            return None;
+        };
+        let key_end = key_start + backslash;
         // A key with any escape in it (`\\"` closes it) is left to serde_json.
         if r.b.get(key_end + 1) != Some(&b'"') {
             return None;
         }
-        let key = escaped.get(key_start..key_end)?;
+        let key = text.get(key_start..key_end)?;
         r.i = key_end + 2;
+        pending = Some((key, None));
         r.whitespace();
         r.eat(b':')?;
         r.whitespace();
         let value_start = r.i;
+        pending = Some((key, Some(value_start)));
         let first = r.peek()?.0;
         r.value(0)?;
         let value = value_start..r.i;
         let kind = match first {
             b'"' => Type::String,
-            b'-' | b'0'..=b'9' => Type::of_text(escaped.get(value.clone())?),
+            b'-' | b'0'..=b'9' => Type::of_text(text.get(value.clone())?),
             _ => Type::of_text(std::str::from_utf8(&[first]).ok()?),
         };
         members.push((key, kind, value));
+        pending = None;
         Some(())
-    })?;
+    });
+    if read.is_none() {
+        // Cut inside the object, and plain up to the cut: serde_json refuses it as the reference reads it, which
+        // then scans the keys it can see (in order, repeats kept).
+        return (truncated && r.ran_out.get()).then(|| {
+            let mut fields: Vec<(&str, Type)> = members
+                .iter()
+                .map(|(k, _, v)| (*k, r.scanned_type(v.start)))
+                .collect();
+            if let Some((key, value_start)) = pending {
+                fields.push((
+                    key,
+                    value_start.map_or(Type::Unknown, |at| r.scanned_type(at)),
+                ));
+            }
+            field_problems(&fields, true)
+        });
+    }
     r.whitespace();
     if r.i != r.b.len() {
         return None;
@@ -175,7 +208,7 @@ pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
         members
             .iter()
             .find(|(k, _, _)| *k == name)
-            .and_then(|(_, _, range)| escaped.get(range.clone()))
+            .and_then(|(_, _, range)| text.get(range.clone()))
             .map(crate::ingest::unescape)
     };
     Some(object_problems(
@@ -191,6 +224,8 @@ pub fn proxy_response_problems_escaped(escaped: &str) -> Option<Vec<String>> {
 struct EscapedJson<'a> {
     b: &'a [u8],
     i: usize,
+    /// Set when a read needed more text than there is (the text was cut there).
+    ran_out: std::cell::Cell<bool>,
 }
 
 /// serde_json refuses nesting deeper than 128; the reader gives up well before.
@@ -199,7 +234,10 @@ const MAX_DEPTH: u32 = 100;
 impl EscapedJson<'_> {
     /// The next character (ASCII only) and the bytes it takes in the escaped text.
     fn peek(&self) -> Option<(u8, usize)> {
-        let c = *self.b.get(self.i)?;
+        let Some(&c) = self.b.get(self.i) else {
+            self.ran_out.set(true);
+            return None;
+        };
         if c != b'\\' {
             return c.is_ascii().then_some((c, 1));
         }
@@ -215,6 +253,34 @@ impl EscapedJson<'_> {
             _ => return None,
         };
         Some((decoded, 2))
+    }
+
+    /// The type of the value starting at `at` as the reference's tolerant scan of a cut body names it: by its
+    /// first character; a number is an integer when it is digits and `-` only (up to where it stops).
+    fn scanned_type(&self, at: usize) -> Type {
+        let probe = EscapedJson {
+            b: self.b,
+            i: at,
+            ran_out: std::cell::Cell::new(false),
+        };
+        match probe.peek() {
+            None => Type::Unknown,
+            Some((b'"', _)) => Type::String,
+            Some((b'{', _)) => Type::Object,
+            Some((b'[', _)) => Type::Array,
+            Some((b't' | b'f', _)) => Type::Bool,
+            Some((b'n', _)) => Type::Null,
+            Some(_) => {
+                let run = self.b[at..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
+                if run.clone().all(|c| c.is_ascii_digit() || *c == b'-') {
+                    Type::Integer
+                } else {
+                    Type::Number
+                }
+            }
+        }
     }
 
     fn next(&mut self) -> Option<u8> {
@@ -333,7 +399,12 @@ impl EscapedJson<'_> {
     fn string_rest(&mut self) -> Option<()> {
         loop {
             // Escapes come a few bytes apart (often one right after another) in a JSON body inside a message.
-            self.i += crate::ingest::batch::next_quote_or_backslash(self.b.get(self.i..)?)?;
+            let Some(at) = crate::ingest::batch::next_quote_or_backslash(self.b.get(self.i..)?)
+            else {
+                self.ran_out.set(true);
+                return None;
+            };
+            self.i += at;
             if self.b[self.i] == b'"' {
                 return None;
             }
@@ -731,6 +802,15 @@ mod tests {
             "{\n\t\"statusCode\": 200,\r\n \"body\": \"\"\n}",
             "{}",
             r#"{"statusCode":200,"body":"caf\u00e9 \ud83d\ude00"}"#,
+            // Cut by the log limit: the keys before the cut, and the one it cut.
+            r#"{"statusCode":200,"body":"x"} [TRUNCATED]"#,
+            r#"{"body":"{\"items\":[{\"a\":1}, [TRUNCATED]"#,
+            r#"{"headers":{"a":"b"},"statusCode":20 [TRUNCATED]"#,
+            r#"{"a":[1,{"b":null}],"isBase64Encoded":  [TRUNCATED]"#,
+            r#"{"statusCode":"200","body" [TRUNCATED]"#,
+            r#"{"statusCode":200,"bo [TRUNCATED]"#,
+            r#"{"statusCode":200,"big":18446744073709551616,"n":-1.5e3,"x":"tr [TRUNCATED]"#,
+            "{\"errorMessage\":\"boom\",\"errorType\":\"Error\",\n \"stackTrace\":[\"at x [TRUNCATED]",
         ] {
             assert_eq!(
                 proxy_response_problems_escaped(&escaped(body)),
@@ -744,8 +824,11 @@ mod tests {
     fn the_escaped_reader_leaves_what_it_is_unsure_of_to_the_reference() {
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(120), "]".repeat(120));
         for body in [
-            r#"{"statusCode":200,"body":"x"} [TRUNCATED]"#,
             r#"{"statusCode":200,"body":"x"#,
+            r#"{"statusCode":-"#,
+            r#"{"statusCode":-1.5e3,"x":tru [TRUNCATED]"#,
+            r#"{"a\"b":1, [TRUNCATED]"#,
+            r#"["statusCode", [TRUNCATED]"#,
             r#"{"statusCode":01}"#,
             r#"{"a\"b":1}"#,
             r#"{"a":tru}"#,
@@ -810,8 +893,9 @@ mod tests {
                     Just(None),
                     "[{}\\[\\],:\"\\\\ 0-9a-z\n\u{1}]".prop_map(Some)
                 ],
+                prop_oneof![Just(None), any::<prop::sample::Index>().prop_map(Some)],
             )
-                .prop_map(|(members, pretty, at, insert)| {
+                .prop_map(|(members, pretty, at, insert, cut)| {
                     let separator = if pretty { ",\n  " } else { "," };
                     let mut text = format!(
                         "{{{}}}",
@@ -835,6 +919,14 @@ mod tests {
                             text.remove(at);
                         }
                         None => {}
+                    }
+                    // Cut by the log limit, as API Gateway writes it.
+                    if let Some(cut) = cut {
+                        let boundaries: Vec<usize> = (0..=text.len())
+                            .filter(|&i| text.is_char_boundary(i))
+                            .collect();
+                        text.truncate(boundaries[cut.index(boundaries.len())]);
+                        text.push_str(" [TRUNCATED]");
                     }
                     text
                 })
