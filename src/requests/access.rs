@@ -6,8 +6,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
-
 use super::request::{Request, Signal, Source};
 use crate::signature::{self, Failure, Kind};
 
@@ -52,24 +50,27 @@ pub fn within_bounds(text: &str) -> bool {
         return false;
     }
     let (mut depth, mut fields) = (0usize, 0usize);
-    let (mut in_string, mut escaped, mut string_start) = (false, false, 0usize);
-    let mut last_string = (0usize, 0usize);
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                last_string = (string_start, i);
-            }
-            continue;
-        }
+    let mut last_string = 0..0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
             b'"' => {
-                in_string = true;
-                string_start = i + 1;
+                // To the closing quote, escape to escape (an unclosed string ends the text).
+                let start = i + 1;
+                let mut at = start;
+                loop {
+                    let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[at.min(bytes.len())..])
+                    else {
+                        return true;
+                    };
+                    at += found;
+                    if bytes[at] == b'"' {
+                        break;
+                    }
+                    at += 2;
+                }
+                last_string = start..at;
+                i = at;
             }
             b'{' | b'[' => {
                 depth += 1;
@@ -80,18 +81,28 @@ pub fn within_bounds(text: &str) -> bool {
             b'}' | b']' => depth = depth.saturating_sub(1),
             b':' => {
                 fields += 1;
-                if fields > MAX_RECORD_FIELDS || last_string.1 - last_string.0 > MAX_KEY_BYTES {
+                if fields > MAX_RECORD_FIELDS || last_string.len() > MAX_KEY_BYTES {
                     return false;
                 }
             }
             _ => {}
         }
+        i += 1;
     }
     true
 }
 
 /// Parses one access-log record, or `None` when the text is not a JSON object with a status or request id.
 pub fn parse_record(text: &str) -> Option<Request<'static>> {
+    parse(text, false)
+}
+
+/// [`parse_record`] of a text whose trimmed form the caller has already found [`within_bounds`].
+pub fn parse_record_within_bounds(text: &str) -> Option<Request<'static>> {
+    parse(text, true)
+}
+
+fn parse(text: &str, bounds_checked: bool) -> Option<Request<'static>> {
     let trimmed = text.trim();
     // A format written through a template engine that doubles braces (`{{ "requestId": ... }}`) logs them doubled.
     let trimmed = match trimmed
@@ -99,36 +110,28 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
         .and_then(|t| t.strip_suffix("}}"))
     {
         Some(inner) if inner.trim_start().starts_with('"') => {
-            return parse_record(&format!("{{{inner}}}"));
+            return parse(&format!("{{{inner}}}"), false);
         }
         _ => trimmed,
     };
-    if !(trimmed.starts_with('{') && trimmed.ends_with('}') && within_bounds(trimmed)) {
+    if !(trimmed.starts_with('{')
+        && trimmed.ends_with('}')
+        && (bounds_checked || within_bounds(trimmed)))
+    {
         return None;
     }
     // A record whose object repeats a key is not one API Gateway wrote as the format says: a variable it does not
     // escape (the User-Agent) closed its string and added fields. Such a record counts for nothing.
-    if has_repeated_key(trimmed) {
-        return None;
-    }
-    let object: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
-    let mut fields: Vec<(String, String)> = Vec::with_capacity(object.len());
-    flatten("", &object, &mut fields);
+    let fields = read_fields(trimmed)?;
     // By name first, in the order given: `requestId` wins over `extendedRequestId` wherever each sits.
-    let get = |names: &[&str]| -> Option<String> {
-        names.iter().find_map(|name| {
-            fields
-                .iter()
-                .find(|(k, v)| k == name && !is_empty_value(v))
-                .map(|(_, v)| v.clone())
-        })
-    };
+    let get = |names: &[&str]| fields.get(names);
+    let owned = |value: &str| Cow::Owned(value.to_owned());
     // Two fields that both say the status and disagree (`httpStatus` of the format, `status` added through the
     // User-Agent): not a record API Gateway wrote.
     let mut statuses = fields
-        .iter()
-        .filter(|(k, v)| STATUS.contains(&k.as_str()) && !is_empty_value(v))
-        .map(|(_, v)| v.trim());
+        .named(STATUS)
+        .filter(|v| !is_empty_value(v))
+        .map(str::trim);
     if let Some(first) = statuses.next()
         && statuses.any(|other| other != first)
     {
@@ -141,7 +144,7 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     }
     let mut request = Request {
         source: Source::AccessLog,
-        request_id: request_id.map(Cow::Owned),
+        request_id: request_id.map(owned),
         status,
         events: 1,
         ..Request::default()
@@ -150,35 +153,35 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
     if let Some(route) = get(ROUTE_KEY) {
         match route.split_once(' ') {
             Some((method, path)) => {
-                request.method = Some(Cow::Owned(method.to_owned()));
-                request.resource_path = Some(Cow::Owned(path.to_owned()));
+                request.method = Some(owned(method));
+                request.resource_path = Some(owned(path));
             }
             // `$default` (HTTP), `$connect`, `$disconnect`, `sendmessage` (WebSocket): a route named by its key,
             // whatever the method of the request it caught.
-            None if is_route_key(&route) => {
-                request.resource_path = Some(Cow::Owned(route));
+            None if is_route_key(route) => {
+                request.resource_path = Some(owned(route));
                 bare_key = true;
             }
             None => {}
         }
     }
     if let Some(method) = get(METHOD).filter(|_| !bare_key) {
-        request.method = Some(Cow::Owned(method));
+        request.method = Some(owned(method));
     }
     // `$context.resourcePath` is the template; `$context.path` is what the client sent and is never read.
     if let Some(path) = get(RESOURCE_PATH) {
-        request.resource_path = Some(Cow::Owned(path));
+        request.resource_path = Some(owned(path));
     }
     request.integration_latency_ms = get(INTEGRATION_LATENCY).and_then(|v| v.parse().ok());
-    request.response_type = get(RESPONSE_TYPE).map(Cow::Owned);
+    request.response_type = get(RESPONSE_TYPE).map(owned);
     if let Some(message) = get(ERROR_MESSAGE) {
-        request.record_mut().error_message = Some(Cow::Owned(message));
+        request.record_mut().error_message = Some(owned(message));
     }
     if let Some(api) = get(API_ID) {
-        request.record_mut().api_id = Some(Cow::Owned(api));
+        request.record_mut().api_id = Some(owned(api));
     }
     if let Some(stage) = get(STAGE) {
-        request.record_mut().stage = Some(Cow::Owned(stage));
+        request.record_mut().stage = Some(owned(stage));
     }
     // The status the client got decides: error fields of a record that did not answer 5xx explain nothing (a 4xx's
     // error fields are its own, and text in a record of a 200 is at most a forgery).
@@ -187,7 +190,7 @@ pub fn parse_record(text: &str) -> Option<Request<'static>> {
             .into_iter()
             .flatten()
         {
-            push_signal(&mut request, value);
+            push_signal(&mut request, value.to_owned());
         }
     }
     Some(request)
@@ -263,103 +266,189 @@ fn push_signal(request: &mut Request<'static>, value: String) {
     }
 }
 
-/// Whether some JSON object in `text` holds the same key twice (serde_json would keep the last one silently).
-fn has_repeated_key(text: &str) -> bool {
-    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-    struct Check;
-    impl<'de> Visitor<'de> for Check {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-            // Keys compared without case: `Status` after `status` is the same field twice. (Not with punctuation
-            // dropped: a real format has both `integrationStatus` and `integration.status`.)
-            let mut seen = std::collections::HashSet::new();
-            let mut repeated = false;
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                repeated |= !seen.insert(key.to_lowercase());
-                repeated |= map.next_value::<Nested>()?.0;
-            }
-            Ok(repeated)
-        }
-    }
-    /// A value: an object is checked too, anything else skipped.
-    struct Nested(bool);
-    impl<'de> serde::Deserialize<'de> for Nested {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Any;
-            impl<'de> Visitor<'de> for Any {
-                type Value = bool;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("any JSON value")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-                    Check.visit_map(map)
-                }
-                fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                    self,
-                    mut seq: A,
-                ) -> Result<bool, A::Error> {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(false)
-                }
-                fn visit_str<E>(self, _: &str) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_string<E>(self, _: String) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_borrowed_str<E>(self, _: &'de str) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
-                    Ok(false)
-                }
-                fn visit_unit<E>(self) -> Result<bool, E> {
-                    Ok(false)
-                }
-            }
-            d.deserialize_any(Any).map(Nested)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    de.deserialize_map(Check).unwrap_or(false)
+/// A record's fields, flattened (`{"integration":{"error":..}}` is `integrationerror`), in the record's order,
+/// values borrowed from the text where it has no escape. Names are normalised (lower case, letters and digits)
+/// into one buffer: one allocation a record, not one a field.
+#[derive(Default)]
+struct Fields<'a> {
+    names: Vec<u8>,
+    list: Vec<(std::ops::Range<usize>, Cow<'a, str>)>,
+    /// The raw keys of the objects being read, outermost first (for the repeated-key check).
+    keys: Vec<Cow<'a, str>>,
 }
 
-/// A key as the lookup compares it: lower case, letters and digits only.
-fn normalised_key(key: &str) -> String {
-    key.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+impl Fields<'_> {
+    /// The first non-empty value of the first of `names` that the record has.
+    fn get(&self, names: &[&str]) -> Option<&str> {
+        names.iter().find_map(|name| {
+            self.list
+                .iter()
+                .find(|(k, v)| &self.names[k.clone()] == name.as_bytes() && !is_empty_value(v))
+                .map(|(_, v)| v.as_ref())
+        })
+    }
+
+    fn named(&self, names: &[&str]) -> impl Iterator<Item = &str> {
+        self.list
+            .iter()
+            .filter(move |(k, _)| names.iter().any(|n| &self.names[k.clone()] == n.as_bytes()))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+/// Reads `text` as one JSON object into its flattened fields, in one pass of serde_json: `None` when it is not
+/// valid JSON, not an object, or some object in it holds the same key twice (serde_json would silently keep the
+/// last). Arrays and nulls are skipped; numbers and booleans are read as serde_json writes them.
+fn read_fields(text: &str) -> Option<Fields<'_>> {
+    use serde::de::Deserializer;
+    // A format rarely has more than 16 fields; names take less room than the text they come from.
+    let mut fields = Fields {
+        names: Vec::with_capacity(text.len() / 2),
+        list: Vec::with_capacity(16),
+        keys: Vec::with_capacity(16),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = Object {
+        fields: &mut fields,
+        prefix: 0..0,
+    };
+    let unrepeated = (&mut de).deserialize_map(seed).ok()?;
+    de.end().ok()?;
+    unrepeated.then_some(fields)
+}
+
+/// Keys compared without case: `Status` after `status` is the same field twice. (Not with punctuation dropped: a
+/// real format has both `integrationStatus` and `integration.status`.) ASCII keys of different lengths differ.
+fn same_key(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// [`same_key`], with the cheap answer first: most keys of a record differ in length, and lower-casing keeps the
+/// length of ASCII text.
+fn same_key_quick(a: &str, b: &str) -> bool {
+    if a.len() != b.len() && a.is_ascii() && b.is_ascii() {
+        return false;
+    }
+    same_key(a, b)
+}
+
+/// An object whose fields are named `prefix` + each key; its value: no key repeated in it or below.
+struct Object<'f, 'a> {
+    fields: &'f mut Fields<'a>,
+    prefix: std::ops::Range<usize>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Object<'_, 'de> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Object<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let keys_from = self.fields.keys.len();
+        let mut unrepeated = true;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            unrepeated &= !self.fields.keys[keys_from..]
+                .iter()
+                .any(|seen| same_key_quick(seen, &key));
+            let at = self.fields.names.len();
+            self.fields.names.extend_from_within(self.prefix.clone());
+            self.fields.names.extend(
+                key.bytes()
+                    .filter(u8::is_ascii_alphanumeric)
+                    .map(|b| b.to_ascii_lowercase()),
+            );
+            let name = at..self.fields.names.len();
+            self.fields.keys.push(key);
+            unrepeated &= map.next_value_seed(Field {
+                fields: &mut *self.fields,
+                name,
+            })?;
+        }
+        self.fields.keys.truncate(keys_from);
+        Ok(unrepeated)
+    }
+}
+
+/// One field's value: kept under `name` when it is a string, number or boolean; read as an object when it is one.
+struct Field<'f, 'a> {
+    fields: &'f mut Fields<'a>,
+    name: std::ops::Range<usize>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Field<'_, 'de> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Field<'_, 'de> {
+    fn keep(self, value: Cow<'de, str>) -> bool {
+        self.fields.list.push((self.name, value));
+        true
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Field<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        Object {
+            fields: self.fields,
+            prefix: self.name,
+        }
+        .visit_map(map)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(true)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<bool, E> {
+        Ok(self.keep(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(self.keep(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<bool, E> {
+        Ok(self.keep(Cow::Owned(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+        Ok(self.keep(Cow::Owned(v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+        Ok(self.keep(Cow::Owned(v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<bool, E> {
+        // As serde_json's `Number` writes it (`1e3` is `1000.0`).
+        Ok(match serde_json::Number::from_f64(v) {
+            Some(n) => self.keep(Cow::Owned(n.to_string())),
+            None => true,
+        })
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+        Ok(self.keep(Cow::Borrowed(if v { "true" } else { "false" })))
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(true)
+    }
 }
 
 fn is_empty_value(value: &str) -> bool {
     let v = value.trim();
     v.is_empty() || v == "-"
-}
-
-fn flatten(prefix: &str, object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
-    for (key, value) in object {
-        let name = normalised_key(&format!("{prefix}{key}"));
-        match value {
-            Value::Object(inner) => flatten(&name, inner, out),
-            Value::String(s) => out.push((name, s.clone())),
-            Value::Number(n) => out.push((name, n.to_string())),
-            Value::Bool(b) => out.push((name, b.to_string())),
-            Value::Null | Value::Array(_) => {}
-        }
-    }
 }
 
 #[cfg(test)]
@@ -519,5 +608,295 @@ mod tests {
         // A real format with both integration statuses is read.
         let both = r#"{"requestId":"r1","status":"200","integrationStatus":"200","integration.status":"-"}"#;
         assert_eq!(parse_record(both).unwrap().status, Some(200));
+    }
+
+    /// The reader this module had before its one-pass form (issue 29: 16 MB of failing records cost 15.8 × the
+    /// per-byte cost of a realistic delivery): the byte-by-byte bounds check, a serde pass for repeated keys, then
+    /// `serde_json::Map` and an owned copy of every field. Kept as the reference the one-pass reader must equal.
+    mod reference {
+        use serde_json::{Map, Value};
+        use std::borrow::Cow;
+
+        pub fn within_bounds(text: &str) -> bool {
+            use super::super::{
+                MAX_KEY_BYTES, MAX_RECORD_BYTES, MAX_RECORD_DEPTH, MAX_RECORD_FIELDS,
+            };
+            let bytes = text.as_bytes();
+            if bytes.len() > MAX_RECORD_BYTES {
+                return false;
+            }
+            let (mut depth, mut fields) = (0usize, 0usize);
+            let (mut in_string, mut escaped, mut string_start) = (false, false, 0usize);
+            let mut last_string = (0usize, 0usize);
+            for (i, &b) in bytes.iter().enumerate() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        last_string = (string_start, i);
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => {
+                        in_string = true;
+                        string_start = i + 1;
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        if depth > MAX_RECORD_DEPTH {
+                            return false;
+                        }
+                    }
+                    b'}' | b']' => depth = depth.saturating_sub(1),
+                    b':' => {
+                        fields += 1;
+                        if fields > MAX_RECORD_FIELDS
+                            || last_string.1 - last_string.0 > MAX_KEY_BYTES
+                        {
+                            return false;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            true
+        }
+
+        /// Whether some JSON object in `text` holds the same key twice (serde_json would keep the last one silently).
+        fn has_repeated_key(text: &str) -> bool {
+            use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+            struct Check;
+            impl<'de> Visitor<'de> for Check {
+                type Value = bool;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+                    // Keys compared without case: `Status` after `status` is the same field twice. (Not with punctuation
+                    // dropped: a real format has both `integrationStatus` and `integration.status`.)
+                    let mut seen = std::collections::HashSet::new();
+                    let mut repeated = false;
+                    while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                        repeated |= !seen.insert(key.to_lowercase());
+                        repeated |= map.next_value::<Nested>()?.0;
+                    }
+                    Ok(repeated)
+                }
+            }
+            /// A value: an object is checked too, anything else skipped.
+            struct Nested(bool);
+            impl<'de> serde::Deserialize<'de> for Nested {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    struct Any;
+                    impl<'de> Visitor<'de> for Any {
+                        type Value = bool;
+                        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                            f.write_str("any JSON value")
+                        }
+                        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+                            Check.visit_map(map)
+                        }
+                        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                            self,
+                            mut seq: A,
+                        ) -> Result<bool, A::Error> {
+                            while seq.next_element::<IgnoredAny>()?.is_some() {}
+                            Ok(false)
+                        }
+                        fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_string<E>(self, _: String) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_borrowed_str<E>(self, _: &'de str) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                        fn visit_unit<E>(self) -> Result<bool, E> {
+                            Ok(false)
+                        }
+                    }
+                    d.deserialize_any(Any).map(Nested)
+                }
+            }
+            let mut de = serde_json::Deserializer::from_str(text);
+            de.deserialize_map(Check).unwrap_or(false)
+        }
+
+        fn flatten(prefix: &str, object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+            for (key, value) in object {
+                let name: String = format!("{prefix}{key}")
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                match value {
+                    Value::Object(inner) => flatten(&name, inner, out),
+                    Value::String(s) => out.push((name, s.clone())),
+                    Value::Number(n) => out.push((name, n.to_string())),
+                    Value::Bool(b) => out.push((name, b.to_string())),
+                    Value::Null | Value::Array(_) => {}
+                }
+            }
+        }
+
+        pub fn fields(text: &str) -> Option<Vec<(String, String)>> {
+            if has_repeated_key(text) {
+                return None;
+            }
+            let object: Map<String, Value> = serde_json::from_str(text).ok()?;
+            let mut out = Vec::new();
+            flatten("", &object, &mut out);
+            Some(out)
+        }
+    }
+
+    fn one_pass_fields(text: &str) -> Option<Vec<(String, String)>> {
+        let f = read_fields(text)?;
+        Some(
+            f.list
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8(f.names[k.clone()].to_vec()).unwrap(),
+                        v.to_string(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    mod one_pass_equals_the_reference {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("status".to_owned()),
+                Just("Status".to_owned()),
+                Just("requestId".to_owned()),
+                Just("integration.error".to_owned()),
+                Just("integrationError".to_owned()),
+                Just("error".to_owned()),
+                Just("É".to_owned()),
+                Just("é".to_owned()),
+                "[a-zA-Z._$ \\\"\u{e9}-]{0,12}",
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                (-1e300f64..1e300).prop_map(Value::from),
+                "[ -~\u{e9}\n\t\\\"]{0,20}".prop_map(Value::String),
+                Just(Value::String("-".into())),
+            ];
+            leaf.prop_recursive(4, 24, 5, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                    proptest::collection::vec((key(), inner), 0..5).prop_map(|m| {
+                        // Written out pair by pair below, so repeated keys survive.
+                        Value::Array(
+                            m.into_iter()
+                                .map(|(k, v)| Value::Array(vec![Value::String(k), v]))
+                                .collect(),
+                        )
+                    }),
+                ]
+            })
+        }
+
+        /// JSON text of `v`, where an array of `[key, value]` pairs is written as an object (keys may repeat).
+        fn write(v: &Value, out: &mut String) {
+            match v {
+                Value::Array(items)
+                    if !items.is_empty()
+                        && items.iter().all(
+                            |i| matches!(i, Value::Array(p) if p.len() == 2 && p[0].is_string()),
+                        ) =>
+                {
+                    out.push('{');
+                    for (n, item) in items.iter().enumerate() {
+                        let Value::Array(pair) = item else {
+                            unreachable!()
+                        };
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::to_string(&pair[0]).unwrap());
+                        out.push(':');
+                        write(&pair[1], out);
+                    }
+                    out.push('}');
+                }
+                other => out.push_str(&serde_json::to_string(other).unwrap()),
+            }
+        }
+
+        fn record() -> impl Strategy<Value = String> {
+            (
+                proptest::collection::vec((key(), value()), 0..8),
+                0usize..4,
+                any::<usize>(),
+                "[ {}\\\":,\\[\\]a1.e-]{0,3}",
+            )
+                .prop_map(|(members, damage, at, junk)| {
+                    let mut out = String::from("{");
+                    for (n, (k, v)) in members.iter().enumerate() {
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::to_string(k).unwrap());
+                        out.push(':');
+                        write(v, &mut out);
+                    }
+                    out.push('}');
+                    // Damaged records too: cut, or with a few JSON-ish bytes put in.
+                    let mut at = at % (out.len() + 1);
+                    while !out.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    match damage {
+                        1 => out.truncate(at),
+                        2 => out.insert_str(at, &junk),
+                        _ => {}
+                    }
+                    out
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn fields_and_bounds(text in record()) {
+                prop_assert_eq!(within_bounds(&text), reference::within_bounds(&text));
+                prop_assert_eq!(one_pass_fields(&text), reference::fields(&text));
+            }
+
+            #[test]
+            fn bounds_on_any_text(text in "[ -~\\\\\"{}\\[\\]:]{0,300}") {
+                prop_assert_eq!(within_bounds(&text), reference::within_bounds(&text));
+            }
+        }
     }
 }

@@ -122,7 +122,7 @@ where
             anonymous = None;
             continue;
         }
-        if let Some(record) = access::parse_record(&plain) {
+        if let Some(record) = access::parse_record_within_bounds(&plain) {
             let mut request = record;
             if let Some(ts) = timestamp {
                 request.first_timestamp = Some(ts);
