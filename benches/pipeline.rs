@@ -496,6 +496,22 @@ fn main() {
         ),
         shaped("one giant request", shapes::giant_request(17_000)),
         shaped("tiny events", shapes::tiny_events(50_000)),
+        shaped(
+            "escaped bodies cut short, malformed proxy",
+            shapes::cut_bodies(28),
+        ),
+        shaped(
+            "failing access-log records",
+            shapes::failing_access_records(28_000),
+        ),
+        shaped(
+            "every line a failing request",
+            shapes::every_line_failing(40_000),
+        ),
+        shaped(
+            "every line its own request id",
+            shapes::every_line_own_id(40_000),
+        ),
     ];
     for d in &shaped_deliveries {
         let (found, _) = end_to_end(&d.event);
@@ -504,6 +520,11 @@ fn main() {
             n if n.ends_with("malformed proxy") => (Cause::MalformedProxyResponse, 28),
             n if n.starts_with("distinct") => (Cause::FunctionError, 15_700),
             n if n.starts_with("one giant") => (Cause::Ok, 1),
+            n if n.starts_with("failing access") => (Cause::FunctionTimeout, 28_000),
+            n if n.starts_with("every line a failing") => (Cause::FunctionError, 40_000),
+            // Of six lines, the success and status lines each end a request (the three before the method line
+            // open none: nothing to diagnose).
+            n if n.starts_with("every line its own") => (Cause::Ok, 13_332),
             _ => (Cause::Ok, 0),
         };
         let got = found.by_cause.get(&want.0).copied().unwrap_or(0);
