@@ -278,7 +278,7 @@ fn cause_of(request: &Request<'_>) -> (Cause, Option<String>) {
         if let Some(found) = lambda_service_body(request) {
             return found;
         }
-        let detail = request.response_body.map(|body| {
+        let detail = request.response_body().map(|body| {
             // Read where it lies when the delivery's text is still escaped; unescaped only when that reader
             // cannot answer.
             let problems = request
@@ -382,7 +382,7 @@ fn unmapped_answer(request: &Request<'_>, signal: &Signal<'_>) -> (Cause, Option
         .split_once("Endpoint Response Status Code: ")
         .and_then(|(_, s)| s.get(..3))
         .and_then(|s| s.parse().ok());
-    let answered = logged.or(request.lambda_status);
+    let answered = logged.or(request.lambda_status());
     let unmapped = |status: Option<u16>| match status {
         Some(s) => format!(
             "no integration response matches status {s} and none is the default (the one without a selection pattern), so API \
@@ -394,11 +394,11 @@ fn unmapped_answer(request: &Request<'_>, signal: &Signal<'_>) -> (Cause, Option
                 .to_owned()
         }
     };
-    if answered.is_some_and(|s| s < 400) || request.function_arn.is_some() {
+    if answered.is_some_and(|s| s < 400) || request.function_arn().is_some() {
         return (Cause::MappingError, Some(unmapped(answered)));
     }
-    let service = request.endpoint.and_then(service::service_of);
-    if request.endpoint.is_some() && service.is_none() {
+    let service = request.endpoint().and_then(service::service_of);
+    if request.endpoint().is_some() && service.is_none() {
         let status = answered.map_or_else(|| "an error".to_owned(), |s| s.to_string());
         return (
             Cause::BackendError,
@@ -408,7 +408,7 @@ fn unmapped_answer(request: &Request<'_>, signal: &Signal<'_>) -> (Cause, Option
             )),
         );
     }
-    let body = request.response_body.map(|b| request.text(b));
+    let body = request.response_body().map(|b| request.text(b));
     let code = body.as_deref().and_then(service::error_code);
     let who = service.map_or_else(
         || "the integration (the log does not name its endpoint; an AWS service, or for an HTTP integration its backend)".to_owned(),
@@ -480,7 +480,7 @@ fn timeout_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String
         #[serde(rename = "errorType", default)]
         error_type: Option<String>,
     }
-    let raw = request.response_body?;
+    let raw = request.response_body()?;
     if !request.signals.is_empty()
         || raw.len() > LAMBDA_DOCUMENT_MAX
         || !raw.contains("Task timed out")
@@ -537,7 +537,7 @@ fn body_reason(request: &Request<'_>) -> Option<String> {
         return None;
     }
     // Only Lambda's own short error documents carry it: a body without the word is not parsed (it may be 1 MB).
-    let raw = request.response_body?;
+    let raw = request.response_body()?;
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Reason") {
         return None;
     }
@@ -611,7 +611,8 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
         .error_type_header()
         .map(|t| t.split(':').next().unwrap_or(t).trim());
     // Only on a Lambda integration: an HTTP backend's status is logged the same way.
-    let refused = request.function_arn.is_some() && request.lambda_status.is_some_and(|s| s >= 400);
+    let refused =
+        request.function_arn().is_some() && request.lambda_status().is_some_and(|s| s >= 400);
     let named = error_type.and_then(|t| {
         INVOKE_ERRORS
             .iter()
@@ -628,12 +629,12 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
         return lambda_document_alone(request);
     }
     let status = request
-        .lambda_status
+        .lambda_status()
         .map_or_else(String::new, |s| format!(" {s}"));
     match error_type {
         Some(t)
             if t.eq_ignore_ascii_case("TooManyRequestsException")
-                || request.lambda_status == Some(429) =>
+                || request.lambda_status() == Some(429) =>
         {
             Some((
                 Cause::LambdaThrottled,
@@ -659,7 +660,9 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
             match lambda_service_body(request) {
                 Some(found) => Some(found),
                 None => {
-                    let body = request.response_body.map(|b| request.text(b).into_owned());
+                    let body = request
+                        .response_body()
+                        .map(|b| request.text(b).into_owned());
                     let message = body
                         .as_deref()
                         .and_then(|b| serde_json::from_str::<serde_json::Value>(b.trim()).ok())
@@ -682,10 +685,10 @@ fn lambda_invoke_refusal(request: &Request<'_>) -> Option<(Cause, Option<String>
 /// shape Lambda writes (`Message` and `Type` and nothing else, `Type` User, Service or null, a message naming
 /// Lambda) counts; a logged status of 200 means the function returned it (its own malformed response).
 fn lambda_document_alone(request: &Request<'_>) -> Option<(Cause, Option<String>)> {
-    if request.lambda_status.is_some() || request.error_type_header().is_some() {
+    if request.lambda_status().is_some() || request.error_type_header().is_some() {
         return None;
     }
-    let raw = request.response_body?;
+    let raw = request.response_body()?;
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") {
         return None;
     }
@@ -756,7 +759,7 @@ fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)>
     if answered_by_the_function(request) {
         return None;
     }
-    let raw = request.response_body?;
+    let raw = request.response_body()?;
     if raw.len() > LAMBDA_DOCUMENT_MAX || !raw.contains("Message") || !raw.contains("Type") {
         return None;
     }
@@ -785,7 +788,7 @@ fn lambda_service_body(request: &Request<'_>) -> Option<(Cause, Option<String>)>
 /// Lambda logged its own status (`Received response. Status: N`) and it is under 400: Lambda invoked the function
 /// and the body is the function's answer. Every check of a body for Lambda's error documents reads this first.
 fn answered_by_the_function(request: &Request<'_>) -> bool {
-    request.lambda_status.is_some_and(|s| s < 400)
+    request.lambda_status().is_some_and(|s| s < 400)
 }
 
 /// The status the catalogue says a cause gives, for logs that did not include `Method completed with status`.
@@ -864,7 +867,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
             | Cause::LambdaServiceError
             | Cause::LambdaInvokeError
             | Cause::ServiceIntegrationError
-    ) && let Some(body) = request.response_body
+    ) && let Some(body) = request.response_body()
     {
         // Lambda's or the AWS service's own error document, not the function's output.
         lines.push(format!(
@@ -874,7 +877,7 @@ fn evidence_of(request: &Request<'_>, cause: Cause) -> Vec<String> {
     }
     if cause == Cause::FunctionTimeout
         && request.signals.is_empty()
-        && let Some(body) = request.response_body
+        && let Some(body) = request.response_body()
     {
         // The timeout document the diagnosis was inferred from (its first line: Lambda writes it on one).
         let body = request.text(body);

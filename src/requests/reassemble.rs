@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(r.method.as_deref(), Some("POST"));
         assert_eq!(r.resource_path.as_deref(), Some("/orders/{id}"));
         assert_eq!(
-            r.function_arn,
+            r.function_arn(),
             Some("arn:aws:lambda:eu-west-2:123456789012:function:orders:live")
         );
         assert_eq!(r.integration_latency_ms, Some(426));
@@ -260,12 +260,12 @@ mod tests {
             (r) Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations\n\
             (r) Execution failed due to configuration error: Invalid permissions on Lambda function";
         let r = &reassemble(lines(text))[0];
-        assert_eq!(r.authorizer_id, Some("abc123"));
+        assert_eq!(r.authorizer_id(), Some("abc123"));
         assert_eq!(
-            r.authorizer_arn,
+            r.authorizer_arn(),
             Some("arn:aws:lambda:us-east-1:123456789012:function:auth")
         );
-        assert_eq!(r.function_arn, None);
+        assert_eq!(r.function_arn(), None);
     }
 
     #[test]

@@ -54,6 +54,34 @@ pub struct RecordFields<'a> {
     pub stage: Option<Cow<'a, str>>,
 }
 
+/// A request's exchange with its integration, as logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntegrationLines<'a> {
+    /// `Endpoint request headers: {...}` (outside the authorizer phase), read only when asked: a healthy
+    /// request's 1 KB headers line is never searched. See [`Request::source_arn`] and [`Request::trace_id`].
+    pub request_headers: Option<&'a str>,
+    /// `Endpoint response headers: {...}`, read only when asked: see [`Request::function_error_header`].
+    pub response_headers: Option<&'a str>,
+    /// The Lambda service's own status, from `Received response. Status: 200, ...` (not the client's).
+    pub lambda_status: Option<u16>,
+    /// The integration's Lambda, from `Endpoint request URI` / `Sending request to`. Report only.
+    pub function_arn: Option<&'a str>,
+    /// A non-Lambda integration endpoint (HTTP/VPC link), for the report.
+    pub endpoint: Option<&'a str>,
+    /// `Endpoint response body before transformations:` (what the Lambda returned), trimmed.
+    pub response_body: Option<&'a str>,
+}
+
+/// A request's Lambda authorizer, as logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizerLines<'a> {
+    /// The authorizer's Lambda, from `Sending request to` inside the authorizer phase. Report only.
+    pub arn: Option<&'a str>,
+    /// From `Starting authorizer: <id>`.
+    pub id: Option<&'a str>,
+    pub body: Option<&'a str>,
+}
+
 /// Everything we know about one request after reading its lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request<'a> {
@@ -67,11 +95,11 @@ pub struct Request<'a> {
     pub resource_path: Option<Cow<'a, str>>,
     /// `Method request path: {id=123}` as logged: the values are request data, used only to find the template.
     pub path_parameters: Option<&'a str>,
-    /// `Endpoint request headers: {...}` (outside the authorizer phase), read only when asked: a healthy
-    /// request's 1 KB headers line is never searched. See [`Request::source_arn`] and [`Request::trace_id`].
-    pub(crate) request_headers: Option<&'a str>,
-    /// `Endpoint response headers: {...}`, read only when asked: see [`Request::function_error_header`].
-    pub(crate) response_headers: Option<&'a str>,
+    /// What API Gateway logged of its exchange with the integration (boxed: a request that failed before or
+    /// without one, held by the ten thousand in the worst deliveries, does not pay for it).
+    pub(crate) integration: Option<Box<IntegrationLines<'a>>>,
+    /// What it logged of a Lambda authorizer (boxed likewise).
+    pub(crate) authorizer: Option<Box<AuthorizerLines<'a>>>,
     /// The response headers' `x-amzn-RequestId` is the Lambda request id: they came last, on a Lambda integration.
     pub(crate) lambda_request_id_in_headers: bool,
     /// From `Method completed with status: N` (or `$context.status`): the status the client got.
@@ -79,21 +107,9 @@ pub struct Request<'a> {
     /// The status came from the console's TEST panel or `test-invoke-method`'s `status`, not from a log line.
     pub status_reported: bool,
     pub integration_latency_ms: Option<u64>,
-    /// The Lambda service's own status, from `Received response. Status: 200, ...` (not the client's).
-    pub lambda_status: Option<u16>,
-    /// The integration's Lambda, from `Endpoint request URI` / `Sending request to`. Report only.
-    pub function_arn: Option<&'a str>,
-    /// The authorizer's Lambda, from `Sending request to` inside the authorizer phase. Report only.
-    pub authorizer_arn: Option<&'a str>,
-    pub authorizer_id: Option<&'a str>,
-    /// A non-Lambda integration endpoint (HTTP/VPC link), for the report.
-    pub endpoint: Option<&'a str>,
     /// From `AWS Integration Endpoint RequestId :` or a function error's `Lambda request id:`; see
     /// [`Request::lambda_request_id`] for the response headers' own.
     pub(crate) lambda_request_id: Option<&'a str>,
-    /// `Endpoint response body before transformations:` (what the Lambda returned), trimmed.
-    pub response_body: Option<&'a str>,
-    pub authorizer_body: Option<&'a str>,
     /// `Gateway response type: T with status code: N`, or `$context.error.responseType`.
     pub response_type: Option<Cow<'a, str>>,
     /// What only an access-log record carries (boxed: execution-log requests, held by the ten thousand until their
@@ -129,6 +145,44 @@ impl<'a> Request<'a> {
 
     pub fn record_stage(&self) -> Option<&str> {
         self.record.as_ref()?.stage.as_deref()
+    }
+
+    /// The integration's Lambda, from `Endpoint request URI` / `Sending request to`. Report only.
+    pub fn function_arn(&self) -> Option<&'a str> {
+        self.integration.as_ref()?.function_arn
+    }
+
+    /// A non-Lambda integration endpoint (HTTP/VPC link), for the report.
+    pub fn endpoint(&self) -> Option<&'a str> {
+        self.integration.as_ref()?.endpoint
+    }
+
+    /// The Lambda service's own status, from `Received response. Status: 200, ...` (not the client's).
+    pub fn lambda_status(&self) -> Option<u16> {
+        self.integration.as_ref()?.lambda_status
+    }
+
+    /// `Endpoint response body before transformations:` (what the Lambda returned), trimmed.
+    pub fn response_body(&self) -> Option<&'a str> {
+        self.integration.as_ref()?.response_body
+    }
+
+    /// The authorizer's Lambda. Report only.
+    pub fn authorizer_arn(&self) -> Option<&'a str> {
+        self.authorizer.as_ref()?.arn
+    }
+
+    /// From `Starting authorizer: <id>`: selects among the API's own authorizers, never names a function.
+    pub fn authorizer_id(&self) -> Option<&'a str> {
+        self.authorizer.as_ref()?.id
+    }
+
+    fn integration_mut(&mut self) -> &mut IntegrationLines<'a> {
+        self.integration.get_or_insert_default()
+    }
+
+    fn authorizer_mut(&mut self) -> &mut AuthorizerLines<'a> {
+        self.authorizer.get_or_insert_default()
     }
 
     /// The access-log fields, created on first use.
@@ -173,15 +227,15 @@ impl<'a> Request<'a> {
             }
             Kind::MethodRequestPath => self.path_parameters = Some(rest.trim()),
             Kind::EndpointRequestHeaders if !self.in_authorizer => {
-                self.request_headers = Some(rest)
+                self.integration_mut().request_headers = Some(rest)
             }
             Kind::EndpointRequestHeaders => {}
             Kind::EndpointRequestUri | Kind::SendingRequest => {
                 let uri = first_token(rest);
                 match lambda_arn_in_uri(uri) {
-                    Some(arn) if self.in_authorizer => self.authorizer_arn = Some(arn),
-                    Some(arn) => self.function_arn = Some(arn),
-                    None if !self.in_authorizer => self.endpoint = Some(uri),
+                    Some(arn) if self.in_authorizer => self.authorizer_mut().arn = Some(arn),
+                    Some(arn) => self.integration_mut().function_arn = Some(arn),
+                    None if !self.in_authorizer => self.integration_mut().endpoint = Some(uri),
                     None => {}
                 }
             }
@@ -192,14 +246,16 @@ impl<'a> Request<'a> {
                 // ` Status: 200, Integration latency: 426 ms` (2023 on); 2019 logs have no status.
                 if let Some(status) = rest.trim_start().strip_prefix("Status: ") {
                     let digits = status.bytes().take_while(u8::is_ascii_digit).count();
-                    self.lambda_status = status[..digits].parse().ok();
+                    self.integration_mut().lambda_status = status[..digits].parse().ok();
                 }
             }
-            Kind::EndpointResponseBody => self.response_body = Some(rest.trim()),
+            Kind::EndpointResponseBody => self.integration_mut().response_body = Some(rest.trim()),
             Kind::EndpointResponseHeaders => {
-                self.response_headers = Some(rest);
+                let integration = self.integration_mut();
+                integration.response_headers = Some(rest);
                 // An AWS service or HTTP integration's own request id is not a Lambda request id.
-                self.lambda_request_id_in_headers = self.endpoint.is_none();
+                let lambda = integration.endpoint.is_none();
+                self.lambda_request_id_in_headers = lambda;
             }
             Kind::MethodCompleted => {
                 // Only the status's own line: in a paste, prose after the last line is appended to it.
@@ -215,9 +271,9 @@ impl<'a> Request<'a> {
             Kind::StartingAuthorizer => {
                 self.in_authorizer = true;
                 self.started_authorizer = true;
-                self.authorizer_id = Some(first_token(rest));
+                self.authorizer_mut().id = Some(first_token(rest));
             }
-            Kind::AuthorizerResultBody => self.authorizer_body = Some(rest.trim()),
+            Kind::AuthorizerResultBody => self.authorizer_mut().body = Some(rest.trim()),
             Kind::AuthorizerSucceeded => {
                 self.in_authorizer = false;
                 self.authorizer_succeeded = true;
@@ -256,17 +312,22 @@ impl<'a> Request<'a> {
 
     /// The `X-Amz-Source-Arn` API Gateway put in its request to the integration, when well formed.
     pub fn source_arn(&self) -> Option<&'a str> {
-        self.request_headers.and_then(source_arn)
+        self.integration
+            .as_ref()?
+            .request_headers
+            .and_then(source_arn)
     }
 
     /// The X-Ray trace id (`1-5f2b3c4d-0123456789abcdef01234567`) of API Gateway's request to the integration,
     /// when well formed and not marked unsampled (an unsampled trace is not recorded, so there is nothing to open).
     pub fn trace_id(&self) -> Option<&'a str> {
-        let id =
-            trace_header(self.request_headers?).and_then(|(id, sampled)| sampled.then_some(id))?;
+        let id = trace_header(self.integration.as_ref()?.request_headers?)
+            .and_then(|(id, sampled)| sampled.then_some(id))?;
         // The integration's answer may say the trace was not sampled after all.
         let unsampled = self
-            .response_headers
+            .integration
+            .as_ref()
+            .and_then(|i| i.response_headers)
             .and_then(trace_header)
             .is_some_and(|(answered, sampled)| !sampled && answered == id);
         (!unsampled).then_some(id)
@@ -274,19 +335,27 @@ impl<'a> Request<'a> {
 
     /// `X-Amz-Function-Error` from the endpoint response headers (`Unhandled` / `Handled`).
     pub fn function_error_header(&self) -> Option<&'a str> {
-        header_value(self.response_headers?, LAMBDA_HEADERS[0])
+        header_value(
+            self.integration.as_ref()?.response_headers?,
+            LAMBDA_HEADERS[0],
+        )
     }
 
     /// `x-amzn-ErrorType` from the endpoint response headers (Lambda service errors, throttling).
     pub fn error_type_header(&self) -> Option<&'a str> {
-        header_value(self.response_headers?, LAMBDA_HEADERS[1])
+        header_value(
+            self.integration.as_ref()?.response_headers?,
+            LAMBDA_HEADERS[1],
+        )
     }
 
     /// The Lambda request id: the last of `AWS Integration Endpoint RequestId :`, a function error's `Lambda
     /// request id:` and, on a Lambda integration, the endpoint response headers' `x-amzn-RequestId`.
     pub fn lambda_request_id(&self) -> Option<&'a str> {
         let in_headers = self
-            .response_headers
+            .integration
+            .as_ref()
+            .and_then(|i| i.response_headers)
             .filter(|_| self.lambda_request_id_in_headers)
             .and_then(|h| header_value(h, LAMBDA_HEADERS[2]));
         in_headers.or(self.lambda_request_id)
@@ -307,7 +376,7 @@ impl<'a> Request<'a> {
     /// the path holds values that cannot be located (the route is then reported as not logged).
     pub fn route_template(&self, api_id: Option<&str>) -> Option<String> {
         let path = self.text(self.resource_path.as_deref()?).into_owned();
-        if self.function_arn.is_some()
+        if self.function_arn().is_some()
             && let Some(route) = self.source_arn().and_then(|arn| arn_route(arn, api_id))
         {
             return Some(route);
@@ -328,7 +397,7 @@ impl<'a> Request<'a> {
             || self.method.is_some()
             || self.succeeded
             || self.response_type.is_some()
-            || self.function_arn.is_some()
+            || self.function_arn().is_some()
             // Any line API Gateway writes (an integration's answer alone, a request cut before its start).
             || self.saw_known_line
     }
@@ -580,7 +649,7 @@ mod tests {
         );
         assert_eq!(requests[0].lambda_request_id(), None);
         assert_eq!(
-            requests[0].endpoint,
+            requests[0].endpoint(),
             Some("https://states.us-east-1.amazonaws.com/?Action=StartExecution")
         );
     }
@@ -759,6 +828,20 @@ mod tests {
                 "https://lambda.us-east-1.amazonaws.com.evil.io/functions/{arn}"
             )),
             None
+        );
+    }
+}
+
+#[cfg(test)]
+mod held_size {
+    /// A request is held from its first line to the end of its delivery, by the tens of thousands in the worst
+    /// ones (BENCHMARKS.md, "A warm function"): what only some requests log is boxed, and this keeps it so.
+    #[test]
+    fn a_held_request_stays_small() {
+        assert!(
+            std::mem::size_of::<super::Request<'_>>() <= 256,
+            "{} bytes",
+            std::mem::size_of::<super::Request<'_>>()
         );
     }
 }
