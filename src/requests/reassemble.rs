@@ -98,11 +98,15 @@ where
             requests[at].absorb(text, timestamp);
             continue;
         }
-        // Access-log records and bare field values are small and rare: read them unescaped.
-        let plain = if escaped {
-            unescape(text)
-        } else {
-            Cow::Borrowed(text)
+        // The common access-log record is read from the escaped text; anything else that is not a line of a
+        // request (an unusual record, a bare field value) is small and rare: read it unescaped.
+        let flat_record = escaped
+            .then(|| access::parse_escaped_record(text))
+            .flatten();
+        let plain = match (&flat_record, escaped) {
+            (Some(_), _) => Cow::Borrowed(""),
+            (None, true) => unescape(text),
+            (None, false) => Cow::Borrowed(text),
         };
         let json_like = {
             let t = plain.trim();
@@ -122,7 +126,7 @@ where
             anonymous = None;
             continue;
         }
-        if let Some(record) = access::parse_record_within_bounds(&plain) {
+        if let Some(record) = flat_record.or_else(|| access::parse_record_within_bounds(&plain)) {
             let mut request = record;
             if let Some(ts) = timestamp {
                 request.first_timestamp = Some(ts);
