@@ -32,6 +32,54 @@ const API_ID: &[&str] = &["apiid", "contextapiid"];
 const STAGE: &[&str] = &["stage", "contextstage"];
 const INTEGRATION_LATENCY: &[&str] = &["integrationlatency", "contextintegrationlatency"];
 
+/// What a field means to us: the lists above, each a meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    Status,
+    RequestId,
+    IntegrationError,
+    ResponseType,
+    ErrorMessage,
+    AuthorizerError,
+    Method,
+    ResourcePath,
+    RouteKey,
+    ApiId,
+    Stage,
+    IntegrationLatency,
+}
+
+const MEANINGS: [(Meaning, &[&str]); 12] = [
+    (Meaning::Status, STATUS),
+    (Meaning::RequestId, REQUEST_ID),
+    (Meaning::IntegrationError, INTEGRATION_ERROR),
+    (Meaning::ResponseType, RESPONSE_TYPE),
+    (Meaning::ErrorMessage, ERROR_MESSAGE),
+    (Meaning::AuthorizerError, AUTHORIZER_ERROR),
+    (Meaning::Method, METHOD),
+    (Meaning::ResourcePath, RESOURCE_PATH),
+    (Meaning::RouteKey, ROUTE_KEY),
+    (Meaning::ApiId, API_ID),
+    (Meaning::Stage, STAGE),
+    (Meaning::IntegrationLatency, INTEGRATION_LATENCY),
+];
+
+/// A normalised field name → its meaning and its name's place in that meaning's list (one lookup a field, not
+/// one scan of the record a name).
+static MEANING_OF: std::sync::LazyLock<
+    std::collections::HashMap<&'static [u8], (Meaning, usize), foldhash::fast::FixedState>,
+> = std::sync::LazyLock::new(|| {
+    MEANINGS
+        .iter()
+        .flat_map(|(meaning, names)| {
+            names
+                .iter()
+                .enumerate()
+                .map(move |(rank, name)| (name.as_bytes(), (*meaning, rank)))
+        })
+        .collect()
+});
+
 /// How deep a record may nest (formats nest one level: `{"integration":{"error":...}}`).
 pub const MAX_RECORD_DEPTH: usize = 4;
 /// How many fields a record may hold (a format rarely has 40).
@@ -180,7 +228,11 @@ fn read_flat_escaped(text: &str) -> Option<Fields<'_>> {
             if !key.is_ascii()
                 || key.len() > MAX_KEY_BYTES
                 || fields.keys.len() >= MAX_RECORD_FIELDS
-                || fields.keys.iter().any(|seen| same_key_quick(seen, key))
+                // ASCII keys: the same key ignoring case has the same length.
+                || fields
+                    .keys
+                    .iter()
+                    .any(|seen| seen.len() == key.len() && seen.eq_ignore_ascii_case(key))
             {
                 return None;
             }
@@ -248,21 +300,18 @@ fn read_flat_escaped(text: &str) -> Option<Fields<'_>> {
 /// The request a record's fields describe, or `None` when they are no record API Gateway wrote.
 fn request_of(fields: &Fields<'_>) -> Option<Request<'static>> {
     // By name first, in the order given: `requestId` wins over `extendedRequestId` wherever each sits.
-    let get = |names: &[&str]| fields.get(names);
+    let resolved = fields.resolve();
+    let get = |meaning: Meaning| resolved.get(meaning);
     let owned = |value: &str| Cow::Owned(value.to_owned());
     // Two fields that both say the status and disagree (`httpStatus` of the format, `status` added through the
     // User-Agent): not a record API Gateway wrote.
-    let mut statuses = fields
-        .named(STATUS)
-        .filter(|v| !is_empty_value(v))
-        .map(str::trim);
-    if let Some(first) = statuses.next()
-        && statuses.any(|other| other != first)
+    if let Some((first, others)) = resolved.statuses.split_first()
+        && others.iter().any(|other| other != first)
     {
         return None;
     }
-    let status = get(STATUS).and_then(|s| s.trim().parse::<u16>().ok());
-    let request_id = get(REQUEST_ID);
+    let status = get(Meaning::Status).and_then(|s| s.trim().parse::<u16>().ok());
+    let request_id = get(Meaning::RequestId);
     if status.is_none() && request_id.is_none() {
         return None;
     }
@@ -274,7 +323,7 @@ fn request_of(fields: &Fields<'_>) -> Option<Request<'static>> {
         ..Request::default()
     };
     let mut bare_key = false;
-    if let Some(route) = get(ROUTE_KEY) {
+    if let Some(route) = get(Meaning::RouteKey) {
         match route.split_once(' ') {
             Some((method, path)) => {
                 request.method = Some(owned(method));
@@ -289,30 +338,33 @@ fn request_of(fields: &Fields<'_>) -> Option<Request<'static>> {
             None => {}
         }
     }
-    if let Some(method) = get(METHOD).filter(|_| !bare_key) {
+    if let Some(method) = get(Meaning::Method).filter(|_| !bare_key) {
         request.method = Some(owned(method));
     }
     // `$context.resourcePath` is the template; `$context.path` is what the client sent and is never read.
-    if let Some(path) = get(RESOURCE_PATH) {
+    if let Some(path) = get(Meaning::ResourcePath) {
         request.resource_path = Some(owned(path));
     }
-    request.integration_latency_ms = get(INTEGRATION_LATENCY).and_then(|v| v.parse().ok());
-    request.response_type = get(RESPONSE_TYPE).map(owned);
-    if let Some(message) = get(ERROR_MESSAGE) {
+    request.integration_latency_ms = get(Meaning::IntegrationLatency).and_then(|v| v.parse().ok());
+    request.response_type = get(Meaning::ResponseType).map(owned);
+    if let Some(message) = get(Meaning::ErrorMessage) {
         request.record_mut().error_message = Some(owned(message));
     }
-    if let Some(api) = get(API_ID) {
+    if let Some(api) = get(Meaning::ApiId) {
         request.record_mut().api_id = Some(owned(api));
     }
-    if let Some(stage) = get(STAGE) {
+    if let Some(stage) = get(Meaning::Stage) {
         request.record_mut().stage = Some(owned(stage));
     }
     // The status the client got decides: error fields of a record that did not answer 5xx explain nothing (a 4xx's
     // error fields are its own, and text in a record of a 200 is at most a forgery).
     if status.is_none_or(|s| s >= 500) {
-        for value in [get(INTEGRATION_ERROR), get(AUTHORIZER_ERROR)]
-            .into_iter()
-            .flatten()
+        for value in [
+            get(Meaning::IntegrationError),
+            get(Meaning::AuthorizerError),
+        ]
+        .into_iter()
+        .flatten()
         {
             push_signal(&mut request, value.to_owned());
         }
@@ -401,22 +453,47 @@ struct Fields<'a> {
     keys: Vec<Cow<'a, str>>,
 }
 
-impl Fields<'_> {
-    /// The first non-empty value of the first of `names` that the record has.
-    fn get(&self, names: &[&str]) -> Option<&str> {
-        names.iter().find_map(|name| {
-            self.list
-                .iter()
-                .find(|(k, v)| &self.names[k.clone()] == name.as_bytes() && !is_empty_value(v))
-                .map(|(_, v)| v.as_ref())
-        })
+impl<'a> Fields<'a> {
+    /// Each meaning's value: the first non-empty value of the first of its names the record has, wherever the
+    /// fields sit (`requestId` wins over `extendedRequestId`).
+    fn resolve(&self) -> Resolved<'_> {
+        let mut best: [Option<(usize, usize)>; MEANINGS.len()] = [None; MEANINGS.len()];
+        let mut statuses = Vec::new();
+        for (at, (name, value)) in self.list.iter().enumerate() {
+            let Some(&(meaning, rank)) = MEANING_OF.get(&self.names[name.clone()]) else {
+                continue;
+            };
+            if is_empty_value(value) {
+                continue;
+            }
+            if meaning == Meaning::Status {
+                statuses.push(value.trim());
+            }
+            let slot = &mut best[meaning as usize];
+            if slot.is_none_or(|(held, _)| rank < held) {
+                *slot = Some((rank, at));
+            }
+        }
+        Resolved {
+            fields: self,
+            best,
+            statuses,
+        }
     }
+}
 
-    fn named(&self, names: &[&str]) -> impl Iterator<Item = &str> {
-        self.list
-            .iter()
-            .filter(move |(k, _)| names.iter().any(|n| &self.names[k.clone()] == n.as_bytes()))
-            .map(|(_, v)| v.as_ref())
+/// A record's fields by meaning (see [`Fields::resolve`]).
+struct Resolved<'f> {
+    fields: &'f Fields<'f>,
+    best: [Option<(usize, usize)>; MEANINGS.len()],
+    /// Every non-empty status the record gives, under any of its names.
+    statuses: Vec<&'f str>,
+}
+
+impl<'f> Resolved<'f> {
+    fn get(&self, meaning: Meaning) -> Option<&'f str> {
+        let (_, at) = self.best[meaning as usize]?;
+        Some(self.fields.list[at].1.as_ref())
     }
 }
 
@@ -953,6 +1030,25 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn of_two_fields_of_one_name_the_first_is_read() {
+        // `integration.error` nested and `integrationError` flat are one name: the record's order decides.
+        let r = parse_record(
+            r#"{"requestId":"r","status":"500","integration":{"error":"Execution failed due to configuration error: Invalid permissions on Lambda function"},"integrationError":"The Lambda function returned the following error: boom"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.signals.len(), 1);
+        assert_eq!(r.signals[0].failure, Failure::InvalidPermissions);
+        // A better-ranked name wins wherever it sits; an empty value (`-`) is no value.
+        let r = parse_record(
+            r#"{"extendedRequestId":"e1","status":"-","httpStatus":"502","requestId":"r1","integrationError":"-","integrationErrorMessage":"The Lambda function returned the following error: boom"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.request_id.as_deref(), Some("r1"));
+        assert_eq!(r.status, Some(502));
+        assert_eq!(r.signals.len(), 1);
     }
 
     #[test]
