@@ -270,16 +270,7 @@ impl EscapedJson<'_> {
             Some((b'[', _)) => Type::Array,
             Some((b't' | b'f', _)) => Type::Bool,
             Some((b'n', _)) => Type::Null,
-            Some(_) => {
-                let run = self.b[at..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
-                if run.clone().all(|c| c.is_ascii_digit() || *c == b'-') {
-                    Type::Integer
-                } else {
-                    Type::Number
-                }
-            }
+            Some(_) => scanned_number(&self.b[at..]),
         }
     }
 
@@ -622,26 +613,26 @@ fn scan_top_level(text: &str) -> Vec<(&str, Type)> {
             Some(b'[') => Type::Array,
             Some(b't' | b'f') => Type::Bool,
             Some(b'n') => Type::Null,
-            Some(_) => {
-                let end = b[i..]
-                    .iter()
-                    .position(|c| !(c.is_ascii_digit() || b"+-.eE".contains(c)))
-                    .map_or(b.len(), |p| i + p);
-                if text[i..end]
-                    .bytes()
-                    .all(|c| c.is_ascii_digit() || c == b'-')
-                {
-                    Type::Integer
-                } else {
-                    Type::Number
-                }
-            }
+            Some(_) => scanned_number(&b[i..]),
         };
         fields.push((key, kind));
         match skip_value(b, i) {
             Some(next) => i = next,
             None => return fields,
         }
+    }
+}
+
+/// The type the tolerant scan gives a number at the start of `b`: an integer when its run of number characters is
+/// digits and `-` only.
+fn scanned_number(b: &[u8]) -> Type {
+    let run = b
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
+    if run.clone().all(|c| c.is_ascii_digit() || *c == b'-') {
+        Type::Integer
+    } else {
+        Type::Number
     }
 }
 
@@ -785,11 +776,7 @@ mod tests {
         );
     }
 
-    /// `text` as it sits inside a delivery: the content of a JSON string.
-    fn escaped(text: &str) -> String {
-        let quoted = serde_json::to_string(text).unwrap();
-        quoted[1..quoted.len() - 1].to_owned()
-    }
+    use crate::ingest::escaped_for_tests as escaped;
 
     #[test]
     fn the_escaped_reader_answers_plain_objects_as_the_reference_does() {

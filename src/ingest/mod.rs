@@ -21,3 +21,11 @@ pub use delivery::{
     encode, encode_json, envelope_data, gunzip, gunzip_streaming, inflate, parse_batch,
     parse_raw_batch, parse_raw_batch_with_serde, plain_envelope, recycle,
 };
+
+/// `text` as it sits in a delivery: the content of a JSON string (what the escaped readers are given).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn escaped_for_tests(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap();
+    quoted[1..quoted.len() - 1].to_owned()
+}

@@ -228,11 +228,7 @@ fn read_flat_escaped(text: &str) -> Option<Fields<'_>> {
             if !key.is_ascii()
                 || key.len() > MAX_KEY_BYTES
                 || fields.keys.len() >= MAX_RECORD_FIELDS
-                // ASCII keys: the same key ignoring case has the same length.
-                || fields
-                    .keys
-                    .iter()
-                    .any(|seen| seen.len() == key.len() && seen.eq_ignore_ascii_case(key))
+                || fields.keys.iter().any(|seen| same_key(seen, key))
             {
                 return None;
             }
@@ -305,9 +301,7 @@ fn request_of(fields: &Fields<'_>) -> Option<Request<'static>> {
     let owned = |value: &str| Cow::Owned(value.to_owned());
     // Two fields that both say the status and disagree (`httpStatus` of the format, `status` added through the
     // User-Agent): not a record API Gateway wrote.
-    if let Some((first, others)) = resolved.statuses.split_first()
-        && others.iter().any(|other| other != first)
-    {
+    if resolved.statuses_disagree {
         return None;
     }
     let status = get(Meaning::Status).and_then(|s| s.trim().parse::<u16>().ok());
@@ -458,7 +452,7 @@ impl<'a> Fields<'a> {
     /// fields sit (`requestId` wins over `extendedRequestId`).
     fn resolve(&self) -> Resolved<'_> {
         let mut best: [Option<(usize, usize)>; MEANINGS.len()] = [None; MEANINGS.len()];
-        let mut statuses = Vec::new();
+        let (mut status, mut statuses_disagree) = (None, false);
         for (at, (name, value)) in self.list.iter().enumerate() {
             let Some(&(meaning, rank)) = MEANING_OF.get(&self.names[name.clone()]) else {
                 continue;
@@ -467,7 +461,9 @@ impl<'a> Fields<'a> {
                 continue;
             }
             if meaning == Meaning::Status {
-                statuses.push(value.trim());
+                let this = value.trim();
+                statuses_disagree |= status.is_some_and(|first| first != this);
+                status.get_or_insert(this);
             }
             let slot = &mut best[meaning as usize];
             if slot.is_none_or(|(held, _)| rank < held) {
@@ -477,7 +473,7 @@ impl<'a> Fields<'a> {
         Resolved {
             fields: self,
             best,
-            statuses,
+            statuses_disagree,
         }
     }
 }
@@ -486,8 +482,8 @@ impl<'a> Fields<'a> {
 struct Resolved<'f> {
     fields: &'f Fields<'f>,
     best: [Option<(usize, usize)>; MEANINGS.len()],
-    /// Every non-empty status the record gives, under any of its names.
-    statuses: Vec<&'f str>,
+    /// Two non-empty statuses the record gives, under any of its names, differ.
+    statuses_disagree: bool,
 }
 
 impl<'f> Resolved<'f> {
@@ -519,22 +515,14 @@ fn read_fields(text: &str) -> Option<Fields<'_>> {
 }
 
 /// Keys compared without case: `Status` after `status` is the same field twice. (Not with punctuation dropped: a
-/// real format has both `integrationStatus` and `integration.status`.) ASCII keys of different lengths differ.
+/// real format has both `integrationStatus` and `integration.status`.) Lower-casing keeps the length of ASCII text,
+/// so most keys of a record differ without being lowered.
 fn same_key(a: &str, b: &str) -> bool {
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {
         a.to_lowercase() == b.to_lowercase()
     }
-}
-
-/// [`same_key`], with the cheap answer first: most keys of a record differ in length, and lower-casing keeps the
-/// length of ASCII text.
-fn same_key_quick(a: &str, b: &str) -> bool {
-    if a.len() != b.len() && a.is_ascii() && b.is_ascii() {
-        return false;
-    }
-    same_key(a, b)
 }
 
 /// An object whose fields are named `prefix` + each key; its value: no key repeated in it or below.
@@ -561,7 +549,7 @@ impl<'de> serde::de::Visitor<'de> for Object<'_, 'de> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             unrepeated &= !self.fields.keys[keys_from..]
                 .iter()
-                .any(|seen| same_key_quick(seen, &key));
+                .any(|seen| same_key(seen, &key));
             let at = self.fields.names.len();
             self.fields.names.extend_from_within(self.prefix.clone());
             self.fields.names.extend(
@@ -614,7 +602,9 @@ impl<'de> serde::de::Visitor<'de> for Field<'_, 'de> {
         .visit_map(map)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
+        // Not kept, but read into a `Value` as the reader before did: `IgnoredAny` would let a number out of range
+        // through, which makes the record no record there.
+        while seq.next_element::<serde_json::Value>()?.is_some() {}
         Ok(true)
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<bool, E> {
@@ -644,55 +634,6 @@ impl<'de> serde::de::Visitor<'de> for Field<'_, 'de> {
     }
     fn visit_unit<E>(self) -> Result<bool, E> {
         Ok(true)
-    }
-}
-
-/// A value inside an array: not kept, but read as serde_json reads it into a `Value` (a number out of range is an
-/// error, as it is there; `IgnoredAny` would skip it).
-struct Checked;
-
-impl<'de> serde::Deserialize<'de> for Checked {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Checked)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Checked {
-    type Value = Checked;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
-        while map.next_entry::<Cow<'de, str>, Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-    fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_string<E>(self, _: String) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_unit<E>(self) -> Result<Checked, E> {
-        Ok(Checked)
     }
 }
 
@@ -1067,8 +1008,7 @@ mod tests {
             r#"{ "requestId":"Q8NnAiztIAMEV4w=", "ip": "73.239.102.103", "requestTime":"21/Apr/2022:17:09:26 +0000", "httpMethod":"GET","routeKey":"$default", "status":"200","protocol":"HTTP/1.1", "responseLength":"12", "resourcePath":"-" }"#,
             r#"{"requestId":"a3","status":500,"errorResponseType":"API_CONFIGURATION_ERROR","integrationError":"Execution failed due to configuration error: Invalid permissions on Lambda function","integrationLatency":null,"cached":false}"#,
         ] {
-            let escaped = serde_json::to_string(record).unwrap();
-            let fast = parse_escaped_record(&escaped[1..escaped.len() - 1]);
+            let fast = parse_escaped_record(&crate::ingest::escaped_for_tests(record));
             assert!(fast.is_some(), "{record}");
             assert_eq!(fast, parse_record(record));
         }
@@ -1078,9 +1018,8 @@ mod tests {
             r#"{"requestId":"r","status":"500","userAgent":"a \"quoted\" agent"}"#,
             r#"{{"requestId":"r","status":"500"}}"#,
         ] {
-            let escaped = serde_json::to_string(record).unwrap();
             assert_eq!(
-                parse_escaped_record(&escaped[1..escaped.len() - 1]),
+                parse_escaped_record(&crate::ingest::escaped_for_tests(record)),
                 None,
                 "{record}"
             );
@@ -1191,11 +1130,7 @@ mod tests {
                 })
         }
 
-        /// `text` as it sits in a delivery: the content of a JSON string.
-        fn escaped(text: &str) -> String {
-            let quoted = serde_json::to_string(text).unwrap();
-            quoted[1..quoted.len() - 1].to_owned()
-        }
+        use crate::ingest::escaped_for_tests as escaped;
 
         /// Records as formats write them: flat, strings mostly, spaced or not, and now and then something the
         /// flat reader must leave alone.
