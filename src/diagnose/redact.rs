@@ -95,7 +95,8 @@ const PATTERNS: [(&str, &str); 13] = [
         "[ip]",
     ),
     (
-        r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|(?::[0-9a-f]{1,4}){1,7}|[0-9a-f]{1,4})\b",
+        // Eight groups, or fewer around a `::`: three groups without one are a time of day (`02:24:48`).
+        r"(?i)\b(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}(?::[0-9a-f]{1,4}){1,7})\b",
         "[ip]",
     ),
     // Phone numbers in international form, and North American `(415) 555-0123`.
@@ -473,6 +474,20 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_addresses_are_scrubbed_full_or_compressed() {
+        for ip in [
+            "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+            "2001:db8::8a2e:370:7334",
+            "fe80::1",
+        ] {
+            assert_eq!(
+                redact(&format!("from {ip} at 02:24:48")),
+                "from [ip] at 02:24:48"
+            );
+        }
+    }
+
+    #[test]
     fn ids_arns_timestamps_statuses_and_durations_survive_the_new_rules() {
         let keep = [
             "(0b1c2d3e-0000-4000-8000-000000000039) Method completed with status: 500",
@@ -480,6 +495,8 @@ mod tests {
             "Lambda request id: 71952965-d5cc-4974-ae08-6e2138b2275c",
             "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/POST/orders/*",
             "timestamp 1764000000000 and 2024-11-24T09:20:00.140Z, took 6.01 seconds",
+            // A Logs Insights row's time of day (DataBiosphere/azul PR 6624) is no IPv6 address.
+            "2024-06-13 02:24:48.874\tservice\t/index/bundles",
             "Endpoint response headers: {x-amzn-RequestId=5cb7ee58-39e6-11e9-be7e-29aff96747f2, X-Amz-Executed-Version=$LATEST}",
             "12345678-1234-1234-1234-123456789012",
             "AWS Integration Endpoint RequestId : 9f8e7d6c-1111-2222-3333-444455556666",
