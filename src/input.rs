@@ -1,7 +1,9 @@
 //! What the CLI accepts, detected per input: a subscription delivery, a decoded `DATA_MESSAGE`, or pasted text.
 
 use crate::diagnose::Cause;
-use crate::diagnose::finding::{Confidence, Finding, Findings, Origin, find_escaped, find_pasted};
+use crate::diagnose::finding::{
+    Confidence, Finding, Findings, Origin, find_escaped_in_order, find_pasted, find_pasted_each,
+};
 use crate::diagnose::redact::redact;
 use crate::ingest::kinesis;
 use crate::ingest::{self, DecodeError};
@@ -118,14 +120,28 @@ fn lambda_error_document(text: &str) -> Option<String> {
 
 /// Diagnoses one input of any kind.
 pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
+    let mut kept = Vec::new();
+    let mut found = diagnose_input_each(bytes, options, &mut |f| kept.push(f))?;
+    found.findings = kept;
+    Ok(found)
+}
+
+/// [`diagnose_input`] that hands each finding to `each`, in the order it would keep them, and returns the counts
+/// only: what the input gave without holding one owned finding per failing request (#29: 46,000 of them are
+/// 50 MB).
+pub fn diagnose_input_each(
+    bytes: &[u8],
+    options: &ReadOptions,
+    each: &mut dyn FnMut(Finding),
+) -> Result<Findings, InputError> {
     match detect(bytes) {
         InputKind::Delivery => {
             // `diagnose_json` reads the JSON and reports what does not parse: `ingest::decode` would read it twice.
             let data = ingest::envelope_data(bytes)?;
             let json = ingest::inflate(&data, options.config.max_inflated_bytes)?;
-            diagnose_json(&json, options)
+            diagnose_json(&json, options, each)
         }
-        InputKind::DataMessage => diagnose_json(bytes, options),
+        InputKind::DataMessage => diagnose_json(bytes, options, each),
         InputKind::Kinesis => {
             let event = kinesis::parse(bytes).map_err(|e| DecodeError::Envelope {
                 reason: format!("not a Kinesis event: {e}"),
@@ -136,7 +152,7 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
                 let found =
                     ingest::inflate(&record.kinesis.data, options.config.max_inflated_bytes)
                         .map_err(InputError::from)
-                        .and_then(|json| diagnose_json(&json, options));
+                        .and_then(|json| diagnose_json(&json, options, &mut *each));
                 match found {
                     Ok(found) => all.merge(found),
                     Err(error) => all.failed_records.push(format!(
@@ -159,18 +175,34 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
             // What people and tools wrap around log lines comes off first (pasted text only).
             let pasted = paste::read(text);
             let events = parse_text(&pasted.text);
-            let found = find_pasted(
+            // Requests cut before their end are held until the paste is known to diagnose something: one that
+            // diagnoses nothing is read again for quoted sentences, whose findings replace them.
+            let mut undiagnosed: Option<Vec<Finding>> = Some(Vec::new());
+            let found = find_pasted_each(
                 &origin,
-                events.iter().map(|e| (None, e.message.as_str())),
+                events.iter().map(|e| (None, e.message.as_ref())),
                 options.all,
                 &pasted.reported_statuses,
+                |f| match undiagnosed.as_mut() {
+                    Some(held) if f.cause == Cause::Incomplete => held.push(f),
+                    Some(held) => {
+                        held.drain(..).for_each(&mut *each);
+                        undiagnosed = None;
+                        each(f);
+                    }
+                    None => each(f),
+                },
             );
-            Ok(quoted_when_nothing_logged(
-                found,
-                &pasted.text,
-                &origin,
-                options,
-            ))
+            let diagnosed = found.by_cause.keys().any(|c| *c != Cause::Incomplete);
+            if !diagnosed && let Some(mut quoted) = quoted_findings(&pasted.text, &origin, options)
+            {
+                std::mem::take(&mut quoted.findings)
+                    .into_iter()
+                    .for_each(each);
+                return Ok(quoted);
+            }
+            undiagnosed.unwrap_or_default().into_iter().for_each(each);
+            Ok(found)
         }
     }
 }
@@ -178,39 +210,32 @@ pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, I
 /// A paste whose log lines give no diagnosis (none at all, or only requests cut before their end) is read once more
 /// for the failure sentences it quotes inside other text: a 5xx the user can see is never refused. What that finds
 /// is marked `quoted`, with the line it was found in. Never for deliveries: there a sentence that does not begin its
-/// line is request data (a body, a header) and could be forged.
-fn quoted_when_nothing_logged(
-    found: Findings,
-    text: &str,
-    origin: &Origin,
-    options: &ReadOptions,
-) -> Findings {
-    let diagnosed = found.by_cause.keys().any(|c| *c != Cause::Incomplete);
-    if diagnosed {
-        return found;
-    }
-    let Some((sentences, line)) = paste::quoted_sentences(text) else {
-        return found;
-    };
+/// line is request data (a body, a header) and could be forged. `None` when no quoted sentence gives a problem.
+fn quoted_findings(text: &str, origin: &Origin, options: &ReadOptions) -> Option<Findings> {
+    let (sentences, line) = paste::quoted_sentences(text)?;
     let events = parse_text(&sentences);
     let mut quoted = find_pasted(
         origin,
-        events.iter().map(|e| (None, e.message.as_str())),
+        events.iter().map(|e| (None, e.message.as_ref())),
         options.all,
         &[],
     );
     if !quoted.findings.iter().any(Finding::is_problem) {
-        return found;
+        return None;
     }
     let shown: String = redact(line.trim()).chars().take(300).collect();
     for finding in &mut quoted.findings {
         finding.confidence = Confidence::Quoted;
         finding.quoted_line = Some(shown.clone());
     }
-    quoted
+    Some(quoted)
 }
 
-fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
+fn diagnose_json(
+    json: &[u8],
+    options: &ReadOptions,
+    each: &mut dyn FnMut(Finding),
+) -> Result<Findings, InputError> {
     // The same path as the Lambda: messages stay escaped in the buffer.
     let batch = ingest::parse_raw_batch(json)?;
     if batch.is_control_message() {
@@ -221,13 +246,14 @@ fn diagnose_json(json: &[u8], options: &ReadOptions) -> Result<Findings, InputEr
     }
     let origin = Origin::new(&batch.owner, &batch.log_group, &batch.log_stream)
         .with_mapping(&options.config.access_log_apis);
-    Ok(find_escaped(
+    Ok(find_escaped_in_order(
         &origin,
         batch
             .log_events
             .iter()
             .map(|e| (Some(e.timestamp), e.message.escaped())),
         options.all,
+        each,
     ))
 }
 

@@ -335,12 +335,26 @@ pub fn find_pasted<'a, I>(origin: &Origin, events: I, all: bool, reported: &[u16
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    let mut requests = reassemble(events);
-    paste::apply_reported_statuses(&mut requests, reported);
     let mut kept = Vec::new();
-    let mut out = findings_of(origin, requests, all, |f| kept.push(f));
+    let mut out = find_pasted_each(origin, events, all, reported, |f| kept.push(f));
     out.findings = kept;
     out
+}
+
+/// [`find_pasted`] that hands each finding to `each`, in request order, instead of keeping it.
+pub fn find_pasted_each<'a, I>(
+    origin: &Origin,
+    events: I,
+    all: bool,
+    reported: &[u16],
+    each: impl FnMut(Finding),
+) -> Findings
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    let mut requests = reassemble(events);
+    paste::apply_reported_statuses(&mut requests, reported);
+    findings_of(origin, requests, all, each)
 }
 
 /// [`find`] over messages still JSON-escaped (a [`crate::ingest::RawBatch`]).
@@ -349,9 +363,23 @@ where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
     let mut kept = Vec::new();
-    let mut out = findings_of(origin, reassemble_escaped(events), all, |f| kept.push(f));
+    let mut out = find_escaped_in_order(origin, events, all, |f| kept.push(f));
     out.findings = kept;
     out
+}
+
+/// [`find_escaped`] that hands each finding to `each`, in request order, instead of keeping it: the CLI prints
+/// a delivery of 46,000 failing requests one finding at a time (#29).
+pub fn find_escaped_in_order<'a, I>(
+    origin: &Origin,
+    events: I,
+    all: bool,
+    each: impl FnMut(Finding),
+) -> Findings
+where
+    I: IntoIterator<Item = (Option<i64>, &'a str)>,
+{
+    findings_of(origin, reassemble_escaped(events), all, each)
 }
 
 /// The Lambda's hot path: [`find_escaped`] that hands each problem to `each` instead of keeping it, so that a

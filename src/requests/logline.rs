@@ -3,6 +3,8 @@
 //! Execution-log events read `(<request-id>) <message>`. The id is a UUID for REST stages but the extended
 //! request id (`PDS1PEC4oAMFpyA=`) for WebSocket APIs, so we accept any short token without spaces.
 
+use std::borrow::Cow;
+
 use crate::signature;
 
 /// The longest request id we accept in a `(...)` prefix; real ones are 36 (UUID) or ~16 (extended id) chars.
@@ -31,9 +33,10 @@ pub fn split_request_id(message: &str) -> (Option<&str>, &str) {
 
 /// One event recovered from pasted text. `message` keeps any `(request-id) ` prefix so that it goes through
 /// exactly the same path as a delivered event.
+/// Borrowed from the text unless lines were joined into it (a wrapped sentence, a body over several lines).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextEvent {
-    pub message: String,
+pub struct TextEvent<'a> {
+    pub message: Cow<'a, str>,
 }
 
 /// Put by the paste reader where a code fence opens: [`parse_text`] reads each block on its own. A control
@@ -44,7 +47,7 @@ pub const BLOCK_BREAK: char = '\u{1e}';
 /// timestamp (ISO 8601, `HH:MM:SS`, the CloudWatch console's tab-separated form), the console test form
 /// `Ddd Mon DD HH:MM:SS UTC YYYY : msg`, or bare messages. A line that is not the start of an event continues
 /// the event before it (multi-line bodies and error messages). Leading `#` comment lines are skipped.
-pub fn parse_text(input: &str) -> Vec<TextEvent> {
+pub fn parse_text(input: &str) -> Vec<TextEvent<'_>> {
     // Blocks the paste reader found (code fences) are read each on its own: a body never runs from one fence
     // into the next, and one block may carry timestamps where another has bare lines.
     if !input.contains(BLOCK_BREAK) {
@@ -53,7 +56,7 @@ pub fn parse_text(input: &str) -> Vec<TextEvent> {
     input.split(BLOCK_BREAK).flat_map(parse_block).collect()
 }
 
-fn parse_block(input: &str) -> Vec<TextEvent> {
+fn parse_block(input: &str) -> Vec<TextEvent<'_>> {
     let lines: Vec<&str> = input
         .lines()
         .skip_while(|line| line.starts_with('#') || line.trim().is_empty())
@@ -66,7 +69,9 @@ fn parse_block(input: &str) -> Vec<TextEvent> {
         let (message, had_prefix) = strip_line_prefix(line);
         if let Some((record, end)) = pretty_record(input, message) {
             // A record pretty-printed over several lines, as the console shows it expanded.
-            events.push(TextEvent { message: record });
+            events.push(TextEvent {
+                message: Cow::Owned(record),
+            });
             while lines.get(next).is_some_and(|l| offset_in(input, l) < end) {
                 next += 1;
             }
@@ -85,24 +90,28 @@ fn parse_block(input: &str) -> Vec<TextEvent> {
         match events.last_mut() {
             Some(last) if !opens && continues_a_sentence(&last.message, message) => {
                 // A sentence wrapped onto the next line (a narrow terminal, an email): joined with one space.
-                last.message.truncate(last.message.trim_end().len());
-                last.message.push(' ');
-                last.message.push_str(message.trim());
+                let joined = last.message.to_mut();
+                joined.truncate(joined.trim_end().len());
+                joined.push(' ');
+                joined.push_str(message.trim());
             }
             // A link on a line of its own is the writer's prose around the log, never part of a log message.
             Some(last) if !opens && !is_bare_link(message) => {
-                last.message.push('\n');
-                last.message.push_str(line);
+                let joined = last.message.to_mut();
+                joined.push('\n');
+                joined.push_str(line);
             }
             _ if message.trim().is_empty() => {}
             _ => events.push(TextEvent {
-                message: message.to_owned(),
+                message: Cow::Borrowed(message),
             }),
         }
     }
     for event in &mut events {
-        let trimmed = event.message.trim_end().len();
-        event.message.truncate(trimmed);
+        match &mut event.message {
+            Cow::Borrowed(text) => *text = text.trim_end(),
+            Cow::Owned(text) => text.truncate(text.trim_end().len()),
+        }
     }
     events
 }

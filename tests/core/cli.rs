@@ -681,3 +681,62 @@ fn handle_prints_an_approvals_answer_on_stdout() {
         "{answer}"
     );
 }
+
+/// Past the findings `diagnose` holds to print after its head line (1,000), the input is read a second time and each
+/// finding printed as it is built (#29: 46,000 owned findings were 50 MB): the report must read as if held.
+#[test]
+fn a_report_past_the_held_findings_prints_every_problem_once_in_order() {
+    // The two lines of tests/data/09-missing-invoke-permission-500-2025.log (a real paste), one request per id.
+    let real = std::fs::read_to_string(repo_path(
+        "tests/data/09-missing-invoke-permission-500-2025.log",
+    ))
+    .unwrap();
+    let lines: Vec<&str> = real.lines().filter(|l| l.starts_with('(')).collect();
+    assert_eq!(lines.len(), 2);
+    let ids: Vec<String> = (0..1_203)
+        .map(|n| format!("73737819-c94c-48d7-86d7-{n:012x}"))
+        .collect();
+    let pasted: String = ids
+        .iter()
+        .flat_map(|id| {
+            lines.iter().map(move |l| {
+                format!(
+                    "{}\n",
+                    l.replace("73737819-c94c-48d7-86d7-b1700e4be29b", id)
+                )
+            })
+        })
+        .collect();
+    let group = "API-Gateway-Execution-Logs_k1k7gu3ct7/test";
+    let json = run(
+        &["diagnose", "--format", "json", "--log-group", group, "-"],
+        Some(pasted.as_bytes()),
+    );
+    assert_eq!(json.status.code(), Some(1));
+    let found = json_lines(&json);
+    let read: Vec<&str> = found
+        .iter()
+        .map(|f| f["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(read, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        found
+            .iter()
+            .all(|f| f["cause"] == "missing_invoke_permission" && f["status"] == 500)
+    );
+    let text = run(
+        &["diagnose", "--log-group", group, "-"],
+        Some(pasted.as_bytes()),
+    );
+    assert_eq!(text.status.code(), Some(1));
+    let out = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        out.starts_with("-: 1203 problems in 1203 requests\n"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(out.matches(id.as_str()).count(), 1, "request {n} ({id})");
+    }
+    assert_eq!(out.matches("Fix:").count(), 1_203);
+}

@@ -162,7 +162,8 @@ fn execution_log_cases_read_the_same_as_deliveries() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let events = parse_text(&normalise(&text));
+        let normalised = normalise(&text);
+        let events = parse_text(&normalised);
         // Only files whose every event is in the stage form `(request-id) message`.
         if events.is_empty()
             || events
@@ -183,7 +184,7 @@ fn execution_log_cases_read_the_same_as_deliveries() {
                 .map(|(i, e)| LogEvent {
                     id: i.to_string().into(),
                     timestamp: 1_700_000_000_000 + i as i64,
-                    message: e.message.as_str().into(),
+                    message: e.message.as_ref().into(),
                 })
                 .collect(),
         })

@@ -20,93 +20,144 @@ pub struct Printed {
 pub fn print_found(
     out: &mut impl Write,
     name: &str,
-    found: Findings,
+    mut found: Findings,
     all: bool,
     format: Format,
     colour: bool,
 ) -> std::io::Result<Printed> {
-    if found.unread_access_log_lines > 0 {
-        eprintln!(
-            "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
-             use a JSON access-log format (README, \"Access logs\")",
-            found.unread_access_log_lines,
-            plural(found.unread_access_log_lines)
-        );
+    let shown: Vec<Finding> = std::mem::take(&mut found.findings)
+        .into_iter()
+        .filter(|f| all || f.is_problem())
+        .collect();
+    let problems = shown.iter().filter(|f| f.is_problem()).count();
+    let quoted = shown.iter().any(|f| f.confidence == Confidence::Quoted);
+    let report = Report::start(out, name, &found, problems, quoted, all, format, colour)?;
+    for finding in shown {
+        report.finding(out, finding)?;
     }
-    if found.oversized_records > 0 {
-        eprintln!(
-            "apigw-doctor: {name}: {} JSON record{} past an access-log format's bounds (nested over {} levels, over {} \
-             fields, a key over {} bytes, or over {} KiB) skipped unread",
-            found.oversized_records,
-            plural(found.oversized_records),
-            apigw_doctor::requests::access::MAX_RECORD_DEPTH,
-            apigw_doctor::requests::access::MAX_RECORD_FIELDS,
-            apigw_doctor::requests::access::MAX_KEY_BYTES,
-            apigw_doctor::requests::access::MAX_RECORD_BYTES / 1024
-        );
-    }
-    for failure in &found.failed_records {
-        eprintln!("apigw-doctor: {name}: {failure}");
-    }
-    let incomplete = found.by_cause.get(&Cause::Incomplete).copied().unwrap_or(0);
-    if incomplete > 0 && !all {
-        // Not a problem and not an all-clear: say so, so that "0 problems" is never read as healthy for them.
-        eprintln!(
-            "apigw-doctor: {name}: {incomplete} request{} with no final status in this input (it starts after or ends \
-             before it): not counted as problems; --all lists them",
-            plural(incomplete)
-        );
-    }
-    let mut findings = found.findings;
-    // Every request read, whether or not a finding was built for it.
-    let total = usize::try_from(found.requests).unwrap_or(usize::MAX);
-    findings.retain(|f| all || f.is_problem());
-    // The fix with what each finding knows filled in: only for what is printed.
-    for f in findings.iter_mut().filter(|f| f.is_problem()) {
-        f.advice = exact_fix(&Target::of_finding(f));
-    }
-    if findings.iter().any(|f| f.confidence == Confidence::Quoted) {
-        eprintln!(
-            "apigw-doctor: {name}: no log line as API Gateway writes it; the cause below is read from a sentence \
-             quoted inside other text (confidence: quoted): paste the log lines themselves to confirm"
-        );
-    }
-    match format {
-        Format::Json => findings.iter().try_for_each(|f| {
-            serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other)?;
-            writeln!(out)
-        })?,
-        Format::Text => write_text(out, name, total, &findings, colour)?,
-    }
-    Ok(Printed {
-        problems: findings.iter().filter(|f| f.is_problem()).count(),
-        records_failed: !found.failed_records.is_empty(),
-    })
+    report.end(out)
 }
 
-fn write_text(
-    out: &mut impl Write,
-    name: &str,
-    total: usize,
-    shown: &[Finding],
+/// One input's report, printed a finding at a time: its warnings and head first (from the counts, so that the
+/// findings need not be held to count them), then each finding as it comes.
+pub struct Report {
+    format: Format,
     colour: bool,
-) -> std::io::Result<()> {
-    let paint = |code: &str, text: &str| {
-        if colour {
+    problems: usize,
+    records_failed: bool,
+}
+
+impl Report {
+    /// The warnings (stderr) and, as text, the head line `NAME: P problems in N requests`. `counts` is what the
+    /// input gave (its findings are not read); `problems` and `quoted` are of the findings that will be printed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        out: &mut impl Write,
+        name: &str,
+        counts: &Findings,
+        problems: usize,
+        quoted: bool,
+        all: bool,
+        format: Format,
+        colour: bool,
+    ) -> std::io::Result<Report> {
+        if counts.unread_access_log_lines > 0 {
+            eprintln!(
+                "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
+                 use a JSON access-log format (README, \"Access logs\")",
+                counts.unread_access_log_lines,
+                plural(counts.unread_access_log_lines)
+            );
+        }
+        if counts.oversized_records > 0 {
+            eprintln!(
+                "apigw-doctor: {name}: {} JSON record{} past an access-log format's bounds (nested over {} levels, \
+                 over {} fields, a key over {} bytes, or over {} KiB) skipped unread",
+                counts.oversized_records,
+                plural(counts.oversized_records),
+                apigw_doctor::requests::access::MAX_RECORD_DEPTH,
+                apigw_doctor::requests::access::MAX_RECORD_FIELDS,
+                apigw_doctor::requests::access::MAX_KEY_BYTES,
+                apigw_doctor::requests::access::MAX_RECORD_BYTES / 1024
+            );
+        }
+        for failure in &counts.failed_records {
+            eprintln!("apigw-doctor: {name}: {failure}");
+        }
+        let incomplete = counts
+            .by_cause
+            .get(&Cause::Incomplete)
+            .copied()
+            .unwrap_or(0);
+        if incomplete > 0 && !all {
+            // Not a problem and not an all-clear: say so, so that "0 problems" is never read as healthy for them.
+            eprintln!(
+                "apigw-doctor: {name}: {incomplete} request{} with no final status in this input (it starts after or \
+                 ends before it): not counted as problems; --all lists them",
+                plural(incomplete)
+            );
+        }
+        if quoted {
+            eprintln!(
+                "apigw-doctor: {name}: no log line as API Gateway writes it; the cause below is read from a sentence \
+                 quoted inside other text (confidence: quoted): paste the log lines themselves to confirm"
+            );
+        }
+        let report = Report {
+            format,
+            colour,
+            problems,
+            records_failed: !counts.failed_records.is_empty(),
+        };
+        if format == Format::Text {
+            // Every request read, whether or not a finding was built for it.
+            let total = counts.requests;
+            writeln!(
+                out,
+                "{}: {problems} problem{} in {total} request{}",
+                report.paint("1", name),
+                if problems == 1 { "" } else { "s" },
+                if total == 1 { "" } else { "s" }
+            )?;
+        }
+        Ok(report)
+    }
+
+    /// One finding, with the fix filled in from what it knows (only for what is printed).
+    pub fn finding(&self, out: &mut impl Write, mut f: Finding) -> std::io::Result<()> {
+        if f.is_problem() {
+            f.advice = exact_fix(&Target::of_finding(&f));
+        }
+        match self.format {
+            Format::Json => {
+                serde_json::to_writer(&mut *out, &f).map_err(std::io::Error::other)?;
+                writeln!(out)
+            }
+            Format::Text => self.write_text(out, &f),
+        }
+    }
+
+    /// The end of the report: what it said, for the exit status.
+    pub fn end(self, out: &mut impl Write) -> std::io::Result<Printed> {
+        if self.format == Format::Text {
+            writeln!(out)?;
+        }
+        Ok(Printed {
+            problems: self.problems,
+            records_failed: self.records_failed,
+        })
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.to_owned()
         }
-    };
-    let problems = shown.iter().filter(|f| f.is_problem()).count();
-    writeln!(
-        out,
-        "{}: {problems} problem{} in {total} request{}",
-        paint("1", name),
-        if problems == 1 { "" } else { "s" },
-        if total == 1 { "" } else { "s" }
-    )?;
-    for f in shown {
+    }
+
+    fn write_text(&self, out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
+        let paint = |code: &str, text: &str| self.paint(code, text);
         let status = match (f.status, f.status_inferred) {
             (Some(s), false) => s.to_string(),
             (Some(s), true) => format!("{s}?"),
@@ -131,7 +182,7 @@ fn write_text(
             f.request_id.as_deref().unwrap_or("(none)")
         )?;
         if !f.is_problem() {
-            continue;
+            return Ok(());
         }
         writeln!(out, "  {}", f.summary)?;
         if let Some(line) = &f.quoted_line {
@@ -163,7 +214,6 @@ fn write_text(
                 writeln!(out, "    {line}")?;
             }
         }
-        writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)?;
+        writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)
     }
-    writeln!(out)
 }
