@@ -28,7 +28,7 @@ use apigw_doctor::alert::Plan;
 use apigw_doctor::diagnose::classify::Cause;
 use apigw_doctor::diagnose::finding::{Findings, Origin, find_escaped};
 use apigw_doctor::ingest::{self, DEFAULT_MAX_INFLATED_BYTES};
-use apigw_doctor::input::{ReadOptions, diagnose_input};
+use apigw_doctor::input::ReadOptions;
 use apigw_doctor::lambda::config::Config;
 use apigw_doctor::lambda::metrics::Metrics;
 use apigw_doctor::lambda::{Handler, plan_batch};
@@ -128,12 +128,19 @@ fn shipped(runtime: &tokio::runtime::Runtime, config: &Config, event: &[u8]) -> 
 
 /// `apigw-doctor diagnose EVENT` as the CLI runs it: every request read, the problems written as JSON lines.
 fn cli(event: &[u8]) -> usize {
-    let found = diagnose_input(event, &ReadOptions::default()).unwrap();
-    let mut out = Vec::new();
-    for finding in found.findings.iter().filter(|f| f.is_problem()) {
-        serde_json::to_writer(&mut out, finding).unwrap();
-        out.push(b'\n');
-    }
+    // What `apigw-doctor diagnose --format json` runs for one input, printing into memory.
+    let (mut out, mut warn) = (Vec::new(), Vec::new());
+    apigw_doctor::report::report_input(
+        &mut out,
+        &mut warn,
+        "delivery",
+        event,
+        &ReadOptions::default(),
+        apigw_doctor::report::Format::Json,
+        false,
+    )
+    .unwrap()
+    .unwrap();
     out.len()
 }
 

@@ -23,6 +23,7 @@
 //! - [`audit`]: read-only checks of an API's configuration (invoke permissions, functions, timeouts)
 //! - [`lambda`]: the edges: the handler (order of steps), config, metrics, the SDK set-up
 //! - [`input`]: what the CLI accepts (files, pastes, saved events), above the pure stages
+//! - [`report`]: what `diagnose` prints for one input (text or JSON lines), the findings printed as they come
 //! - [`fetch`]: the CLI's live reader: a log group's failing requests from CloudWatch Logs, on demand
 
 pub mod alert;
@@ -35,6 +36,7 @@ pub mod input;
 pub mod lambda;
 pub mod publish;
 pub mod remediate;
+pub mod report;
 pub mod requests;
 pub mod signature;
 pub mod subscribe;

@@ -1,5 +1,5 @@
 //! The house rules, checked: every import in `src/` points down the flow (ingest → requests → diagnose → alert →
-//! remediate → suppress → publish → lambda → input), no two files import each other in a circle, and
+//! remediate → suppress → publish → lambda → input → report), no two files import each other in a circle, and
 //! `docs/development.md` names every source file that exists.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +24,7 @@ const FLOW: &[&str] = &[
     "lambda",
     "input",
     "fetch",
+    "report",
 ];
 
 /// `src/a/b.rs` → `["a", "b"]`, `src/a/mod.rs` → `["a"]`.

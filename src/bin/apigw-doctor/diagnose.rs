@@ -6,13 +6,12 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use apigw_doctor::diagnose::Findings;
-use apigw_doctor::diagnose::finding::Confidence;
 use apigw_doctor::diagnose::finding::{Origin, find};
 use apigw_doctor::fetch::{self, Window, aws::CloudWatchLogs};
-use apigw_doctor::input::{ReadOptions, diagnose_input_each, nothing_recognised_hint};
+use apigw_doctor::input::ReadOptions;
+use apigw_doctor::report::{Format, Printed, plural, print_found, report_input};
 
-use crate::output::{Printed, Report, print_found};
-use crate::{AwsArgs, Format, config, plural, read, runtime, sdk_config};
+use crate::{AwsArgs, config, read, runtime, sdk_config};
 
 /// Reading a live account's CloudWatch Logs instead of files.
 #[derive(clap::Args)]
@@ -112,7 +111,8 @@ pub fn files(
                 continue;
             }
         };
-        match report(&mut out, &name, &bytes, &options, format, colour) {
+        let mut warn = std::io::stderr().lock();
+        match report_input(&mut out, &mut warn, &name, &bytes, &options, format, colour) {
             Ok(Some(printed)) => {
                 if printed.recognised_nothing {
                     outcome.unrecognised = true;
@@ -125,77 +125,6 @@ pub fn files(
         }
     }
     outcome.exit_code()
-}
-
-/// Findings held to print after the head line; past this many, the input is read a second time and each finding
-/// is printed as it is built instead (#29: 46,000 failing requests held as owned findings are 50 MB).
-const HELD_FINDINGS: usize = 1_000;
-
-struct Reported {
-    printed: Printed,
-    recognised_nothing: bool,
-}
-
-/// Diagnoses one input and prints its report. `Ok(None)`: the input could not be read (said on stderr); `Err`:
-/// stdout is closed.
-fn report(
-    out: &mut impl std::io::Write,
-    name: &str,
-    bytes: &[u8],
-    options: &ReadOptions,
-    format: Format,
-    colour: bool,
-) -> std::io::Result<Option<Reported>> {
-    let all = options.all;
-    let mut held = Vec::new();
-    let (mut problems, mut quoted, mut overflowed) = (0, false, false);
-    let counted = diagnose_input_each(bytes, options, &mut |f| {
-        if !(all || f.is_problem()) {
-            return;
-        }
-        problems += usize::from(f.is_problem());
-        quoted |= f.confidence == Confidence::Quoted;
-        if held.len() < HELD_FINDINGS {
-            held.push(f);
-        } else {
-            overflowed = true;
-        }
-    });
-    let counts = match counted {
-        Ok(counts) => counts,
-        Err(error) => {
-            eprintln!("apigw-doctor: {name}: {error}");
-            return Ok(None);
-        }
-    };
-    let recognised_nothing = counts.recognised_nothing();
-    if recognised_nothing {
-        // Never a silent "0 problems": that reads as healthy.
-        eprintln!(
-            "apigw-doctor: {name}: no API Gateway log line found: {}",
-            nothing_recognised_hint(bytes)
-        );
-    }
-    let report = Report::start(out, name, &counts, problems, quoted, all, format, colour)?;
-    if overflowed {
-        // The same input read the same way gives the same findings, in the same order.
-        drop(held);
-        let mut written = Ok(());
-        let _ = diagnose_input_each(bytes, options, &mut |f| {
-            if written.is_ok() && (all || f.is_problem()) {
-                written = report.finding(out, f);
-            }
-        });
-        written?;
-    } else {
-        for finding in held {
-            report.finding(out, finding)?;
-        }
-    }
-    Ok(Some(Reported {
-        printed: report.end(out)?,
-        recognised_nothing,
-    }))
 }
 
 /// `diagnose` on a live account: the failing requests of a log group (or of an API's stage) in a time window,
@@ -326,7 +255,15 @@ pub fn live(
         }
         if let Some(found) = joined {
             let mut out = std::io::stdout().lock();
-            if let Ok(printed) = print_found(&mut out, &label, found, all, format, colour) {
+            if let Ok(printed) = print_found(
+                &mut out,
+                &mut std::io::stderr().lock(),
+                &label,
+                found,
+                all,
+                format,
+                colour,
+            ) {
                 outcome.add(printed);
             }
         }

@@ -4,12 +4,12 @@
 mod audit;
 mod diagnose;
 mod handle;
-mod output;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use apigw_doctor::report::{Format, plural};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -121,12 +121,6 @@ struct AwsArgs {
     /// A role to assume for the calls (another account's APIs and logs): arn:aws:iam::ACCOUNT:role/NAME
     #[arg(long)]
     role_arn: Option<String>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,10 +273,6 @@ fn is_role_arn(arn: &str) -> bool {
             && account.len() == 12
             && account.bytes().all(|b| b.is_ascii_digit())
             && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn read(path: &Path) -> std::io::Result<Vec<u8>> {

@@ -1,12 +1,24 @@
-//! What `diagnose` prints: one block (text) or one JSON object per reported request, and warnings on stderr.
+//! What `apigw-doctor diagnose` prints for one input: one block (text) or one JSON object per reported request,
+//! and its warnings; in the library so that the benchmark times the binary's own path.
 
 use std::io::Write;
 
-use apigw_doctor::diagnose::finding::{Confidence, Finding};
-use apigw_doctor::diagnose::{Cause, Findings};
-use apigw_doctor::publish::fix::{Target, exact_fix};
+use crate::diagnose::finding::{Confidence, Finding};
+use crate::diagnose::{Cause, Findings};
+use crate::input::{ReadOptions, diagnose_input_each, nothing_recognised_hint};
+use crate::publish::fix::{Target, exact_fix};
 
-use crate::{Format, plural};
+/// How `diagnose` prints: text for people, JSON lines for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `s` after a count that is not one.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
 
 /// What one input's report said, for the exit status.
 pub struct Printed {
@@ -16,9 +28,10 @@ pub struct Printed {
     pub records_failed: bool,
 }
 
-/// Prints what one input gave (text or JSON lines), and its warnings on stderr.
+/// Prints what one input gave (text or JSON lines) on `out`, and its warnings on `warn`.
 pub fn print_found(
     out: &mut impl Write,
+    warn: &mut impl Write,
     name: &str,
     mut found: Findings,
     all: bool,
@@ -31,7 +44,9 @@ pub fn print_found(
         .collect();
     let problems = shown.iter().filter(|f| f.is_problem()).count();
     let quoted = shown.iter().any(|f| f.confidence == Confidence::Quoted);
-    let report = Report::start(out, name, &found, problems, quoted, all, format, colour)?;
+    let report = Report::start(
+        out, warn, name, &found, problems, quoted, all, format, colour,
+    )?;
     for finding in shown {
         report.finding(out, finding)?;
     }
@@ -48,11 +63,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// The warnings (stderr) and, as text, the head line `NAME: P problems in N requests`. `counts` is what the
+    /// The warnings (on `warn`) and, as text, the head line `NAME: P problems in N requests`. `counts` is what the
     /// input gave (its findings are not read); `problems` and `quoted` are of the findings that will be printed.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         out: &mut impl Write,
+        warn: &mut impl Write,
         name: &str,
         counts: &Findings,
         problems: usize,
@@ -62,7 +78,8 @@ impl Report {
         colour: bool,
     ) -> std::io::Result<Report> {
         if counts.unread_access_log_lines > 0 {
-            eprintln!(
+            let _ = writeln!(
+                warn,
                 "apigw-doctor: {name}: {} access-log line{} in a CLF-like layout skipped: \
                  use a JSON access-log format (README, \"Access logs\")",
                 counts.unread_access_log_lines,
@@ -70,19 +87,20 @@ impl Report {
             );
         }
         if counts.oversized_records > 0 {
-            eprintln!(
+            let _ = writeln!(
+                warn,
                 "apigw-doctor: {name}: {} JSON record{} past an access-log format's bounds (nested over {} levels, \
                  over {} fields, a key over {} bytes, or over {} KiB) skipped unread",
                 counts.oversized_records,
                 plural(counts.oversized_records),
-                apigw_doctor::requests::access::MAX_RECORD_DEPTH,
-                apigw_doctor::requests::access::MAX_RECORD_FIELDS,
-                apigw_doctor::requests::access::MAX_KEY_BYTES,
-                apigw_doctor::requests::access::MAX_RECORD_BYTES / 1024
+                crate::requests::access::MAX_RECORD_DEPTH,
+                crate::requests::access::MAX_RECORD_FIELDS,
+                crate::requests::access::MAX_KEY_BYTES,
+                crate::requests::access::MAX_RECORD_BYTES / 1024
             );
         }
         for failure in &counts.failed_records {
-            eprintln!("apigw-doctor: {name}: {failure}");
+            let _ = writeln!(warn, "apigw-doctor: {name}: {failure}");
         }
         let incomplete = counts
             .by_cause
@@ -91,14 +109,16 @@ impl Report {
             .unwrap_or(0);
         if incomplete > 0 && !all {
             // Not a problem and not an all-clear: say so, so that "0 problems" is never read as healthy for them.
-            eprintln!(
+            let _ = writeln!(
+                warn,
                 "apigw-doctor: {name}: {incomplete} request{} with no final status in this input (it starts after or \
                  ends before it): not counted as problems; --all lists them",
                 plural(incomplete)
             );
         }
         if quoted {
-            eprintln!(
+            let _ = writeln!(
+                warn,
                 "apigw-doctor: {name}: no log line as API Gateway writes it; the cause below is read from a sentence \
                  quoted inside other text (confidence: quoted): paste the log lines themselves to confirm"
             );
@@ -216,4 +236,81 @@ impl Report {
         }
         writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)
     }
+}
+
+/// Findings held to print after the head line; past this many, the input is read a second time and each finding
+/// is printed as it is built instead (#29: 46,000 failing requests held as owned findings are 50 MB).
+pub const HELD_FINDINGS: usize = 1_000;
+
+/// What one input's report gave, for the exit status.
+pub struct Reported {
+    pub printed: Printed,
+    /// The input held no API Gateway log line (said on `warn`, with what was expected).
+    pub recognised_nothing: bool,
+}
+
+/// `apigw-doctor diagnose` on one input: diagnoses `bytes` and prints the report on `out`, warnings on `warn`.
+/// `Ok(None)`: the input could not be read (said on `warn`); `Err`: `out` is closed.
+pub fn report_input(
+    out: &mut impl Write,
+    warn: &mut impl Write,
+    name: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+    format: Format,
+    colour: bool,
+) -> std::io::Result<Option<Reported>> {
+    let all = options.all;
+    let mut held = Vec::new();
+    let (mut problems, mut quoted, mut overflowed) = (0, false, false);
+    let counted = diagnose_input_each(bytes, options, &mut |f| {
+        if !(all || f.is_problem()) {
+            return;
+        }
+        problems += usize::from(f.is_problem());
+        quoted |= f.confidence == Confidence::Quoted;
+        if held.len() < HELD_FINDINGS {
+            held.push(f);
+        } else {
+            overflowed = true;
+        }
+    });
+    let counts = match counted {
+        Ok(counts) => counts,
+        Err(error) => {
+            let _ = writeln!(warn, "apigw-doctor: {name}: {error}");
+            return Ok(None);
+        }
+    };
+    let recognised_nothing = counts.recognised_nothing();
+    if recognised_nothing {
+        // Never a silent "0 problems": that reads as healthy.
+        let _ = writeln!(
+            warn,
+            "apigw-doctor: {name}: no API Gateway log line found: {}",
+            nothing_recognised_hint(bytes)
+        );
+    }
+    let report = Report::start(
+        out, warn, name, &counts, problems, quoted, all, format, colour,
+    )?;
+    if overflowed {
+        // The same input read the same way gives the same findings, in the same order.
+        drop(held);
+        let mut written = Ok(());
+        let _ = diagnose_input_each(bytes, options, &mut |f| {
+            if written.is_ok() && (all || f.is_problem()) {
+                written = report.finding(out, f);
+            }
+        });
+        written?;
+    } else {
+        for finding in held {
+            report.finding(out, finding)?;
+        }
+    }
+    Ok(Some(Reported {
+        printed: report.end(out)?,
+        recognised_nothing,
+    }))
 }
