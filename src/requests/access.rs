@@ -228,7 +228,8 @@ fn read_flat_escaped(text: &str) -> Option<Fields<'_>> {
             if !key.is_ascii()
                 || key.len() > MAX_KEY_BYTES
                 || fields.keys.len() >= MAX_RECORD_FIELDS
-                || fields.keys.iter().any(|seen| same_key(seen, key))
+                // Every key held here passed this test: ASCII, so no need to ask `same_key` again per pair.
+                || fields.keys.iter().any(|seen| seen.eq_ignore_ascii_case(key))
             {
                 return None;
             }
