@@ -106,10 +106,40 @@ pub fn nothing_recognised_hint(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
              they are"
         )
         .into()
+    } else if let Some(answer) = std::str::from_utf8(bytes).ok().and_then(gateway_answer) {
+        answer.into()
     } else {
         "expected a CloudWatch Logs subscription delivery, its decoded DATA_MESSAGE JSON, a Kinesis event, \
          execution-log lines such as \"(request-id) Method completed with status: 502\", or access-log JSON records"
             .into()
+    }
+}
+
+/// What to say of API Gateway's own answer to the client pasted without its log (from curl, Postman, a browser):
+/// the `message` of the default gateway responses of a 5xx. The answer names no cause; the log does.
+fn gateway_answer(text: &str) -> Option<&'static str> {
+    // Spaces, line breaks and a JSON string's escapes vary with the tool that printed it.
+    let squeezed: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\\')
+        .collect();
+    if squeezed.contains(r#""message":"Endpointrequesttimedout""#) {
+        Some(
+            "this is API Gateway's answer to the client, not its log: {\"message\": \"Endpoint request timed out\"} \
+             is a REST API's integration timeout (504: the integration did not answer within its timeout, 29 s by \
+             default; the function may still have finished). The execution log names the integration and shows no \
+             \"Received response\" line: paste the request's log lines, or read them with apigw-doctor diagnose \
+             --api-id ID --stage STAGE --since 1h",
+        )
+    } else if squeezed.contains(r#""message":"Internalservererror""#) {
+        Some(
+            "this is API Gateway's answer to the client, not its log: {\"message\": \"Internal server error\"} is \
+             what it answers for most 500 and 502 failures (a missing invoke permission, a throttled or failing \
+             function, a malformed proxy response), and only the log says which: paste the request's log lines, or \
+             read them with apigw-doctor diagnose --api-id ID --stage STAGE --since 1h",
+        )
+    } else {
+        None
     }
 }
 
@@ -416,6 +446,26 @@ mod tests {
             !nothing_recognised_hint(br#"{"Message":"order 7 not found","Type":"User"}"#)
                 .contains("Lambda's own")
         );
+    }
+
+    #[test]
+    fn api_gateways_answer_to_the_client_is_named_and_the_log_asked_for() {
+        // What a client gets from a REST API's integration timeout (status 504, this body; AWS knowledge center
+        // "api-gateway-504-errors", DataBiosphere/azul#6284), pasted from curl inside a fence.
+        let timeout = b"Our upload fails intermittently:\n\n```\n$ curl -i -X POST https://abc123.execute-api.us-east-1.amazonaws.com/prod/upload\nHTTP/2 504\ncontent-type: application/json\nx-amzn-errortype: InternalServerErrorException\n\n{\"message\": \"Endpoint request timed out\"}\n```\n";
+        assert!(
+            diagnose_input(timeout, &ReadOptions::default())
+                .unwrap()
+                .recognised_nothing()
+        );
+        let hint = nothing_recognised_hint(timeout);
+        assert!(hint.contains("integration timeout (504"), "{hint}");
+        assert!(hint.contains("--api-id ID --stage STAGE"), "{hint}");
+        // Escaped inside another JSON document (a test tool's report), and the 500/502 body.
+        let escaped = br#"{"status":502,"body":"{\"message\":\"Internal server error\"}"}"#;
+        assert!(nothing_recognised_hint(escaped).contains("most 500 and 502 failures"));
+        // Another answer is not one of these.
+        assert!(nothing_recognised_hint(br#"{"message":"Forbidden"}"#).starts_with("expected"));
     }
 
     #[test]
