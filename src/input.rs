@@ -431,15 +431,17 @@ mod tests {
         );
     }
 
+    /// The hint for `bytes`, which must be recognised as nothing.
+    fn hint_for_unrecognised(bytes: &[u8]) -> String {
+        let found = diagnose_input(bytes, &ReadOptions::default()).unwrap();
+        assert!(found.recognised_nothing(), "{found:?}");
+        nothing_recognised_hint(bytes).into_owned()
+    }
+
     #[test]
     fn lambdas_error_document_alone_is_named_not_diagnosed_as_a_log() {
         let paste = b"```\n{\n    \"Message\": \"Lambda was not able to create an ENI in the VPC of the Lambda function because the limit for Network Interfaces has been reached.\",\n    \"Type\": \"User\"\n}\n```\n";
-        assert!(
-            diagnose_input(paste, &ReadOptions::default())
-                .unwrap()
-                .recognised_nothing()
-        );
-        let hint = nothing_recognised_hint(paste);
+        let hint = hint_for_unrecognised(paste);
         assert!(hint.contains("Lambda's own error document"), "{hint}");
         assert!(hint.contains("create an ENI"), "{hint}");
         assert!(
@@ -453,12 +455,7 @@ mod tests {
         // What a client gets from a REST API's integration timeout (status 504, this body; AWS knowledge center
         // "api-gateway-504-errors", DataBiosphere/azul#6284), pasted from curl inside a fence.
         let timeout = b"Our upload fails intermittently:\n\n```\n$ curl -i -X POST https://abc123.execute-api.us-east-1.amazonaws.com/prod/upload\nHTTP/2 504\ncontent-type: application/json\nx-amzn-errortype: InternalServerErrorException\n\n{\"message\": \"Endpoint request timed out\"}\n```\n";
-        assert!(
-            diagnose_input(timeout, &ReadOptions::default())
-                .unwrap()
-                .recognised_nothing()
-        );
-        let hint = nothing_recognised_hint(timeout);
+        let hint = hint_for_unrecognised(timeout);
         assert!(hint.contains("integration timeout (504"), "{hint}");
         assert!(hint.contains("--api-id ID --stage STAGE"), "{hint}");
         // Escaped inside another JSON document (a test tool's report), and the 500/502 body.

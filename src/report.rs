@@ -38,24 +38,45 @@ pub fn print_found(
     format: Format,
     colour: bool,
 ) -> std::io::Result<Printed> {
+    let mut tally = Tally::default();
     let shown: Vec<Finding> = std::mem::take(&mut found.findings)
         .into_iter()
-        .filter(|f| all || f.is_problem())
+        .filter(|f| tally.take(f, all))
         .collect();
-    let problems = shown.iter().filter(|f| f.is_problem()).count();
-    let quoted = shown.iter().any(|f| f.confidence == Confidence::Quoted);
-    let report = Report::start(
-        out, warn, name, &found, problems, quoted, all, format, colour,
-    )?;
+    let report = Report::start(out, warn, name, &found, tally, all, format, colour)?;
     for finding in shown {
         report.finding(out, finding)?;
     }
     report.end(out)
 }
 
+/// Whether `f` is printed: every finding with `all`, else the problems.
+fn printed(f: &Finding, all: bool) -> bool {
+    all || f.is_problem()
+}
+
+/// What a report prints, counted as the findings come: the head line's count, and whether any is quoted.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    problems: usize,
+    quoted: bool,
+}
+
+impl Tally {
+    /// Counts `f` when it is printed; says whether it is.
+    fn take(&mut self, f: &Finding, all: bool) -> bool {
+        if !printed(f, all) {
+            return false;
+        }
+        self.problems += usize::from(f.is_problem());
+        self.quoted |= f.confidence == Confidence::Quoted;
+        true
+    }
+}
+
 /// One input's report, printed a finding at a time: its warnings and head first (from the counts, so that the
 /// findings need not be held to count them), then each finding as it comes.
-pub struct Report {
+struct Report {
     format: Format,
     colour: bool,
     problems: usize,
@@ -64,15 +85,14 @@ pub struct Report {
 
 impl Report {
     /// The warnings (on `warn`) and, as text, the head line `NAME: P problems in N requests`. `counts` is what the
-    /// input gave (its findings are not read); `problems` and `quoted` are of the findings that will be printed.
+    /// input gave (its findings are not read); `tally` is of the findings that will be printed.
     #[allow(clippy::too_many_arguments)]
-    pub fn start(
+    fn start(
         out: &mut impl Write,
         warn: &mut impl Write,
         name: &str,
         counts: &Findings,
-        problems: usize,
-        quoted: bool,
+        Tally { problems, quoted }: Tally,
         all: bool,
         format: Format,
         colour: bool,
@@ -136,15 +156,15 @@ impl Report {
                 out,
                 "{}: {problems} problem{} in {total} request{}",
                 report.paint("1", name),
-                if problems == 1 { "" } else { "s" },
-                if total == 1 { "" } else { "s" }
+                plural(problems as u64),
+                plural(total)
             )?;
         }
         Ok(report)
     }
 
     /// One finding, with the fix filled in from what it knows (only for what is printed).
-    pub fn finding(&self, out: &mut impl Write, mut f: Finding) -> std::io::Result<()> {
+    fn finding(&self, out: &mut impl Write, mut f: Finding) -> std::io::Result<()> {
         if f.is_problem() {
             f.advice = exact_fix(&Target::of_finding(&f));
         }
@@ -158,7 +178,7 @@ impl Report {
     }
 
     /// The end of the report: what it said, for the exit status.
-    pub fn end(self, out: &mut impl Write) -> std::io::Result<Printed> {
+    fn end(self, out: &mut impl Write) -> std::io::Result<Printed> {
         if self.format == Format::Text {
             writeln!(out)?;
         }
@@ -262,13 +282,11 @@ pub fn report_input(
 ) -> std::io::Result<Option<Reported>> {
     let all = options.all;
     let mut held = Vec::new();
-    let (mut problems, mut quoted, mut overflowed) = (0, false, false);
+    let (mut tally, mut overflowed) = (Tally::default(), false);
     let counted = diagnose_input_each(bytes, options, &mut |f| {
-        if !(all || f.is_problem()) {
+        if !tally.take(&f, all) {
             return;
         }
-        problems += usize::from(f.is_problem());
-        quoted |= f.confidence == Confidence::Quoted;
         if held.len() < HELD_FINDINGS {
             held.push(f);
         } else {
@@ -291,15 +309,13 @@ pub fn report_input(
             nothing_recognised_hint(bytes)
         );
     }
-    let report = Report::start(
-        out, warn, name, &counts, problems, quoted, all, format, colour,
-    )?;
+    let report = Report::start(out, warn, name, &counts, tally, all, format, colour)?;
     if overflowed {
         // The same input read the same way gives the same findings, in the same order.
         drop(held);
         let mut written = Ok(());
         let _ = diagnose_input_each(bytes, options, &mut |f| {
-            if written.is_ok() && (all || f.is_problem()) {
+            if written.is_ok() && printed(&f, all) {
                 written = report.finding(out, f);
             }
         });
