@@ -431,6 +431,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_test_invoke_run_of_a_paste_is_read() {
+        let paste = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/multi/two-test-invoke-runs-500-then-502.md"
+        ))
+        .unwrap();
+        let found = diagnose_input(&paste, &ReadOptions::default()).unwrap();
+        let read: Vec<(Cause, Option<u16>)> =
+            found.findings.iter().map(|f| (f.cause, f.status)).collect();
+        assert_eq!(
+            read,
+            [
+                (Cause::MissingInvokePermission, Some(500)),
+                (Cause::MalformedProxyResponse, Some(502))
+            ]
+        );
+    }
+
     /// The hint for `bytes`, which must be recognised as nothing.
     fn hint_for_unrecognised(bytes: &[u8]) -> String {
         let found = diagnose_input(bytes, &ReadOptions::default()).unwrap();

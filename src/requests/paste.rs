@@ -130,15 +130,38 @@ pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
         // A `log` string broken by the raw line breaks of a terminal copy is no JSON: read it line by line.
         Err(_) => return broken_test_invoke_json(&input[start..]),
     };
-    if let Some(log) = value.get("log").and_then(|l| l.as_str())
-        && let Some(status) = value.get("status")
-    {
-        let status = status
-            .as_u64()
-            .or_else(|| status.as_str()?.parse().ok())
-            .and_then(|s| u16::try_from(s).ok())
-            .filter(|s| (100..600).contains(s));
-        return Some((log.to_owned(), status.into_iter().collect()));
+    if test_invoke_run(&value).is_some() {
+        // A tutorial or an issue often shows several runs (the error, then the run after a fix): every run's log,
+        // in order, each with its status.
+        let (mut logs, mut statuses) = (String::new(), Vec::new());
+        let mut at = start;
+        loop {
+            let mut stream =
+                serde_json::Deserializer::from_str(&input[at..]).into_iter::<serde_json::Value>();
+            let after = match stream.next() {
+                Some(Ok(value)) => {
+                    if let Some((log, status)) = test_invoke_run(&value) {
+                        logs.push_str(log);
+                        if !logs.ends_with('\n') {
+                            logs.push('\n');
+                        }
+                        statuses.extend(status);
+                    }
+                    at + stream.byte_offset()
+                }
+                // No JSON from this brace (prose, code): the next line on.
+                _ => input[at..].find('\n').map_or(input.len(), |n| at + n + 1),
+            };
+            let Some(line) = input[after..]
+                .lines()
+                .find(|l| l.trim_start().starts_with('{'))
+            else {
+                break;
+            };
+            at = (line.as_ptr() as usize - input.as_ptr() as usize)
+                + (line.len() - line.trim_start().len());
+        }
+        return Some((logs, statuses));
     }
     let events = value.get("events")?.as_array()?;
     let messages: Vec<&str> = events
@@ -150,6 +173,18 @@ pub fn tool_output(input: &str) -> Option<(String, Vec<u16>)> {
         out.push('\n');
         (out, Vec::new())
     })
+}
+
+/// One `test-invoke-method` run: its `log` and the `status` the client got (when it is one).
+fn test_invoke_run(value: &serde_json::Value) -> Option<(&str, Option<u16>)> {
+    let log = value.get("log")?.as_str()?;
+    let status = value.get("status")?;
+    let status = status
+        .as_u64()
+        .or_else(|| status.as_str()?.parse().ok())
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..600).contains(s));
+    Some((log, status))
 }
 
 /// `test-invoke-method` output whose `"log"` string holds raw line breaks (copied from a terminal that wrapped
