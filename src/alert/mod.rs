@@ -9,8 +9,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::diagnose::classify::Cause;
-use crate::diagnose::finding::{ApiSource, Finding};
-use crate::diagnose::redact::RedactedLines;
+use crate::diagnose::finding::{ApiSource, Finding, Problem};
+use crate::diagnose::redact::{RedactedLines, redact};
 
 /// How urgent a cause is: a subscriber can filter on it (SNS message attribute `severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -58,6 +58,85 @@ pub struct FingerprintKey {
     pub cause: Cause,
 }
 
+/// What grouping reads of a failing request, borrowed: from a [`Finding`], or from a [`Problem`] that is made a
+/// finding only when its alert is new.
+struct Seen<'a> {
+    cause: Cause,
+    status: Option<u16>,
+    first_timestamp: Option<i64>,
+    last_timestamp: Option<i64>,
+    account: Option<&'a str>,
+    api_id: Option<&'a str>,
+    stage: Option<&'a str>,
+    method: Option<&'a str>,
+    resource_path: Option<&'a str>,
+    function_arn: Option<&'a str>,
+    authorizer_arn: Option<&'a str>,
+    authorizer_id: Option<&'a str>,
+    log_stream: Option<&'a str>,
+    request_id: Option<&'a str>,
+    lambda_request_id: Option<&'a str>,
+    trace_id: Option<&'a str>,
+}
+
+impl<'a> Seen<'a> {
+    fn of_finding(f: &'a Finding) -> Seen<'a> {
+        Seen {
+            cause: f.cause,
+            status: f.status,
+            first_timestamp: f.first_timestamp,
+            last_timestamp: f.last_timestamp,
+            account: f.account.as_deref(),
+            api_id: f.api_id.as_deref(),
+            stage: f.stage.as_deref(),
+            method: f.method.as_deref(),
+            resource_path: f.resource_path.as_deref(),
+            function_arn: f.function_arn.as_deref(),
+            authorizer_arn: f.authorizer_arn.as_deref(),
+            authorizer_id: f.authorizer_id.as_deref(),
+            log_stream: f.log_stream.as_deref(),
+            request_id: f.request_id.as_deref(),
+            lambda_request_id: f.lambda_request_id.as_deref(),
+            trace_id: f.trace_id.as_deref(),
+        }
+    }
+
+    /// The same fields [`Problem::into_finding`] would give the finding.
+    fn of_problem(p: &'a Problem<'_>) -> Seen<'a> {
+        let origin = p.origin();
+        Seen {
+            cause: p.diagnosis.cause,
+            status: p.diagnosis.status,
+            first_timestamp: p.first_timestamp,
+            last_timestamp: p.last_timestamp,
+            account: origin.owner.as_deref(),
+            api_id: p.api_id.as_deref(),
+            stage: p.stage.as_deref(),
+            method: p.method.as_deref(),
+            resource_path: p.resource_path.as_deref(),
+            function_arn: p.function_arn.as_deref(),
+            authorizer_arn: p.authorizer_arn.as_deref(),
+            authorizer_id: p.authorizer_id.as_deref(),
+            log_stream: origin.log_stream.as_deref(),
+            request_id: p.request_id.as_deref(),
+            lambda_request_id: p.lambda_request_id.as_deref(),
+            trace_id: p.trace_id.as_deref(),
+        }
+    }
+}
+
+/// Where [`Grouping`] puts a failing request.
+enum Place {
+    /// Into the alert at this index.
+    At(usize),
+    /// A new alert, pushed (the key's hash in the index).
+    New(u64),
+    /// A new alert in place of the one at this index, which is counted as unlisted.
+    Replace(usize, u64),
+    /// Counted as unlisted already.
+    Unlisted,
+}
+
 /// A [`FingerprintKey`]'s fields borrowed from a finding: looked up and hashed without cloning six strings for
 /// every failing request (15,700 distinct ones spent a fifth of their time there). The fields are in the owned
 /// key's order and a `String` hashes as its `str`, so both hash alike with the same hasher.
@@ -73,15 +152,15 @@ struct KeyView<'a> {
 }
 
 impl<'a> KeyView<'a> {
-    fn of(finding: &'a Finding, region: &'a str) -> KeyView<'a> {
+    fn of(seen: &Seen<'a>, region: &'a str) -> KeyView<'a> {
         KeyView {
-            account: finding.account.as_deref(),
+            account: seen.account,
             region,
-            api_id: finding.api_id.as_deref(),
-            stage: finding.stage.as_deref(),
-            method: finding.method.as_deref(),
-            resource_path: finding.resource_path.as_deref(),
-            cause: finding.cause,
+            api_id: seen.api_id,
+            stage: seen.stage,
+            method: seen.method,
+            resource_path: seen.resource_path,
+            cause: seen.cause,
         }
     }
 
@@ -384,14 +463,68 @@ impl Grouping {
         if !finding.is_problem() {
             return;
         }
-        let view = KeyView::of(finding, &self.region);
+        let place = self.locate(&Seen::of_finding(finding));
+        self.settle(place, finding);
+    }
+
+    /// [`Grouping::add`] for the hot path: a problem whose alert exists is counted from its borrowed fields, and
+    /// made a [`Finding`] only when it opens an alert.
+    pub fn add_problem(&mut self, problem: Problem<'_>) {
+        if !problem.is_problem() {
+            return;
+        }
+        match self.locate(&Seen::of_problem(&problem)) {
+            Place::At(at) => absorb(
+                &mut self.alerts[at],
+                &Seen::of_problem(&problem),
+                || problem.diagnosis.detail.as_deref().map(redact),
+                self.samples,
+            ),
+            Place::Unlisted => {}
+            place => self.settle(place, &problem.into_finding()),
+        }
+    }
+
+    /// Finds the alert a problem counts into, or the place of a new one; counts it as unlisted when it gets none.
+    fn locate(&mut self, seen: &Seen<'_>) -> Place {
+        let view = KeyView::of(seen, &self.region);
         let hash = self.index_hasher.hash_one(&view);
         let keys = &self.keys;
-        let found = self.index.find(hash, |&at| view.is(&keys[at])).copied();
-        let at = match found {
-            Some(at) => at,
-            None if self.alerts.len() < self.cap => {
-                let key = view.to_key();
+        if let Some(&at) = self.index.find(hash, |&at| view.is(&keys[at])) {
+            return Place::At(at);
+        }
+        if self.alerts.len() < self.cap {
+            return Place::New(hash);
+        }
+        let severity = Severity::of(seen.cause);
+        if self.floor.is_some_and(|floor| severity <= floor) {
+            self.unlisted
+                .add(self.hasher.hash_one(&view), seen.cause, 1);
+            return Place::Unlisted;
+        }
+        match self.least_severe_below(severity) {
+            Ok(at) => {
+                // The floor may have risen: the next scan says.
+                self.floor = None;
+                Place::Replace(at, hash)
+            }
+            Err(floor) => {
+                self.floor = Some(floor);
+                self.unlisted
+                    .add(self.hasher.hash_one(&view), seen.cause, 1);
+                Place::Unlisted
+            }
+        }
+    }
+
+    /// Counts `finding` at the place [`Grouping::locate`] found for it.
+    fn settle(&mut self, place: Place, finding: &Finding) {
+        let seen = Seen::of_finding(finding);
+        let at = match place {
+            Place::Unlisted => return,
+            Place::At(at) => at,
+            Place::New(hash) => {
+                let key = KeyView::of(&seen, &self.region).to_key();
                 self.alerts.push(new_alert(&key, finding));
                 self.keys.push(key);
                 let at = self.alerts.len() - 1;
@@ -400,41 +533,28 @@ impl Grouping {
                     .insert_unique(hash, at, |&i| hasher.hash_one(&keys[i]));
                 at
             }
-            None if self
-                .floor
-                .is_some_and(|floor| Severity::of(finding.cause) <= floor) =>
-            {
+            Place::Replace(at, hash) => {
+                let key = KeyView::of(&seen, &self.region).to_key();
+                let evicted = std::mem::replace(&mut self.alerts[at], new_alert(&key, finding));
+                let old_hash = self.index_hasher.hash_one(&self.keys[at]);
+                if let Ok(entry) = self.index.find_entry(old_hash, |&i| i == at) {
+                    entry.remove();
+                }
+                let old_key = std::mem::replace(&mut self.keys[at], key);
+                let (keys, hasher) = (&self.keys, &self.index_hasher);
+                self.index
+                    .insert_unique(hash, at, |&i| hasher.hash_one(&keys[i]));
                 self.unlisted
-                    .add(self.hasher.hash_one(&view), finding.cause, 1);
-                return;
+                    .add(self.hasher.hash_one(&old_key), evicted.cause, evicted.count);
+                at
             }
-            None => match self.least_severe_below(Severity::of(finding.cause)) {
-                Ok(at) => {
-                    // The floor may have risen: the next scan says.
-                    self.floor = None;
-                    let key = view.to_key();
-                    let evicted = std::mem::replace(&mut self.alerts[at], new_alert(&key, finding));
-                    let old_hash = self.index_hasher.hash_one(&self.keys[at]);
-                    if let Ok(entry) = self.index.find_entry(old_hash, |&i| i == at) {
-                        entry.remove();
-                    }
-                    let old_key = std::mem::replace(&mut self.keys[at], key);
-                    let (keys, hasher) = (&self.keys, &self.index_hasher);
-                    self.index
-                        .insert_unique(hash, at, |&i| hasher.hash_one(&keys[i]));
-                    self.unlisted
-                        .add(self.hasher.hash_one(&old_key), evicted.cause, evicted.count);
-                    at
-                }
-                Err(floor) => {
-                    self.floor = Some(floor);
-                    self.unlisted
-                        .add(self.hasher.hash_one(&view), finding.cause, 1);
-                    return;
-                }
-            },
         };
-        absorb(&mut self.alerts[at], finding, self.samples);
+        absorb(
+            &mut self.alerts[at],
+            &seen,
+            || finding.detail.clone(),
+            self.samples,
+        );
     }
 
     /// The held alert to give up for a problem of `severity`: the least severe and smallest, if less severe;
@@ -589,7 +709,13 @@ fn new_alert(key: &FingerprintKey, first: &Finding) -> Alert {
     }
 }
 
-fn absorb(alert: &mut Alert, finding: &Finding, samples: usize) {
+/// Counts a request into its alert. `detail` gives the request's, scrubbed (asked when the alert has none yet).
+fn absorb(
+    alert: &mut Alert,
+    finding: &Seen<'_>,
+    detail: impl FnOnce() -> Option<String>,
+    samples: usize,
+) {
     alert.count += 1;
     let (first, last) = (
         finding.first_timestamp.or(finding.last_timestamp),
@@ -603,43 +729,23 @@ fn absorb(alert: &mut Alert, finding: &Finding, samples: usize) {
             None => alert.statuses.push((status, 1)),
         }
     }
-    push_distinct(
-        &mut alert.function_arns,
-        finding.function_arn.as_deref(),
-        MAX_LISTED,
-    );
+    push_distinct(&mut alert.function_arns, finding.function_arn, MAX_LISTED);
     push_distinct(
         &mut alert.authorizer_arns,
-        finding.authorizer_arn.as_deref(),
+        finding.authorizer_arn,
         MAX_LISTED,
     );
-    push_distinct(
-        &mut alert.log_streams,
-        finding.log_stream.as_deref(),
-        MAX_LISTED,
-    );
-    push_distinct(
-        &mut alert.sample_request_ids,
-        finding.request_id.as_deref(),
-        samples,
-    );
+    push_distinct(&mut alert.log_streams, finding.log_stream, MAX_LISTED);
+    push_distinct(&mut alert.sample_request_ids, finding.request_id, samples);
     push_distinct(
         &mut alert.sample_lambda_request_ids,
-        finding.lambda_request_id.as_deref(),
+        finding.lambda_request_id,
         samples,
     );
-    push_distinct(
-        &mut alert.sample_trace_ids,
-        finding.trace_id.as_deref(),
-        samples,
-    );
-    push_distinct(
-        &mut alert.authorizer_ids,
-        finding.authorizer_id.as_deref(),
-        MAX_LISTED,
-    );
+    push_distinct(&mut alert.sample_trace_ids, finding.trace_id, samples);
+    push_distinct(&mut alert.authorizer_ids, finding.authorizer_id, MAX_LISTED);
     if alert.detail.is_none() {
-        alert.detail.clone_from(&finding.detail);
+        alert.detail = detail();
     }
 }
 
@@ -759,7 +865,8 @@ mod tests {
         let fixed = foldhash::quality::FixedState::default();
         let seeded = foldhash::fast::RandomState::default();
         for (i, a) in problems.iter().enumerate() {
-            let view = KeyView::of(a, "eu-west-1");
+            let seen = Seen::of_finding(a);
+            let view = KeyView::of(&seen, "eu-west-1");
             let key = view.to_key();
             assert_eq!(
                 (key.resource_path.as_deref(), key.region.as_str(), key.cause),
@@ -768,10 +875,10 @@ mod tests {
             assert_eq!(fixed.hash_one(&view), fixed.hash_one(&key));
             assert_eq!(seeded.hash_one(&view), seeded.hash_one(&key));
             for (j, b) in problems.iter().enumerate() {
-                let other = KeyView::of(b, "eu-west-1").to_key();
+                let other = KeyView::of(&Seen::of_finding(b), "eu-west-1").to_key();
                 assert_eq!(view.is(&other), i == j);
             }
-            assert!(!view.is(&KeyView::of(a, "us-east-1").to_key()));
+            assert!(!view.is(&KeyView::of(&seen, "us-east-1").to_key()));
         }
     }
 

@@ -131,12 +131,27 @@ pub struct Diagnosis {
     pub detail: Option<String>,
 }
 
+impl Diagnosis {
+    /// Failures and any 5xx: what `diagnose` prints without `--all` and what alerts are made of.
+    pub fn is_problem(&self) -> bool {
+        self.cause.is_failure() || self.status.is_some_and(|s| s >= 500)
+    }
+}
+
 /// Evidence lines are cut here: the decisive part of a failure line is short, bodies are not.
 pub const MAX_EVIDENCE_CHARS: usize = 300;
 const MAX_EVIDENCE_LINES: usize = 6;
 
 /// Classifies one request. Never fails.
 pub fn classify(request: &Request<'_>) -> Diagnosis {
+    let mut diagnosis = classify_cause(request);
+    diagnosis.evidence = evidence(request, &diagnosis);
+    diagnosis
+}
+
+/// [`classify`] without the evidence lines: the hot path writes them only for a request that opens an alert
+/// ([`evidence`]), not for the thousands that count into one.
+pub(crate) fn classify_cause(request: &Request<'_>) -> Diagnosis {
     let (cause, detail) = cause_of(request);
     let (status, status_inferred) = match request.status {
         Some(s) => (Some(s), false),
@@ -145,17 +160,21 @@ pub fn classify(request: &Request<'_>) -> Diagnosis {
             None => (None, false),
         },
     };
-    let evidence = if cause.is_failure() || status.is_some_and(|s| s >= 500) {
-        evidence_of(request, cause)
-    } else {
-        Vec::new()
-    };
     Diagnosis {
         cause,
         status,
         status_inferred,
-        evidence,
+        evidence: Vec::new(),
         detail,
+    }
+}
+
+/// The decisive lines of a request [`classify_cause`] diagnosed: none unless it is a problem.
+pub(crate) fn evidence(request: &Request<'_>, diagnosis: &Diagnosis) -> Vec<String> {
+    if diagnosis.is_problem() {
+        evidence_of(request, diagnosis.cause)
+    } else {
+        Vec::new()
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`advice`]: cause → what it means and how to fix it
 //! - [`redact`]: the one scrubber for text taken from log lines (secrets, personal data, control characters)
 //! - [`finding`]: a diagnosis joined with its origin; the entry points [`find`], [`find_escaped`] and [`find_escaped_each`]
+//!   (the hot path's, which hands on a [`Problem`] still borrowing the delivery, made a [`Finding`] only for a new alert)
 
 pub mod advice;
 pub mod classify;
@@ -19,4 +20,4 @@ pub mod service;
 pub mod shape;
 
 pub use classify::{Cause, Diagnosis, classify};
-pub use finding::{Finding, Findings, Origin, find, find_escaped, find_escaped_each};
+pub use finding::{Finding, Findings, Origin, Problem, find, find_escaped, find_escaped_each};

@@ -1075,7 +1075,7 @@ pub fn plan_batch_within(
             .log_events
             .iter()
             .map(|e| (Some(e.timestamp), e.message.escaped())),
-        |finding| grouping.add(&finding),
+        |problem| grouping.add_problem(problem),
     );
     (found, grouping.plan(max_alerts))
 }
