@@ -206,10 +206,15 @@ fn invoke_permission(target: &Target<'_>, authorizer: bool) -> String {
         target.function_arn
     };
     let function = arn.and_then(FunctionRef::parse);
+    // A tutorial's ARN with a placeholder account still names the function and its region.
+    let named = arn
+        .filter(|_| function.is_none())
+        .and_then(placeholder_account_function);
     let mut missing = Vec::new();
     let region = function
         .as_ref()
         .map(|f| f.region.as_str())
+        .or(named.map(|(region, _)| region))
         .or(target.region)
         .unwrap_or_else(|| {
             missing.push("the region");
@@ -254,9 +259,14 @@ fn invoke_permission(target: &Target<'_>, authorizer: bool) -> String {
         }
     };
     let source = source_arn(region, account, api, &source);
-    let command = match &function {
-        Some(f) => Fix::new(f, source, account).add_command(),
-        None => {
+    let command = match (&function, named) {
+        (Some(f), _) => Fix::new(f, source, account).add_command(),
+        (None, Some((_, name))) => format!(
+            "aws lambda add-permission --function-name {name} --statement-id apigateway-invoke --action \
+             lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn {source} --source-account \
+             {account}"
+        ),
+        (None, None) => {
             missing.push(if authorizer {
                 "the authorizer's function"
             } else {
@@ -282,19 +292,61 @@ fn invoke_permission(target: &Target<'_>, authorizer: bool) -> String {
             "; or, if it uses a credentials role, grant that role lambda:InvokeFunction".to_owned()
         }
     };
-    let unknown = if missing.is_empty() {
-        String::new()
-    } else {
-        format!(
+    let unknown = match (missing.is_empty(), function.is_some() || named.is_some()) {
+        (true, _) => String::new(),
+        (false, true) => format!(
+            " The log does not name {}: fill in the <placeholders>.",
+            join_and(&missing)
+        ),
+        (false, false) => format!(
             " The log does not name {}: fill in the <placeholders> (the API's integration names the function: aws \
              apigateway get-integration).",
             join_and(&missing)
-        )
+        ),
     };
     format!(
         "Add a resource-based permission: {command}{role}. Declare it in your template (AWS::Lambda::Permission) so \
          the next deploy keeps it.{unknown}"
     )
+}
+
+/// `(region, name)` of a function ARN whose account is a placeholder (`arn:aws:lambda:us-east-1:account-id:function:
+/// books`, as pasted from a tutorial or a redacted log): only a region-shaped region and a plain name (letters,
+/// digits, `-`, `_`: it goes into a shell command).
+fn placeholder_account_function(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.split(':');
+    let (
+        Some("arn"),
+        Some(_partition),
+        Some("lambda"),
+        Some(region),
+        Some(_account),
+        Some("function"),
+        Some(name),
+    ) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    )
+    else {
+        return None;
+    };
+    let region_like = region.len() <= 32
+        && region.split('-').count() >= 3
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && region.ends_with(|c: char| c.is_ascii_digit());
+    let plain_name = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (parts.next().is_none() && region_like && plain_name).then_some((region, name))
 }
 
 fn join_and(items: &[&str]) -> String {
@@ -368,6 +420,43 @@ mod tests {
             ),
             "{fix}"
         );
+    }
+
+    #[test]
+    fn a_tutorials_arn_with_a_placeholder_account_still_names_the_function() {
+        // tests/data/48-*: the console's test run of a tutorial, its ARN's account written `account-id`.
+        let mut t = target(Cause::MissingInvokePermission);
+        t.function_arn = Some("arn:aws:lambda:us-east-1:account-id:function:books");
+        t.account = None;
+        t.api_id = None;
+        let fix = exact_fix(&t);
+        assert!(
+            fix.contains("--function-name books --statement-id"),
+            "{fix}"
+        );
+        assert!(
+            fix.contains(
+                "--source-arn arn:aws:execute-api:us-east-1:<account>:<api-id>/*/POST/orders/*"
+            ),
+            "{fix}"
+        );
+        assert!(
+            fix.ends_with(
+                "The log does not name the account and the API id: fill in the <placeholders>."
+            ),
+            "{fix}"
+        );
+        // What is not a plain name or a region stays a placeholder: it would go into a shell command.
+        for arn in [
+            "arn:aws:lambda:us-east-1:account-id:function:$(reboot)",
+            "arn:aws:lambda:us-east-1:account-id:function:books;rm",
+            "arn:aws:lambda:region:account-id:function:books",
+            "arn:aws:lambda:us-east-1:account-id:function:books:extra:part",
+        ] {
+            t.function_arn = Some(arn);
+            let fix = exact_fix(&t);
+            assert!(fix.contains("--function-name <function>"), "{arn}: {fix}");
+        }
     }
 
     #[test]
