@@ -473,10 +473,11 @@ impl Grouping {
         if !problem.is_problem() {
             return;
         }
-        match self.locate(&Seen::of_problem(&problem)) {
+        let seen = Seen::of_problem(&problem);
+        match self.locate(&seen) {
             Place::At(at) => absorb(
                 &mut self.alerts[at],
-                &Seen::of_problem(&problem),
+                &seen,
                 || problem.diagnosis.detail.as_deref().map(redact),
                 self.samples,
             ),

@@ -314,25 +314,8 @@ fn invoke_permission(target: &Target<'_>, authorizer: bool) -> String {
 /// books`, as pasted from a tutorial or a redacted log): only a region-shaped region and a plain name (letters,
 /// digits, `-`, `_`: it goes into a shell command).
 fn placeholder_account_function(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.split(':');
-    let (
-        Some("arn"),
-        Some(_partition),
-        Some("lambda"),
-        Some(region),
-        Some(_account),
-        Some("function"),
-        Some(name),
-    ) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    )
-    else {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ["arn", _, "lambda", region, _, "function", name] = parts[..] else {
         return None;
     };
     let region_like = region.len() <= 32
@@ -346,7 +329,7 @@ fn placeholder_account_function(arn: &str) -> Option<(&str, &str)> {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (parts.next().is_none() && region_like && plain_name).then_some((region, name))
+    (region_like && plain_name).then_some((region, name))
 }
 
 fn join_and(items: &[&str]) -> String {
