@@ -1,12 +1,16 @@
 //! What `apigw-doctor diagnose` prints for one input: one block (text) or one JSON object per reported request,
 //! and its warnings; in the library so that the benchmark times the binary's own path.
 
+use std::cmp::Reverse;
 use std::io::Write;
+
+use crate::alert::{Alert, Grouping, MAX_GROUPED};
 
 use crate::diagnose::finding::{Confidence, Finding};
 use crate::diagnose::{Cause, Findings};
 use crate::input::{ReadOptions, diagnose_input_each, nothing_recognised_hint};
 use crate::publish::fix::{Target, exact_fix};
+use crate::publish::render::iso;
 
 /// How `diagnose` prints: text for people, JSON lines for scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,15 +43,69 @@ pub fn print_found(
     colour: bool,
 ) -> std::io::Result<Printed> {
     let mut tally = Tally::default();
-    let shown: Vec<Finding> = std::mem::take(&mut found.findings)
-        .into_iter()
-        .filter(|f| tally.take(f, all))
-        .collect();
-    let report = Report::start(out, warn, name, &found, tally, all, format, colour)?;
-    for finding in shown {
-        report.finding(out, finding)?;
+    let mut shown = Shown::new(format, all);
+    for finding in std::mem::take(&mut found.findings) {
+        if tally.take(&finding, all) {
+            shown.take(finding, tally.problems, usize::MAX);
+        }
     }
+    let report = Report::start(out, warn, name, &found, tally, all, format, colour)?;
+    report.shown(out, shown)?;
     report.end(out)
+}
+
+/// Past this many problems, a text report prints one block per distinct problem (its cause, API and route, as
+/// an alert groups them) with its count and sample requests, instead of one block per request: 35,000 blocks
+/// are read by nobody, and filling in each one's fix cost 9 × what the function spends on the same log (#29).
+/// `--all` and `--format json` still give every request.
+pub const GROUP_PAST: usize = 100;
+
+/// Distinct problems a grouped report prints as blocks; the next ones get a line each, and the rest are counted
+/// per cause.
+const GROUPED_BLOCKS: usize = 20;
+const GROUPED_LINES: usize = 30;
+
+/// Request ids quoted per distinct problem in a grouped report.
+const GROUPED_SAMPLES: usize = 3;
+
+/// The findings a report will print: held one by one, or, past [`GROUP_PAST`] problems in a text report
+/// without `--all`, counted into their distinct problems.
+struct Shown {
+    /// Grouping is allowed: a text report of the problems only.
+    group: bool,
+    held: Vec<Finding>,
+    grouping: Option<Grouping>,
+}
+
+impl Shown {
+    fn new(format: Format, all: bool) -> Shown {
+        Shown {
+            group: format == Format::Text && !all,
+            held: Vec::new(),
+            grouping: None,
+        }
+    }
+
+    /// Takes a printed finding, `problems` being the count so far with it. `false`: not kept, because `hold`
+    /// findings are held already (only without grouping; the caller reads the input again).
+    fn take(&mut self, finding: Finding, problems: usize, hold: usize) -> bool {
+        if let Some(grouping) = self.grouping.as_mut() {
+            grouping.add(&finding);
+        } else if self.group && problems > GROUP_PAST {
+            // No region: a fix's source ARN leaves it to fill in, as a request's does.
+            let mut grouping = Grouping::with_cap("", GROUPED_SAMPLES, MAX_GROUPED);
+            for held in self.held.drain(..) {
+                grouping.add(&held);
+            }
+            grouping.add(&finding);
+            self.grouping = Some(grouping);
+        } else if self.held.len() < hold {
+            self.held.push(finding);
+        } else {
+            return false;
+        }
+        true
+    }
 }
 
 /// Whether `f` is printed: every finding with `all`, else the problems.
@@ -196,30 +254,40 @@ impl Report {
         }
     }
 
-    fn write_text(&self, out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
-        let paint = |code: &str, text: &str| self.paint(code, text);
-        let status = match (f.status, f.status_inferred) {
-            (Some(s), false) => s.to_string(),
-            (Some(s), true) => format!("{s}?"),
-            (None, _) => "---".to_owned(),
-        };
-        let route = match (&f.method, &f.resource_path) {
-            (Some(m), Some(p)) => format!("{m} {p}"),
-            // A route named by its key alone (`$default`, `$connect`).
-            (None, Some(key)) if !key.starts_with('/') => key.clone(),
-            _ => "(route not logged)".to_owned(),
-        };
-        let api = match (&f.api_id, &f.stage) {
-            (Some(a), Some(s)) => format!("{a}/{s}"),
-            _ => "(api unknown)".to_owned(),
-        };
-        let code = if f.is_problem() { "31;1" } else { "32" };
+    /// A block's first line: status, cause, route, API, and what follows it (the request, or the count).
+    fn write_head(
+        &self,
+        out: &mut impl Write,
+        head: Head<'_>,
+        problem: bool,
+        after: std::fmt::Arguments<'_>,
+    ) -> std::io::Result<()> {
+        let code = if problem { "31;1" } else { "32" };
         writeln!(
             out,
-            "\n{}  {}  {route}  {api}  request {}",
-            paint(code, &status),
-            paint(code, f.cause.as_str()),
-            f.request_id.as_deref().unwrap_or("(none)")
+            "\n{}  {}  {}  {}  {after}",
+            self.paint(code, &head.status()),
+            self.paint(code, head.cause.as_str()),
+            head.route(),
+            head.api()
+        )
+    }
+
+    fn write_text(&self, out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
+        let paint = |code: &str, text: &str| self.paint(code, text);
+        self.write_head(
+            out,
+            Head {
+                status: f.status,
+                inferred: f.status_inferred,
+                cause: f.cause,
+                method: f.method.as_deref(),
+                resource_path: f.resource_path.as_deref(),
+                api_id: f.api_id.as_deref(),
+                stage: f.stage.as_deref(),
+            },
+            f.is_problem(),
+            format_args!("request {}", f.request_id.as_deref().unwrap_or("(none)")),
         )?;
         if !f.is_problem() {
             return Ok(());
@@ -235,11 +303,10 @@ impl Report {
         if let Some(detail) = &f.detail {
             writeln!(out, "  {} {detail}", paint("1", "What is wrong:"))?;
         }
-        if f.status_inferred {
+        if let (Some(status), true) = (f.status, f.status_inferred) {
             writeln!(
                 out,
-                "  (status not in the log; {status} is what this cause gives)",
-                status = status.trim_end_matches('?')
+                "  (status not in the log; {status} is what this cause gives)"
             )?;
         }
         if let Some(arn) = &f.function_arn {
@@ -255,6 +322,183 @@ impl Report {
             }
         }
         writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)
+    }
+
+    /// What [`Shown`] holds: each finding, or the distinct problems.
+    fn shown(&self, out: &mut impl Write, shown: Shown) -> std::io::Result<()> {
+        match shown.grouping {
+            Some(grouping) => self.grouped(out, grouping),
+            None => shown
+                .held
+                .into_iter()
+                .try_for_each(|finding| self.finding(out, finding)),
+        }
+    }
+
+    /// The distinct problems, most severe and frequent first: the first ones as blocks, the next a line each, the
+    /// rest counted per cause.
+    fn grouped(&self, out: &mut impl Write, grouping: Grouping) -> std::io::Result<()> {
+        let mut plan = grouping.plan(usize::MAX);
+        let mut problems = std::mem::take(&mut plan.alerts);
+        problems.append(&mut plan.overflow);
+        // Stable: first appearance breaks ties.
+        problems.sort_by_key(|a| (Reverse(a.severity), Reverse(a.count)));
+        let mut rest = plan.unlisted;
+        let distinct = problems.len() as u64 + rest.totals().0;
+        writeln!(
+            out,
+            "Grouped into {distinct} distinct problem{} (a cause on an API's route){}, each with its count and sample \
+             requests; --all or --format json prints each request",
+            plural(distinct),
+            if distinct > 1 {
+                ", the most severe and frequent first"
+            } else {
+                ""
+            }
+        )?;
+        let mut problems = problems.into_iter();
+        for alert in problems.by_ref().take(GROUPED_BLOCKS) {
+            self.write_alert(out, &alert)?;
+        }
+        let mut lines = problems.by_ref().take(GROUPED_LINES).peekable();
+        if lines.peek().is_some() {
+            writeln!(out)?;
+        }
+        for alert in lines {
+            let head = Head::of_alert(&alert);
+            writeln!(
+                out,
+                "{}  {}  {}  {}  {} request{}",
+                head.status(),
+                alert.cause.as_str(),
+                head.route(),
+                head.api(),
+                alert.count,
+                plural(alert.count)
+            )?;
+        }
+        for alert in problems {
+            rest.add_alert(&alert);
+        }
+        let (more, requests) = rest.totals();
+        if more > 0 {
+            let causes: Vec<String> = rest
+                .by_cause
+                .iter()
+                .map(|(cause, (_, n))| format!("{} {n}", cause.as_str()))
+                .collect();
+            writeln!(
+                out,
+                "\n{more} more distinct problem{} in {requests} request{}, requests by cause: {}",
+                plural(more),
+                plural(requests),
+                causes.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One distinct problem: what its first request showed, with the count and the fix from what the requests
+    /// named.
+    fn write_alert(&self, out: &mut impl Write, alert: &Alert) -> std::io::Result<()> {
+        let paint = |code: &str, text: &str| self.paint(code, text);
+        self.write_head(
+            out,
+            Head::of_alert(alert),
+            true,
+            format_args!("{} request{}", alert.count, plural(alert.count)),
+        )?;
+        writeln!(out, "  {}", alert.summary)?;
+        if let Some(detail) = &alert.detail {
+            writeln!(out, "  {} {detail}", paint("1", "What is wrong:"))?;
+        }
+        if let (Some(status), true) = (alert.status, alert.status_inferred) {
+            writeln!(
+                out,
+                "  (status not in the log; {status} is what this cause gives)"
+            )?;
+        }
+        for arn in &alert.function_arns {
+            writeln!(out, "  Function: {arn}")?;
+        }
+        for arn in &alert.authorizer_arns {
+            writeln!(out, "  Authorizer function: {arn}")?;
+        }
+        if let (Some(first), Some(last)) = (alert.first_seen, alert.last_seen) {
+            let at = |ms| iso(ms).unwrap_or_else(|| ms.to_string());
+            writeln!(out, "  Seen: {} to {}", at(first), at(last))?;
+        }
+        if !alert.sample_request_ids.is_empty() {
+            let more = alert.count - alert.sample_request_ids.len() as u64;
+            writeln!(
+                out,
+                "  Requests: {}{}",
+                alert.sample_request_ids.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        if !alert.evidence.is_empty() {
+            writeln!(out, "  {}", paint("1", "Evidence of the first request:"))?;
+        }
+        for line in &alert.evidence {
+            writeln!(out, "    {line}")?;
+        }
+        let fix = exact_fix(&Target::of_alert(alert));
+        writeln!(out, "  {} {fix}", paint("1", "Fix:"))
+    }
+}
+
+/// What a block's first line says of a request or a distinct problem.
+struct Head<'a> {
+    status: Option<u16>,
+    inferred: bool,
+    cause: Cause,
+    method: Option<&'a str>,
+    resource_path: Option<&'a str>,
+    api_id: Option<&'a str>,
+    stage: Option<&'a str>,
+}
+
+impl<'a> Head<'a> {
+    fn of_alert(a: &'a Alert) -> Head<'a> {
+        Head {
+            status: a.status,
+            inferred: a.status_inferred,
+            cause: a.cause,
+            method: a.method.as_deref(),
+            resource_path: a.resource_path.as_deref(),
+            api_id: a.api_id.as_deref(),
+            stage: a.stage.as_deref(),
+        }
+    }
+
+    /// `502`, `502?` when the log did not give it, `---` when unknown.
+    fn status(&self) -> String {
+        match (self.status, self.inferred) {
+            (Some(s), false) => s.to_string(),
+            (Some(s), true) => format!("{s}?"),
+            (None, _) => "---".to_owned(),
+        }
+    }
+
+    fn route(&self) -> String {
+        match (self.method, self.resource_path) {
+            (Some(m), Some(p)) => format!("{m} {p}"),
+            // A route named by its key alone (`$default`, `$connect`).
+            (None, Some(key)) if !key.starts_with('/') => key.to_owned(),
+            _ => "(route not logged)".to_owned(),
+        }
+    }
+
+    fn api(&self) -> String {
+        match (self.api_id, self.stage) {
+            (Some(a), Some(s)) => format!("{a}/{s}"),
+            _ => "(api unknown)".to_owned(),
+        }
     }
 }
 
@@ -281,15 +525,10 @@ pub fn report_input(
     colour: bool,
 ) -> std::io::Result<Option<Reported>> {
     let all = options.all;
-    let mut held = Vec::new();
+    let mut shown = Shown::new(format, all);
     let (mut tally, mut overflowed) = (Tally::default(), false);
     let counted = diagnose_input_each(bytes, options, &mut |f| {
-        if !tally.take(&f, all) {
-            return;
-        }
-        if held.len() < HELD_FINDINGS {
-            held.push(f);
-        } else {
+        if tally.take(&f, all) && !shown.take(f, tally.problems, HELD_FINDINGS) {
             overflowed = true;
         }
     });
@@ -312,7 +551,7 @@ pub fn report_input(
     let report = Report::start(out, warn, name, &counts, tally, all, format, colour)?;
     if overflowed {
         // The same input read the same way gives the same findings, in the same order.
-        drop(held);
+        drop(shown);
         let mut written = Ok(());
         let _ = diagnose_input_each(bytes, options, &mut |f| {
             if written.is_ok() && printed(&f, all) {
@@ -321,9 +560,7 @@ pub fn report_input(
         });
         written?;
     } else {
-        for finding in held {
-            report.finding(out, finding)?;
-        }
+        report.shown(out, shown)?;
     }
     Ok(Some(Reported {
         printed: report.end(out)?,

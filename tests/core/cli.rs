@@ -724,8 +724,9 @@ fn a_report_past_the_held_findings_prints_every_problem_once_in_order() {
             .iter()
             .all(|f| f["cause"] == "missing_invoke_permission" && f["status"] == 500)
     );
+    // Text with --all prints each request (as text without it does up to GROUP_PAST problems).
     let text = run(
-        &["diagnose", "--log-group", group, "-"],
+        &["diagnose", "--all", "--log-group", group, "-"],
         Some(pasted.as_bytes()),
     );
     assert_eq!(text.status.code(), Some(1));
@@ -735,8 +736,109 @@ fn a_report_past_the_held_findings_prints_every_problem_once_in_order() {
         "{}",
         &out[..200.min(out.len())]
     );
+    let mut at = 0;
     for (n, id) in ids.iter().enumerate() {
         assert_eq!(out.matches(id.as_str()).count(), 1, "request {n} ({id})");
+        let found = out.find(id.as_str()).unwrap();
+        assert!(found > at, "request {n} ({id}) out of order");
+        at = found;
     }
     assert_eq!(out.matches("Fix:").count(), 1_203);
+}
+
+/// Past `GROUP_PAST` (100) problems, a text report prints one block per distinct problem with its count and sample
+/// requests, the exact fix once: 1,203 blocks of the same missing permission are read by nobody (#29).
+#[test]
+fn a_text_report_of_many_problems_prints_each_distinct_problem_once() {
+    // tests/data/09-missing-invoke-permission-500-2025.log (a real paste) for 1,203 requests of one log group.
+    let real = std::fs::read_to_string(repo_path(
+        "tests/data/09-missing-invoke-permission-500-2025.log",
+    ))
+    .unwrap();
+    let lines: Vec<&str> = real.lines().filter(|l| l.starts_with('(')).collect();
+    let request = |id: &str, route: Option<&str>| -> String {
+        // The route line as tests/data/01-malformed-proxy-response-batch.log (a real delivery) has it.
+        let route = route.map(|r| format!("({id}) HTTP Method: POST, Resource Path: {r}\n"));
+        let body: String = lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}\n",
+                    l.replace("73737819-c94c-48d7-86d7-b1700e4be29b", id)
+                )
+            })
+            .collect();
+        route.unwrap_or_default() + &body
+    };
+    let group = "API-Gateway-Execution-Logs_k1k7gu3ct7/test";
+    let ids: Vec<String> = (0..1_203)
+        .map(|n| format!("73737819-c94c-48d7-86d7-{n:012x}"))
+        .collect();
+    let pasted: String = ids.iter().map(|id| request(id, None)).collect();
+    let text = run(
+        &["diagnose", "--log-group", group, "-"],
+        Some(pasted.as_bytes()),
+    );
+    assert_eq!(text.status.code(), Some(1));
+    let out = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        out.starts_with(
+            "-: 1203 problems in 1203 requests\nGrouped into 1 distinct problem (a cause on an API's route), each \
+             with its count and sample requests; --all or --format json prints each request\n\n\
+             500  missing_invoke_permission  (route not logged)  k1k7gu3ct7/test  1203 requests\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  Requests: {}, {}, {} and 1200 more\n",
+            ids[0], ids[1], ids[2]
+        )),
+        "{out}"
+    );
+    assert_eq!(out.matches("Fix:").count(), 1, "{out}");
+    assert!(
+        out.contains("aws lambda add-permission") && out.contains("k1k7gu3ct7"),
+        "{out}"
+    );
+
+    // 60 routes of 2 requests each and one of 30: the busiest first, 20 blocks, 30 lines, the rest counted.
+    let mut pasted = String::new();
+    for n in 0..30 {
+        pasted += &request(&format!("0000aaaa-0000-4000-8000-{n:012x}"), Some("/hot"));
+    }
+    for n in 0..120 {
+        let id = format!("0000bbbb-0000-4000-8000-{n:012x}");
+        pasted += &request(&id, Some(&format!("/r{:02}", n / 2)));
+    }
+    let text = run(
+        &["diagnose", "--log-group", group, "-"],
+        Some(pasted.as_bytes()),
+    );
+    assert_eq!(text.status.code(), Some(1));
+    let out = String::from_utf8(text.stdout).unwrap();
+    let blocks: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("500  missing_invoke_permission  POST "))
+        .collect();
+    assert_eq!(blocks.len(), 50, "{out}");
+    assert_eq!(
+        blocks[0],
+        "500  missing_invoke_permission  POST /hot  k1k7gu3ct7/test  30 requests"
+    );
+    assert_eq!(
+        blocks[1],
+        "500  missing_invoke_permission  POST /r00  k1k7gu3ct7/test  2 requests"
+    );
+    assert_eq!(out.matches("Fix:").count(), 20, "{out}");
+    assert!(
+        out.starts_with("-: 150 problems in 150 requests\nGrouped into 61 distinct problems"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "\n11 more distinct problems in 22 requests, requests by cause: missing_invoke_permission 22\n\n"
+        ),
+        "{out}"
+    );
 }

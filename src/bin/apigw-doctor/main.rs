@@ -37,7 +37,8 @@ enum Command {
                             2 an input or AWS could not be read, 3 an input held no API Gateway log line."
     )]
     Diagnose {
-        /// Print every request, not only those with a 5xx status or a failure cause
+        /// Print every request, one by one, not only those with a 5xx status or a failure cause (past 100
+        /// problems, text output is otherwise grouped per distinct problem)
         #[arg(long)]
         all: bool,
         /// Output format
