@@ -5,7 +5,10 @@ copy, (t_N - t_1) / (N - 1), so that process start and SDK set-up cancel out. Ro
 diagnose 1, handle N, handle 1, ...); medians with p10-p90 over the rounds.
 
     cargo build --release --bin apigw-doctor
-    python3 bench/cli_vs_handle.py DELIVERY.json [DELIVERY.json ...] [--copies 21] [--rounds 15]
+    python3 bench/cli_vs_handle.py DELIVERY.json [DELIVERY.json ...] [--copies 21] [--rounds 15] [--format json|text]
+
+`--format` is what both commands print (json by default: every problem as an object; text is what a person sees,
+grouped per distinct problem past 100 problems).
 """
 
 import os
@@ -33,18 +36,20 @@ def quantiles(values):
 
 def main():
     args = sys.argv[1:]
-    copies, rounds = 21, 15
+    copies, rounds, fmt = 21, 15, "json"
     if "--copies" in args:
         i = args.index("--copies"); copies = int(args[i + 1]); del args[i:i + 2]
     if "--rounds" in args:
         i = args.index("--rounds"); rounds = int(args[i + 1]); del args[i:i + 2]
+    if "--format" in args:
+        i = args.index("--format"); fmt = args[i + 1]; del args[i:i + 2]
     print("| delivery | diagnose per delivery, ms | handle per delivery, ms | diagnose / handle |")
     print("|---|---:|---:|---:|")
     for delivery in args:
         per = {"diagnose": [], "handle": []}
         for _ in range(rounds):
             for command in ("diagnose", "handle"):
-                extra = ["--format", "json"]
+                extra = ["--format", fmt]
                 many = run([command, *extra, *([delivery] * copies)])
                 one = run([command, *extra, delivery])
                 per[command].append((many - one) / (copies - 1) * 1000)

@@ -2,7 +2,8 @@
 
 use crate::diagnose::Cause;
 use crate::diagnose::finding::{
-    Confidence, Finding, Findings, Origin, find_escaped_in_order, find_pasted, find_pasted_each,
+    Confidence, Finding, Findings, Origin, Problem, find_escaped_in_order, find_pasted,
+    find_pasted_each,
 };
 use crate::diagnose::redact::redact;
 use crate::ingest::kinesis;
@@ -151,18 +152,45 @@ fn lambda_error_document(text: &str) -> Option<String> {
 /// Diagnoses one input of any kind.
 pub fn diagnose_input(bytes: &[u8], options: &ReadOptions) -> Result<Findings, InputError> {
     let mut kept = Vec::new();
-    let mut found = diagnose_input_each(bytes, options, &mut |f| kept.push(f))?;
+    let mut found = diagnose_input_each(bytes, options, &mut |f| kept.push(f.into_finding()))?;
     found.findings = kept;
     Ok(found)
 }
 
-/// [`diagnose_input`] that hands each finding to `each`, in the order it would keep them, and returns the counts
-/// only: what the input gave without holding one owned finding per failing request (#29: 46,000 of them are
-/// 50 MB).
+/// A request [`diagnose_input_each`] hands on: classified, with its fields still borrowed from a delivery, or a
+/// finding already (pasted text, whose requests may be held and read again).
+pub enum Found<'r> {
+    Problem(Problem<'r>),
+    Finding(Finding),
+}
+
+impl Found<'_> {
+    pub fn into_finding(self) -> Finding {
+        match self {
+            Found::Problem(problem) => problem.into_finding(),
+            Found::Finding(finding) => finding,
+        }
+    }
+
+    pub fn is_problem(&self) -> bool {
+        match self {
+            Found::Problem(problem) => problem.is_problem(),
+            Found::Finding(finding) => finding.is_problem(),
+        }
+    }
+
+    /// Read from a sentence quoted inside other text, not from a log line.
+    pub fn is_quoted(&self) -> bool {
+        matches!(self, Found::Finding(f) if f.confidence == Confidence::Quoted)
+    }
+}
+
+/// [`diagnose_input`] that hands each request it would keep to `each`, in order, and returns the counts only: what
+/// the input gave without holding one owned finding per failing request (#29: 46,000 of them are 50 MB).
 pub fn diagnose_input_each(
     bytes: &[u8],
     options: &ReadOptions,
-    each: &mut dyn FnMut(Finding),
+    each: &mut dyn FnMut(Found<'_>),
 ) -> Result<Findings, InputError> {
     match detect(bytes) {
         InputKind::Delivery => {
@@ -216,11 +244,11 @@ pub fn diagnose_input_each(
                 |f| match undiagnosed.as_mut() {
                     Some(held) if f.cause == Cause::Incomplete => held.push(f),
                     Some(held) => {
-                        held.drain(..).for_each(&mut *each);
+                        held.drain(..).for_each(|f| each(Found::Finding(f)));
                         undiagnosed = None;
-                        each(f);
+                        each(Found::Finding(f));
                     }
-                    None => each(f),
+                    None => each(Found::Finding(f)),
                 },
             );
             let diagnosed = found.by_cause.keys().any(|c| *c != Cause::Incomplete);
@@ -228,10 +256,13 @@ pub fn diagnose_input_each(
             {
                 std::mem::take(&mut quoted.findings)
                     .into_iter()
-                    .for_each(each);
+                    .for_each(|f| each(Found::Finding(f)));
                 return Ok(quoted);
             }
-            undiagnosed.unwrap_or_default().into_iter().for_each(each);
+            undiagnosed
+                .unwrap_or_default()
+                .into_iter()
+                .for_each(|f| each(Found::Finding(f)));
             Ok(found)
         }
     }
@@ -264,7 +295,7 @@ fn quoted_findings(text: &str, origin: &Origin, options: &ReadOptions) -> Option
 fn diagnose_json(
     json: &[u8],
     options: &ReadOptions,
-    each: &mut dyn FnMut(Finding),
+    each: &mut dyn FnMut(Found<'_>),
 ) -> Result<Findings, InputError> {
     // The same path as the Lambda: messages stay escaped in the buffer.
     let batch = ingest::parse_raw_batch(json)?;
@@ -283,7 +314,7 @@ fn diagnose_json(
             .iter()
             .map(|e| (Some(e.timestamp), e.message.escaped())),
         options.all,
-        each,
+        |problem| each(Found::Problem(problem)),
     ))
 }
 

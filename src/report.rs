@@ -6,9 +6,9 @@ use std::io::Write;
 
 use crate::alert::{Alert, Grouping, MAX_GROUPED};
 
-use crate::diagnose::finding::{Confidence, Finding};
+use crate::diagnose::finding::Finding;
 use crate::diagnose::{Cause, Findings};
-use crate::input::{ReadOptions, diagnose_input_each, nothing_recognised_hint};
+use crate::input::{Found, ReadOptions, diagnose_input_each, nothing_recognised_hint};
 use crate::publish::fix::{Target, exact_fix};
 use crate::publish::render::iso;
 
@@ -45,6 +45,7 @@ pub fn print_found(
     let mut tally = Tally::default();
     let mut shown = Shown::new(format, all);
     for finding in std::mem::take(&mut found.findings) {
+        let finding = Found::Finding(finding);
         if tally.take(&finding, all) {
             shown.take(finding, tally.problems, usize::MAX);
         }
@@ -86,30 +87,30 @@ impl Shown {
         }
     }
 
-    /// Takes a printed finding, `problems` being the count so far with it. `false`: not kept, because `hold`
+    /// Takes a printed request, `problems` being the count so far with it. `false`: not kept, because `hold`
     /// findings are held already (only without grouping; the caller reads the input again).
-    fn take(&mut self, finding: Finding, problems: usize, hold: usize) -> bool {
-        if let Some(grouping) = self.grouping.as_mut() {
-            grouping.add(&finding);
-        } else if self.group && problems > GROUP_PAST {
+    fn take(&mut self, found: Found<'_>, problems: usize, hold: usize) -> bool {
+        if self.grouping.is_none() && self.group && problems > GROUP_PAST {
             // No region: a fix's source ARN leaves it to fill in, as a request's does.
             let mut grouping = Grouping::with_cap("", GROUPED_SAMPLES, MAX_GROUPED);
             for held in self.held.drain(..) {
                 grouping.add(&held);
             }
-            grouping.add(&finding);
             self.grouping = Some(grouping);
-        } else if self.held.len() < hold {
-            self.held.push(finding);
-        } else {
-            return false;
+        }
+        match (self.grouping.as_mut(), found) {
+            // A delivery's request is made a finding only when it opens a group, as on the Lambda's path.
+            (Some(grouping), Found::Problem(problem)) => grouping.add_problem(problem),
+            (Some(grouping), Found::Finding(finding)) => grouping.add(&finding),
+            (None, found) if self.held.len() < hold => self.held.push(found.into_finding()),
+            (None, _) => return false,
         }
         true
     }
 }
 
-/// Whether `f` is printed: every finding with `all`, else the problems.
-fn printed(f: &Finding, all: bool) -> bool {
+/// Whether `f` is printed: every request with `all`, else the problems.
+fn printed(f: &Found<'_>, all: bool) -> bool {
     all || f.is_problem()
 }
 
@@ -122,12 +123,12 @@ struct Tally {
 
 impl Tally {
     /// Counts `f` when it is printed; says whether it is.
-    fn take(&mut self, f: &Finding, all: bool) -> bool {
+    fn take(&mut self, f: &Found<'_>, all: bool) -> bool {
         if !printed(f, all) {
             return false;
         }
         self.problems += usize::from(f.is_problem());
-        self.quoted |= f.confidence == Confidence::Quoted;
+        self.quoted |= f.is_quoted();
         true
     }
 }
@@ -335,23 +336,28 @@ impl Report {
         }
     }
 
-    /// The distinct problems, most severe and frequent first: the first ones as blocks, the next a line each, the
-    /// rest counted per cause.
+    /// The distinct problems, the largest of each cause first, then the rest, the most severe and frequent first:
+    /// the first ones as blocks, the next a line each, the rest counted per cause.
     fn grouped(&self, out: &mut impl Write, grouping: Grouping) -> std::io::Result<()> {
         let mut plan = grouping.plan(usize::MAX);
         let mut problems = std::mem::take(&mut plan.alerts);
         problems.append(&mut plan.overflow);
-        // Stable: first appearance breaks ties.
+        // Stable: first appearance breaks ties. Then each cause's largest comes first, so that a frequent cause
+        // is not hidden past the blocks by fifty single requests of a more severe one.
         problems.sort_by_key(|a| (Reverse(a.severity), Reverse(a.count)));
+        let mut causes = std::collections::HashSet::new();
+        let (mut problems, rest_of_causes): (Vec<Alert>, Vec<Alert>) =
+            problems.into_iter().partition(|a| causes.insert(a.cause));
+        problems.extend(rest_of_causes);
         let mut rest = plan.unlisted;
         let distinct = problems.len() as u64 + rest.totals().0;
         writeln!(
             out,
-            "Grouped into {distinct} distinct problem{} (a cause on an API's route){}, each with its count and sample \
-             requests; --all or --format json prints each request",
+            "Grouped into {distinct} distinct problem{} (a cause on an API's route), each with its count and sample \
+             requests{}; --all or --format json prints each request",
             plural(distinct),
             if distinct > 1 {
-                ", the most severe and frequent first"
+                ": the largest of each cause first, then the rest, the most severe and frequent first"
             } else {
                 ""
             }
@@ -555,7 +561,7 @@ pub fn report_input(
         let mut written = Ok(());
         let _ = diagnose_input_each(bytes, options, &mut |f| {
             if written.is_ok() && printed(&f, all) {
-                written = report.finding(out, f);
+                written = report.finding(out, f.into_finding());
             }
         });
         written?;
@@ -566,4 +572,120 @@ pub fn report_input(
         printed: report.end(out)?,
         recognised_nothing,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::diagnose_input;
+
+    /// The real delivery of tests/data/01-malformed-proxy-response-batch.log (four requests, one 502 malformed
+    /// proxy response) with each request repeated under new ids, and the real paste of
+    /// tests/data/09-missing-invoke-permission-500-2025.log on 60 routes: a `DATA_MESSAGE` of 300 requests, 120 of them failing.
+    fn many_failing_requests() -> Vec<u8> {
+        let read = |name: &str| {
+            std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+        };
+        let logged = |text: &str| -> Vec<(String, String)> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix('('))
+                .filter_map(|l| l.split_once(") "))
+                .map(|(id, message)| (id.to_owned(), message.to_owned()))
+                .collect()
+        };
+        let batch = logged(&read("01-malformed-proxy-response-batch.log"));
+        let permission = logged(&read("09-missing-invoke-permission-500-2025.log"));
+        let mut messages = Vec::new();
+        for copy in 0..60 {
+            for (id, message) in &batch {
+                let new = format!("{copy:04x}{}", &id[4..]);
+                messages.push(format!("({new}) {}", message.replace(id.as_str(), &new)));
+            }
+        }
+        for n in 0..60 {
+            let id = format!("0000bbbb-0000-4000-8000-{n:012x}");
+            messages.push(format!("({id}) HTTP Method: GET, Resource Path: /r{n:02}"));
+            for (_, message) in &permission {
+                messages.push(format!("({id}) {message}"));
+            }
+        }
+        let events: Vec<serde_json::Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                serde_json::json!({"id": i.to_string(), "timestamp": 1_551_199_717_000_i64 + i as i64, "message": m})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "messageType": "DATA_MESSAGE",
+            "owner": "958845080241",
+            "logGroup": "API-Gateway-Execution-Logs_uwe3g5jm54/Prod",
+            "logStream": "f033ab37c30201f73f142449d037028d",
+            "subscriptionFilters": ["ship-logs"],
+            "logEvents": events,
+        }))
+        .unwrap()
+    }
+
+    /// A delivery's requests are grouped without being made findings (`add_problem`); the report must read as if
+    /// each had been made a finding first (`add`), as `print_found` does with the findings of a live read.
+    #[test]
+    fn a_grouped_report_of_a_delivery_reads_as_from_its_findings() {
+        let delivery = many_failing_requests();
+        let options = ReadOptions::default();
+        let (mut out, mut warn) = (Vec::new(), Vec::new());
+        let reported = report_input(
+            &mut out,
+            &mut warn,
+            "batch",
+            &delivery,
+            &options,
+            Format::Text,
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(reported.printed.problems, 120);
+        let found = diagnose_input(&delivery, &options).unwrap();
+        let (mut from_findings, mut warned) = (Vec::new(), Vec::new());
+        print_found(
+            &mut from_findings,
+            &mut warned,
+            "batch",
+            found,
+            false,
+            Format::Text,
+            false,
+        )
+        .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, String::from_utf8(from_findings).unwrap());
+        assert_eq!(warn, warned);
+        assert!(
+            out.starts_with(
+                "batch: 120 problems in 300 requests\nGrouped into 61 distinct problems"
+            ),
+            "{out}"
+        );
+        // Each cause's largest first: the 60 malformed responses are not hidden behind 60 single requests of a
+        // more severe cause.
+        let heads: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("  uwe3g5jm54/Prod  "))
+            .collect();
+        assert_eq!(
+            heads[..2],
+            [
+                "500  missing_invoke_permission  GET /r00  uwe3g5jm54/Prod  1 request",
+                "502  malformed_proxy_response  POST /receipt  uwe3g5jm54/Prod  60 requests"
+            ]
+        );
+        assert!(
+            out.ends_with(
+                "\n11 more distinct problems in 11 requests, requests by cause: missing_invoke_permission 11\n\n"
+            ),
+            "{out}"
+        );
+    }
 }

@@ -437,23 +437,30 @@ where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
     let mut kept = Vec::new();
-    let mut out = find_escaped_in_order(origin, events, all, |f| kept.push(f));
+    let mut out = find_escaped_in_order(origin, events, all, |p| kept.push(p.into_finding()));
     out.findings = kept;
     out
 }
 
-/// [`find_escaped`] that hands each finding to `each`, in request order, instead of keeping it: the CLI prints
-/// a delivery of 46,000 failing requests one finding at a time (#29).
+/// [`find_escaped`] that hands each problem (each request with `all`) to `each`, in request order, instead of
+/// keeping it: the CLI prints a delivery of 46,000 failing requests one at a time, or groups them without making
+/// each a [`Finding`] (#29).
 pub fn find_escaped_in_order<'a, I>(
     origin: &Origin,
     events: I,
     all: bool,
-    each: impl FnMut(Finding),
+    mut each: impl FnMut(Problem<'_>),
 ) -> Findings
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    findings_of(origin, reassemble_escaped(events), all, each)
+    let requests = reassemble_escaped(events);
+    let mut out = Findings::default();
+    let api = origin.execution_log_api();
+    for request in &requests {
+        count_and_find(&mut out, origin, api, request, all, &mut each);
+    }
+    out
 }
 
 /// The Lambda's hot path: [`find_escaped`] that hands each problem to `each` instead of keeping it, so that a
