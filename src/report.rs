@@ -5,7 +5,6 @@ use std::cmp::Reverse;
 use std::io::Write;
 
 use crate::alert::{Alert, Grouping, MAX_GROUPED};
-
 use crate::diagnose::finding::Finding;
 use crate::diagnose::{Cause, Findings};
 use crate::input::{Found, ReadOptions, diagnose_input_each, nothing_recognised_hint};
