@@ -274,54 +274,68 @@ impl Report {
     }
 
     fn write_text(&self, out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
-        let paint = |code: &str, text: &str| self.paint(code, text);
         self.write_head(
             out,
-            Head {
-                status: f.status,
-                inferred: f.status_inferred,
-                cause: f.cause,
-                method: f.method.as_deref(),
-                resource_path: f.resource_path.as_deref(),
-                api_id: f.api_id.as_deref(),
-                stage: f.stage.as_deref(),
-            },
+            Head::of_finding(f),
             f.is_problem(),
             format_args!("request {}", f.request_id.as_deref().unwrap_or("(none)")),
         )?;
         if !f.is_problem() {
             return Ok(());
         }
-        writeln!(out, "  {}", f.summary)?;
-        if let Some(line) = &f.quoted_line {
+        self.write_body(
+            out,
+            Body {
+                summary: f.summary,
+                quoted_line: f.quoted_line.as_deref(),
+                detail: f.detail.as_deref(),
+                inferred_status: f.status.filter(|_| f.status_inferred),
+                function_arns: f.function_arn.as_slice(),
+                authorizer_arns: f.authorizer_arn.as_slice(),
+                seen: Vec::new(),
+                evidence_label: "Evidence:",
+                evidence: &f.evidence,
+                fix: &f.advice,
+            },
+        )
+    }
+
+    /// A problem's lines under its head, for one request or one distinct problem alike.
+    fn write_body(&self, out: &mut impl Write, b: Body<'_>) -> std::io::Result<()> {
+        let paint = |code: &str, text: &str| self.paint(code, text);
+        writeln!(out, "  {}", b.summary)?;
+        if let Some(line) = b.quoted_line {
             writeln!(
                 out,
                 "  {} read from a sentence quoted in: {line}",
                 paint("1", "Confidence: quoted,")
             )?;
         }
-        if let Some(detail) = &f.detail {
+        if let Some(detail) = b.detail {
             writeln!(out, "  {} {detail}", paint("1", "What is wrong:"))?;
         }
-        if let (Some(status), true) = (f.status, f.status_inferred) {
+        if let Some(status) = b.inferred_status {
             writeln!(
                 out,
                 "  (status not in the log; {status} is what this cause gives)"
             )?;
         }
-        if let Some(arn) = &f.function_arn {
+        for arn in b.function_arns {
             writeln!(out, "  Function: {arn}")?;
         }
-        if let Some(arn) = &f.authorizer_arn {
+        for arn in b.authorizer_arns {
             writeln!(out, "  Authorizer function: {arn}")?;
         }
-        if !f.evidence.is_empty() {
-            writeln!(out, "  {}", paint("1", "Evidence:"))?;
-            for line in &f.evidence {
+        for line in &b.seen {
+            writeln!(out, "  {line}")?;
+        }
+        if !b.evidence.is_empty() {
+            writeln!(out, "  {}", paint("1", b.evidence_label))?;
+            for line in b.evidence {
                 writeln!(out, "    {line}")?;
             }
         }
-        writeln!(out, "  {} {}", paint("1", "Fix:"), f.advice)
+        writeln!(out, "  {} {}", paint("1", "Fix:"), b.fix)
     }
 
     /// What [`Shown`] holds: each finding, or the distinct problems.
@@ -406,55 +420,61 @@ impl Report {
     /// One distinct problem: what its first request showed, with the count and the fix from what the requests
     /// named.
     fn write_alert(&self, out: &mut impl Write, alert: &Alert) -> std::io::Result<()> {
-        let paint = |code: &str, text: &str| self.paint(code, text);
         self.write_head(
             out,
             Head::of_alert(alert),
             true,
             format_args!("{} request{}", alert.count, plural(alert.count)),
         )?;
-        writeln!(out, "  {}", alert.summary)?;
-        if let Some(detail) = &alert.detail {
-            writeln!(out, "  {} {detail}", paint("1", "What is wrong:"))?;
-        }
-        if let (Some(status), true) = (alert.status, alert.status_inferred) {
-            writeln!(
-                out,
-                "  (status not in the log; {status} is what this cause gives)"
-            )?;
-        }
-        for arn in &alert.function_arns {
-            writeln!(out, "  Function: {arn}")?;
-        }
-        for arn in &alert.authorizer_arns {
-            writeln!(out, "  Authorizer function: {arn}")?;
-        }
+        let mut seen = Vec::new();
         if let (Some(first), Some(last)) = (alert.first_seen, alert.last_seen) {
             let at = |ms| iso(ms).unwrap_or_else(|| ms.to_string());
-            writeln!(out, "  Seen: {} to {}", at(first), at(last))?;
+            seen.push(format!("Seen: {} to {}", at(first), at(last)));
         }
         if !alert.sample_request_ids.is_empty() {
             let more = alert.count - alert.sample_request_ids.len() as u64;
-            writeln!(
-                out,
-                "  Requests: {}{}",
-                alert.sample_request_ids.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            )?;
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            seen.push(format!(
+                "Requests: {}{more}",
+                alert.sample_request_ids.join(", ")
+            ));
         }
-        if !alert.evidence.is_empty() {
-            writeln!(out, "  {}", paint("1", "Evidence of the first request:"))?;
-        }
-        for line in &alert.evidence {
-            writeln!(out, "    {line}")?;
-        }
-        let fix = exact_fix(&Target::of_alert(alert));
-        writeln!(out, "  {} {fix}", paint("1", "Fix:"))
+        self.write_body(
+            out,
+            Body {
+                summary: alert.summary,
+                quoted_line: None,
+                detail: alert.detail.as_deref(),
+                inferred_status: alert.status.filter(|_| alert.status_inferred),
+                function_arns: &alert.function_arns,
+                authorizer_arns: &alert.authorizer_arns,
+                seen,
+                evidence_label: "Evidence of the first request:",
+                evidence: &alert.evidence,
+                fix: &exact_fix(&Target::of_alert(alert)),
+            },
+        )
     }
+}
+
+/// What a problem's block says under its head ([`Report::write_body`]).
+struct Body<'a> {
+    summary: &'a str,
+    quoted_line: Option<&'a str>,
+    detail: Option<&'a str>,
+    /// The status this cause gives, when the log did not say it.
+    inferred_status: Option<u16>,
+    function_arns: &'a [String],
+    authorizer_arns: &'a [String],
+    /// When and which requests, for a distinct problem.
+    seen: Vec<String>,
+    evidence_label: &'a str,
+    evidence: &'a [String],
+    fix: &'a str,
 }
 
 /// What a block's first line says of a request or a distinct problem.
@@ -469,6 +489,18 @@ struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
+    fn of_finding(f: &'a Finding) -> Head<'a> {
+        Head {
+            status: f.status,
+            inferred: f.status_inferred,
+            cause: f.cause,
+            method: f.method.as_deref(),
+            resource_path: f.resource_path.as_deref(),
+            api_id: f.api_id.as_deref(),
+            stage: f.stage.as_deref(),
+        }
+    }
+
     fn of_alert(a: &'a Alert) -> Head<'a> {
         Head {
             status: a.status,

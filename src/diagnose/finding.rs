@@ -454,13 +454,7 @@ pub fn find_escaped_in_order<'a, I>(
 where
     I: IntoIterator<Item = (Option<i64>, &'a str)>,
 {
-    let requests = reassemble_escaped(events);
-    let mut out = Findings::default();
-    let api = origin.execution_log_api();
-    for request in &requests {
-        count_and_find(&mut out, origin, api, request, all, &mut each);
-    }
-    out
+    problems_of(origin, reassemble_escaped(events), all, &mut each)
 }
 
 /// The Lambda's hot path: [`find_escaped`] that hands each problem to `each` instead of keeping it, so that a
@@ -491,11 +485,22 @@ fn findings_of(
     all: bool,
     mut each: impl FnMut(Finding),
 ) -> Findings {
+    problems_of(origin, requests, all, &mut |problem| {
+        each(problem.into_finding())
+    })
+}
+
+/// Each request in order, counted, and handed to `each` when it is a problem (or `all`).
+fn problems_of(
+    origin: &Origin,
+    requests: Vec<Request<'_>>,
+    all: bool,
+    each: &mut impl FnMut(Problem<'_>),
+) -> Findings {
     let mut out = Findings::default();
-    let mut each = |problem: Problem<'_>| each(problem.into_finding());
     let api = origin.execution_log_api();
     for request in &requests {
-        count_and_find(&mut out, origin, api, request, all, &mut each);
+        count_and_find(&mut out, origin, api, request, all, each);
     }
     out
 }
